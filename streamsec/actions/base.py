@@ -1,0 +1,73 @@
+"""The contract every protection action implements, and the action registry.
+
+An action is one small module under ``streamsec/actions/`` that registers itself
+with :func:`register`. ``apply`` protects a whole value of any JSON type;
+``apply_span`` protects one entity found inside free text and returns the string
+that replaces it in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from streamsec.crypto.base import FieldCipher
+from streamsec.records.paths import JsonValue
+
+__all__ = [
+    "Action",
+    "ActionContext",
+    "ActionOutcome",
+    "get_action",
+    "register",
+    "registered_actions",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionContext:
+    topology: str
+    path: str
+    """Schema path of the value (``orders[*].card.number``); part of the associated data."""
+    entity_type: str | None
+    cipher: FieldCipher
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """Rule parameters: deterministic, keep_first, keep_last, mask_char, placeholder."""
+    subject: str | None = None
+    """Data-subject id, when the topology names one (per-subject keys)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionOutcome:
+    value: JsonValue
+    key_id: str | None = None
+    dropped: bool = False
+
+
+class Action(Protocol):
+    name: ClassVar[str]
+
+    def apply(self, value: JsonValue, ctx: ActionContext) -> ActionOutcome: ...
+
+    def apply_span(self, text: str, ctx: ActionContext) -> ActionOutcome: ...
+
+
+_REGISTRY: dict[str, Callable[[], Action]] = {}
+
+
+def register(name: str, factory: Callable[[], Action]) -> None:
+    if name in _REGISTRY:
+        raise ValueError(f"action {name!r} is already registered")
+    _REGISTRY[name] = factory
+
+
+def get_action(name: str) -> Action:
+    try:
+        return _REGISTRY[name]()
+    except KeyError:
+        raise KeyError(f"no action named {name!r}; known: {sorted(_REGISTRY)}") from None
+
+
+def registered_actions() -> list[str]:
+    return sorted(_REGISTRY)

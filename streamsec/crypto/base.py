@@ -1,0 +1,40 @@
+"""The cipher contract the protection actions depend on.
+
+A :class:`FieldCipher` is bound to one topology. It builds the associated data
+from the topology name and the field path, so a ciphertext moved to another field
+or topology fails to decrypt. Implementations live in this package; the core sees
+only this protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+__all__ = ["FieldCipher"]
+
+
+class FieldCipher(Protocol):
+    topology: str
+
+    def encrypt(
+        self,
+        plaintext: bytes,
+        *,
+        path: str,
+        deterministic: bool = False,
+        subject: str | None = None,
+    ) -> str:
+        """Encrypt under the current data key and return an envelope string."""
+        ...
+
+    def decrypt(self, token: str, *, path: str) -> bytes:
+        """Decrypt an envelope; raises DecryptionError (or a subclass) with path and key_id."""
+        ...
+
+    def pseudonymize(self, data: bytes, *, path: str) -> tuple[str, str]:
+        """Keyed HMAC-SHA256 pseudonym: returns ``(token, key_id)``; stable for a key."""
+        ...
+
+    def key_id_of(self, token: str) -> str:
+        """The key id named by an envelope (raises EnvelopeFormatError)."""
+        ...

@@ -1,0 +1,140 @@
+"""The streamsec exception tree.
+
+Every exception streamsec raises on purpose derives from :class:`StreamsecError`.
+Context travels in keyword attributes (``topic``, ``partition``, ``offset``,
+``path``, ``key_id``, ``line``, ``file``, ``key``), **never** the raw value, so an
+exception can be logged, put in a dead-letter header or counted in a metric
+without leaking what it was about. ``reason`` is a short, fixed code that is safe
+to use as a metric label.
+
+    StreamsecError
+    ├── ConfigError                    bad configuration; stops start-up
+    │   ├── TopologyError              a topology file is invalid (file + key named)
+    │   └── SettingsError              a STREAMSEC_* setting is invalid
+    ├── RecordError                    one input record cannot be processed
+    │   ├── DecodeError                not UTF-8 / not JSON / not a JSON object
+    │   ├── RecordTooLargeError        over the byte limit
+    │   └── RecordTooDeepError         nested deeper than the limit
+    ├── DetectionError                 the detector failed on a record
+    ├── ProtectionError                an action could not be applied
+    │   ├── KeyAccessError             a key could not be read, created or unwrapped
+    │   │   ├── KeyNotFoundError       no such key id (or version)
+    │   │   └── KeyDestroyedError      the key was destroyed (crypto-shredded)
+    │   ├── EncryptionError            encryption failed
+    │   └── DecryptionError            decryption failed: tampered, moved or wrong key
+    │       └── EnvelopeFormatError    the value is not a well-formed ciphertext envelope
+    └── BrokerError                    the local Kafka broker could not be installed/started
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BrokerError",
+    "ConfigError",
+    "DecodeError",
+    "DecryptionError",
+    "DetectionError",
+    "EncryptionError",
+    "EnvelopeFormatError",
+    "KeyAccessError",
+    "KeyDestroyedError",
+    "KeyNotFoundError",
+    "ProtectionError",
+    "RecordError",
+    "RecordTooDeepError",
+    "RecordTooLargeError",
+    "SettingsError",
+    "StreamsecError",
+    "TopologyError",
+]
+
+_CONTEXT_KEYS = ("file", "key", "topic", "partition", "offset", "line", "path", "key_id")
+
+
+class StreamsecError(Exception):
+    """Root of every streamsec error.
+
+    ``message`` must never contain a record value. Context goes in keyword
+    arguments, which become attributes and are appended to ``str(exc)``.
+    """
+
+    reason: str = "error"
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context: dict[str, Any] = {k: v for k, v in context.items() if v is not None}
+        for name in _CONTEXT_KEYS:
+            setattr(self, name, self.context.get(name))
+
+    def __str__(self) -> str:
+        if not self.context:
+            return self.message
+        ctx = ", ".join(f"{k}={v}" for k, v in self.context.items())
+        return f"{self.message} ({ctx})"
+
+
+class ConfigError(StreamsecError):
+    reason = "config"
+
+
+class TopologyError(ConfigError):
+    reason = "topology"
+
+
+class SettingsError(ConfigError):
+    reason = "settings"
+
+
+class RecordError(StreamsecError):
+    reason = "bad_record"
+
+
+class DecodeError(RecordError):
+    reason = "decode"
+
+
+class RecordTooLargeError(RecordError):
+    reason = "too_large"
+
+
+class RecordTooDeepError(RecordError):
+    reason = "too_deep"
+
+
+class DetectionError(StreamsecError):
+    reason = "detection"
+
+
+class ProtectionError(StreamsecError):
+    reason = "protection"
+
+
+class KeyAccessError(ProtectionError):
+    reason = "key_access"
+
+
+class KeyNotFoundError(KeyAccessError):
+    reason = "key_not_found"
+
+
+class KeyDestroyedError(KeyAccessError):
+    reason = "key_destroyed"
+
+
+class EncryptionError(ProtectionError):
+    reason = "encryption"
+
+
+class DecryptionError(ProtectionError):
+    reason = "decryption"
+
+
+class EnvelopeFormatError(DecryptionError):
+    reason = "envelope_format"
+
+
+class BrokerError(StreamsecError):
+    reason = "broker"

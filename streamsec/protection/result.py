@@ -1,0 +1,50 @@
+"""What protecting one record produced. Audit and lineage events are built from these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from streamsec.classification.model import RecordClassification
+from streamsec.errors import StreamsecError
+
+__all__ = ["FieldAction", "ProtectionFailure", "ProtectionResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldAction:
+    """One protection decision, safe to audit: it never holds the value."""
+
+    path: str
+    action: str
+    mode: Literal["field", "inline"]
+    entity_types: tuple[str, ...]
+    category: str | None
+    sensitivity: str | None
+    source: Literal["rule", "policy"]
+    key_id: str | None = None
+    score: float | None = None
+    spans: int = 1
+    """Entities protected in place (inline mode), or 1 for a whole value."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectionResult:
+    record: dict[str, Any]
+    actions: tuple[FieldAction, ...]
+    classification: RecordClassification = field(default_factory=RecordClassification)
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        return tuple(sorted({a.key_id for a in self.actions if a.key_id}))
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectionFailure:
+    """A record that could not be protected; it goes to the dead letter, never to output."""
+
+    error: StreamsecError
+
+    @property
+    def reason(self) -> str:
+        return self.error.reason

@@ -1,0 +1,218 @@
+"""The topology schema: what to read, where to write, and how to protect each field.
+
+Every model forbids unknown keys, so a typo stops start-up instead of silently
+weakening protection. See ``topologies/`` for annotated examples.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from streamsec.records.paths import Segment, parse_path
+
+__all__ = [
+    "ActionName",
+    "Category",
+    "ClassificationOverride",
+    "DetectionConfig",
+    "FieldRule",
+    "Policy",
+    "RoleGrant",
+    "Sensitivity",
+    "Topology",
+]
+
+TOPIC = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,249}$")]
+ActionName = Literal["encrypt", "mask", "redact", "hash", "keep", "drop"]
+DefaultActionName = Literal["encrypt", "mask", "redact", "hash"]
+
+
+class Category(StrEnum):
+    PII = "PII"
+    PHI = "PHI"
+    PCI = "PCI"
+    FINANCIAL = "FINANCIAL"
+    CREDENTIALS = "CREDENTIALS"
+
+
+class Sensitivity(StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+    RESTRICTED = "restricted"
+
+    @property
+    def rank(self) -> int:
+        return _SENSITIVITY_ORDER.index(self)
+
+
+_SENSITIVITY_ORDER = list(Sensitivity)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldRule(_Strict):
+    """What to do with the value at one path (or with every entity found in it)."""
+
+    action: ActionName
+    deterministic: bool = Field(
+        default=False, description="encrypt only: AES-SIV, equal inputs give equal outputs."
+    )
+    keep_first: int = Field(default=0, ge=0, description="mask only")
+    keep_last: int = Field(default=0, ge=0, description="mask only")
+    mask_char: str = Field(default="*", min_length=1, max_length=1, description="mask only")
+    placeholder: str | None = Field(
+        default=None, description="redact only; '{entity}' is replaced by the entity type"
+    )
+    inline: bool = Field(
+        default=False,
+        description="apply the action to each entity detected inside the text, not the whole value",
+    )
+    entity: str | None = Field(default=None, description="entity type to record for this field")
+
+    @model_validator(mode="after")
+    def _params_fit_action(self) -> FieldRule:
+        given = self.model_fields_set
+        allowed = {
+            "encrypt": {"deterministic"},
+            "mask": {"keep_first", "keep_last", "mask_char"},
+            "redact": {"placeholder"},
+        }.get(self.action, set())
+        common = {"action", "inline", "entity"}
+        extra = sorted(given - allowed - common)
+        if extra:
+            raise ValueError(f"{', '.join(extra)} does not apply to action {self.action!r}")
+        if self.inline and self.action in ("keep", "drop"):
+            raise ValueError(f"inline does not apply to action {self.action!r}")
+        return self
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"action", "inline", "entity"}, exclude_unset=True)
+
+
+def _rule_from_shorthand(value: Any) -> Any:
+    return {"action": value} if isinstance(value, str) else value
+
+
+class Policy(_Strict):
+    """Defaults for values found by detection that no field rule covers."""
+
+    default_action: DefaultActionName = "encrypt"
+    categories: dict[Category, FieldRule] = Field(default_factory=dict)
+    entities: dict[str, FieldRule] = Field(default_factory=dict)
+    min_sensitivity: Sensitivity = Field(
+        default=Sensitivity.INTERNAL,
+        description="detections classified below this level are left as they are",
+    )
+
+    @field_validator("categories", "entities", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: _rule_from_shorthand(v) for k, v in value.items()}
+        return value
+
+    @field_validator("categories", "entities")
+    @classmethod
+    def _no_keep_for_defaults(cls, value: dict[Any, FieldRule]) -> dict[Any, FieldRule]:
+        for key, rule in value.items():
+            if rule.inline:
+                raise ValueError(f"{key}: 'inline' is decided by detection in policy rules")
+        return value
+
+
+class ClassificationOverride(_Strict):
+    category: Category
+    sensitivity: Sensitivity
+
+
+class DetectionConfig(_Strict):
+    score_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    entities: list[str] | None = Field(
+        default=None, description="only these entity types (default: all)"
+    )
+    ignore_entities: list[str] = Field(default_factory=list)
+    ignore_paths: list[str] = Field(
+        default_factory=list, description="paths never scanned and left as they are"
+    )
+    free_text: list[str] = Field(
+        default_factory=list, description="paths known to hold free text (always fully analysed)"
+    )
+
+    @field_validator("ignore_paths", "free_text")
+    @classmethod
+    def _paths_parse(cls, value: list[str]) -> list[str]:
+        for path in value:
+            parse_path(path)
+        return value
+
+
+class RoleGrant(_Strict):
+    """Which fields a consumer role may decrypt (by path, category or entity type)."""
+
+    paths: list[str] = Field(default_factory=list)
+    categories: list[Category] = Field(default_factory=list)
+    entities: list[str] = Field(default_factory=list)
+
+
+class Topology(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,99}$")
+    version: int = Field(default=1, ge=1)
+    description: str = ""
+    input: TOPIC
+    output: TOPIC
+    dead_letter: TOPIC | None = Field(default=None, description="default: '<input>.dead-letter'")
+    audit: TOPIC = "streamsec.audit"
+    lineage: TOPIC = "streamsec.lineage"
+    subject: str | None = Field(
+        default=None, description="path of the data-subject id, for per-subject keys"
+    )
+    fields: dict[str, FieldRule] = Field(default_factory=dict)
+    policy: Policy = Field(default_factory=Policy)
+    classification: dict[str, ClassificationOverride] = Field(default_factory=dict)
+    detection: DetectionConfig = Field(default_factory=DetectionConfig)
+    roles: dict[str, RoleGrant] = Field(default_factory=dict)
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _field_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: _rule_from_shorthand(v) for k, v in value.items()}
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _field_paths_parse(cls, value: dict[str, FieldRule]) -> dict[str, FieldRule]:
+        for path in value:
+            parse_path(path)
+        return value
+
+    @field_validator("subject")
+    @classmethod
+    def _subject_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_path(value)
+        return value
+
+    @model_validator(mode="after")
+    def _topics_distinct(self) -> Topology:
+        if self.output == self.input:
+            raise ValueError("output must differ from input")
+        if self.dead_letter_topic in (self.output, self.audit, self.lineage):
+            raise ValueError("dead_letter must not be the output, audit or lineage topic")
+        return self
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return self.dead_letter or f"{self.input}.dead-letter"
+
+    def field_patterns(self) -> list[tuple[tuple[Segment, ...], str, FieldRule]]:
+        """Field rules as parsed patterns, most specific (longest) first."""
+        parsed = [(parse_path(p), p, r) for p, r in self.fields.items()]
+        return sorted(parsed, key=lambda item: -len(item[0]))
