@@ -52,7 +52,7 @@ def parse_topology(text: str, *, source: str = "<string>") -> Topology:
         return Topology.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = tuple(p for p in first["loc"] if not str(p).startswith("function-"))
+        loc = tuple(p for p in first["loc"] if not str(p).startswith("function-") and p != "[key]")
         message = first["msg"]
         if first["type"] == "extra_forbidden":
             message = "unknown key"

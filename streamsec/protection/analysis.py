@@ -1,0 +1,118 @@
+"""Step 1 of protecting a record: which values do the topology's rules decide, and
+which leaves must detection look at. Pure; no detection happens here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from streamsec.records.paths import (
+    JsonValue,
+    Location,
+    Segment,
+    format_path,
+    get_at,
+    iter_leaves,
+    matches,
+    parse_path,
+)
+from streamsec.topology.model import FieldRule, Topology
+
+__all__ = ["CompiledRules", "RecordAnalysis", "RuleTarget", "analyze_structure"]
+
+# Integers this long may be card numbers, SSNs or account numbers sent as numbers.
+_MIN_SCANNED_INT = 10**8
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTarget:
+    """A value an explicit field rule applies to (a scalar, or a whole subtree)."""
+
+    location: Location
+    path: str
+    rule: FieldRule
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAnalysis:
+    rule_targets: tuple[RuleTarget, ...]
+    scan: tuple[tuple[Location, str], ...]
+    """Leaves for detection, with their text (non-string leaves as their JSON text)."""
+    inline_rules: dict[Location, FieldRule]
+    """Leaves under an ``inline: true`` rule: detection decides the spans, the rule the action."""
+
+
+class CompiledRules:
+    """A topology's field rules and ignore paths, parsed once."""
+
+    def __init__(self, topology: Topology) -> None:
+        self.rules: list[tuple[tuple[Segment, ...], FieldRule]] = [
+            (pattern, rule) for pattern, _, rule in topology.field_patterns()
+        ]
+        self.ignored = [parse_path(p) for p in topology.detection.ignore_paths]
+
+    def expand(self, record: JsonValue, pattern: tuple[Segment, ...]) -> list[Location]:
+        """Concrete locations of ``pattern`` that exist in ``record``."""
+        found: list[Location] = [()]
+        for segment in pattern:
+            step: list[Location] = []
+            for location in found:
+                node = get_at(record, location)
+                if isinstance(segment, str):
+                    if isinstance(node, dict) and segment in node:
+                        step.append(location + (segment,))
+                elif isinstance(node, list):
+                    step.extend(location + (i,) for i in range(len(node)))
+            found = step
+        return found
+
+    def has_rule_inside(self, pattern: tuple[Segment, ...]) -> bool:
+        return any(len(p) > len(pattern) and p[: len(pattern)] == pattern for p, _ in self.rules)
+
+
+def _scannable(value: JsonValue) -> str | None:
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _MIN_SCANNED_INT:
+        return str(value)
+    return None
+
+
+def analyze_structure(record: dict[str, JsonValue], rules: CompiledRules) -> RecordAnalysis:
+    covered: set[Location] = set()
+    targets: list[RuleTarget] = []
+    inline: dict[Location, FieldRule] = {}
+
+    def is_covered(location: Location) -> bool:
+        return any(location[:i] in covered for i in range(len(location) + 1))
+
+    for pattern, rule in rules.rules:  # most specific first
+        for location in rules.expand(record, pattern):
+            if is_covered(location):
+                continue
+            node = get_at(record, location)
+            container = isinstance(node, dict | list)
+            if rule.inline:
+                for leaf, value in iter_leaves(node, location):
+                    if not is_covered(leaf) and isinstance(value, str):
+                        inline[leaf] = rule
+                covered.add(location)
+            elif not container or not rules.has_rule_inside(pattern):
+                targets.append(RuleTarget(location, format_path(location), rule))
+                covered.add(location)
+            else:  # the rule applies leaf by leaf around more specific rules
+                for leaf, _ in iter_leaves(node, location):
+                    if not is_covered(leaf):
+                        targets.append(RuleTarget(leaf, format_path(leaf), rule))
+                        covered.add(leaf)
+
+    scan: list[tuple[Location, str]] = []
+    for location, value in iter_leaves(record):
+        if location in inline:
+            scan.append((location, value))
+            continue
+        if is_covered(location) or any(matches(p, location) for p in rules.ignored):
+            continue
+        text = _scannable(value)
+        if text is not None:
+            scan.append((location, text))
+    return RecordAnalysis(tuple(targets), tuple(scan), inline)

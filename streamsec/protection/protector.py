@@ -1,0 +1,175 @@
+"""The protection core's front door: ``Protector.from_topology(path).protect(record)``.
+
+For each record: analyse its structure against the topology's rules, detect
+(batched, for all records of a call at once), classify, plan, apply. Any failure
+on one record becomes a :class:`ProtectionFailure` for that record alone; a
+record is either fully protected or not emitted at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from streamsec.classification.model import Finding, RecordClassification
+from streamsec.classification.taxonomy import DEFAULT_TAXONOMY, Taxonomy
+from streamsec.crypto.base import FieldCipher
+from streamsec.detection.base import Detector
+from streamsec.errors import DetectionError, ProtectionError, StreamsecError
+from streamsec.protection.analysis import CompiledRules, RecordAnalysis, analyze_structure
+from streamsec.protection.applier import apply_plan
+from streamsec.protection.classifier import classify_record
+from streamsec.protection.planner import ProtectionPlan, plan_record
+from streamsec.protection.result import FieldAction, ProtectionFailure, ProtectionResult
+from streamsec.records.paths import format_path, get_at, parse_path
+from streamsec.settings import Settings
+from streamsec.topology.loader import load_topology
+from streamsec.topology.model import Topology
+
+__all__ = ["Explanation", "Protector"]
+
+log = logging.getLogger(__name__)
+
+KEY_PATH = "$key"
+
+
+class Explanation:
+    """What a record was classified as and what the plan does with it (no values)."""
+
+    def __init__(self, classification: RecordClassification, plan: ProtectionPlan) -> None:
+        self.classification = classification
+        self.plan = plan
+
+
+class Protector:
+    def __init__(
+        self,
+        topology: Topology,
+        *,
+        detector: Detector,
+        cipher: FieldCipher,
+        taxonomy: Taxonomy | None = None,
+    ) -> None:
+        self.topology = topology
+        self.detector = detector
+        self.cipher = cipher
+        self.taxonomy = (taxonomy or DEFAULT_TAXONOMY).with_overrides(topology.classification)
+        self._rules = CompiledRules(topology)
+        self._subject = parse_path(topology.subject) if topology.subject else None
+
+    @classmethod
+    def from_topology(
+        cls,
+        topology: Topology | str | Path,
+        *,
+        settings: Settings | None = None,
+        detector: Detector | None = None,
+        cipher: FieldCipher | None = None,
+    ) -> Protector:
+        """Build a protector with the real Presidio detector and the configured keyring."""
+        topo = topology if isinstance(topology, Topology) else load_topology(topology)
+        settings = settings or Settings()
+        if detector is None:
+            from streamsec.detection import build_detector
+
+            detector = build_detector(topo)
+        if cipher is None:
+            from streamsec.crypto import open_cipher
+
+            cipher = open_cipher(settings, topo.name)
+        return cls(topo, detector=detector, cipher=cipher)
+
+    # -- analysis ---------------------------------------------------------------------
+    def _detect(self, analyses: Sequence[RecordAnalysis]) -> list[list[tuple[Finding, ...]] | None]:
+        """Findings per record; ``None`` for a record whose detection failed."""
+        items = [(format_path(loc), text) for a in analyses for loc, text in a.scan]
+        try:
+            flat = self.detector.detect(items)
+            if len(flat) != len(items):
+                raise DetectionError("detector returned the wrong number of results")
+        except Exception:  # noqa: BLE001 - isolate the failing record(s) below
+            if len(analyses) == 1:
+                return [None]
+            return [r for a in analyses for r in self._detect([a])]
+        out: list[list[tuple[Finding, ...]] | None] = []
+        pos = 0
+        for a in analyses:
+            out.append(list(flat[pos : pos + len(a.scan)]))
+            pos += len(a.scan)
+        return out
+
+    def _subject_of(self, record: dict[str, Any]) -> str | None:
+        if self._subject is None:
+            return None
+        for location in self._rules.expand(record, self._subject):
+            value = get_at(record, location)
+            if value is not None and not isinstance(value, dict | list):
+                return str(value)
+        return None
+
+    def explain(self, record: dict[str, Any]) -> Explanation:
+        analysis = analyze_structure(record, self._rules)
+        (findings,) = self._detect([analysis])
+        if findings is None:
+            raise DetectionError("detection failed")
+        classification = classify_record(analysis.scan, findings, self.taxonomy)
+        plan = plan_record(record, analysis, classification, self.topology.policy, self.taxonomy)
+        return Explanation(classification, plan)
+
+    # -- protection -------------------------------------------------------------------
+    def protect_many(
+        self, records: Sequence[dict[str, Any]]
+    ) -> list[ProtectionResult | ProtectionFailure]:
+        analyses = [analyze_structure(r, self._rules) for r in records]
+        detections = self._detect(analyses)
+        results: list[ProtectionResult | ProtectionFailure] = []
+        for record, analysis, findings in zip(records, analyses, detections, strict=True):
+            if findings is None:
+                results.append(ProtectionFailure(DetectionError("detection failed")))
+                continue
+            try:
+                classification = classify_record(analysis.scan, findings, self.taxonomy)
+                plan = plan_record(
+                    record, analysis, classification, self.topology.policy, self.taxonomy
+                )
+                protected, actions = apply_plan(
+                    record, plan, topology=self.topology.name, cipher=self.cipher,
+                    subject=self._subject_of(record),
+                )
+            except StreamsecError as exc:
+                results.append(ProtectionFailure(exc))
+                continue
+            except Exception as exc:  # noqa: BLE001 - fail closed; never echo the message
+                log.error("unexpected %s while protecting a record", type(exc).__name__)
+                err = ProtectionError(f"unexpected {type(exc).__name__} while protecting")
+                results.append(ProtectionFailure(err))
+                continue
+            results.append(ProtectionResult(protected, actions, classification))
+        return results
+
+    def protect(self, record: dict[str, Any]) -> ProtectionResult:
+        """Protect one record; raises the record's :class:`StreamsecError` on failure."""
+        (result,) = self.protect_many([record])
+        if isinstance(result, ProtectionFailure):
+            raise result.error
+        return result
+
+    def protect_key(self, key: str) -> tuple[str, FieldAction | None]:
+        """Protect a record key: when it holds a sensitive value it is replaced by its
+        deterministic ciphertext, so equal keys still land on the same partition."""
+        (findings,) = self.detector.detect([(KEY_PATH, key)])
+        if not findings:
+            return key, None
+        entity_types = tuple(dict.fromkeys(f.entity_type for f in findings))
+        category, sensitivity = self.taxonomy.classify_all(entity_types)
+        if sensitivity.rank < self.topology.policy.min_sensitivity.rank:
+            return key, None
+        token = self.cipher.encrypt(key.encode(), path=KEY_PATH, deterministic=True)
+        action = FieldAction(
+            path=KEY_PATH, action="encrypt", mode="field", entity_types=entity_types,
+            category=category.value, sensitivity=sensitivity.value, source="policy",
+            key_id=self.cipher.key_id_of(token), score=max(f.score for f in findings),
+        )
+        return token, action
