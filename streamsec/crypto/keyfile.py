@@ -1,0 +1,243 @@
+"""The keyring document and where it is stored.
+
+:class:`KeyringDocument` is the JSON layout of the keyring file (documented in
+``docs/envelope.md``). :class:`FileStore` keeps it in a file shared by several
+worker processes: every change happens under an ``fcntl`` lock on a sibling
+``.lock`` file, re-reads the file after taking the lock and replaces it
+atomically (write a temporary file with mode 0600, fsync, rename). The lock is
+on a separate file because a rename gives the keyring a new inode.
+:class:`MemoryStore` keeps it in memory (tests, the in-memory provider).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import threading
+from collections.abc import Hashable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from streamsec.crypto.envelope import KEY_ID_PATTERN
+from streamsec.crypto.keys import KeyInfo, KeyPurpose, KeyState
+from streamsec.errors import KeyAccessError
+
+__all__ = [
+    "FileStore",
+    "KekRecord",
+    "KeyRecord",
+    "KeyringDocument",
+    "KeyringStore",
+    "MemoryStore",
+]
+
+KeyId = Annotated[str, Field(pattern=f"^{KEY_ID_PATTERN}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KekRecord(_Strict):
+    id: KeyId
+    material: SecretStr | None = None
+    """Base64url KEK; ``null`` when it is supplied by ``STREAMSEC_KEK`` instead."""
+
+
+class KeyRecord(_Strict):
+    id: KeyId
+    purpose: KeyPurpose
+    owner: str = Field(min_length=1)
+    subject: str | None = None
+    version: int = Field(ge=1)
+    state: KeyState
+    created: datetime
+    destroyed: datetime | None = None
+    wrapped: str | None = None
+    """Base64url of ``nonce || AES-GCM(KEK, key, aad)``; ``null`` once destroyed."""
+
+    @model_validator(mode="after")
+    def _material_fits_state(self) -> KeyRecord:
+        if (self.state is KeyState.DESTROYED) != (self.wrapped is None):
+            raise ValueError("a key has wrapped material exactly when it is not destroyed")
+        return self
+
+    @property
+    def slot(self) -> tuple[str, KeyPurpose, str | None]:
+        return (self.owner, self.purpose, self.subject)
+
+    def info(self) -> KeyInfo:
+        return KeyInfo(
+            id=self.id,
+            purpose=self.purpose,
+            owner=self.owner,
+            version=self.version,
+            state=self.state,
+            created=self.created,
+            subject=self.subject,
+            destroyed=self.destroyed,
+        )
+
+
+class KeyringDocument(_Strict):
+    format: Literal["streamsec.keyring"] = "streamsec.keyring"
+    format_version: Literal[1] = 1
+    created: datetime
+    kek: KekRecord
+    index_key: str
+    """Base64url of the wrapped key that hashes subject ids."""
+    keys: tuple[KeyRecord, ...] = ()
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = self.model_dump(mode="json")
+        secret = self.kek.material
+        data["kek"]["material"] = None if secret is None else secret.get_secret_value()
+        return json.dumps(data, indent=2) + "\n"
+
+
+def parse_document(raw: bytes, *, file: str) -> KeyringDocument:
+    try:
+        return KeyringDocument.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or None
+        raise KeyAccessError(
+            f"keyring file is invalid: {first['msg']}", file=file, key=where
+        ) from None
+
+
+class KeyringStore(Protocol):
+    def exists(self) -> bool: ...
+
+    def read(self) -> tuple[KeyringDocument, Hashable]:
+        """The document and a signature that changes whenever the document does."""
+        ...
+
+    def signature(self) -> Hashable: ...
+
+    def write(self, document: KeyringDocument) -> Hashable:
+        """Replace the document (call under :meth:`lock`); returns the new signature."""
+        ...
+
+    def lock(self) -> contextlib.AbstractContextManager[None]: ...
+
+
+class FileStore:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+
+    def __repr__(self) -> str:
+        return f"FileStore({str(self.path)!r})"
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def signature(self) -> Hashable:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def read(self) -> tuple[KeyringDocument, Hashable]:
+        file = str(self.path)
+        try:
+            with open(self.path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                raw = fh.read()
+        except FileNotFoundError:
+            raise KeyAccessError(
+                "keyring file not found; create it with `streamsec keys init`", file=file
+            ) from None
+        except OSError as exc:
+            raise KeyAccessError(f"cannot read keyring file: {exc.strerror}", file=file) from None
+        document = parse_document(raw, file=file)
+        if document.kek.material is not None and st.st_mode & 0o077:
+            raise KeyAccessError(
+                "keyring file holds the key-encryption key and is readable by others; "
+                "run chmod 600 on it",
+                file=file,
+            )
+        return document, (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise KeyAccessError(
+                f"cannot open keyring lock: {exc.strerror}", file=str(self.lock_path)
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def write(self, document: KeyringDocument) -> Hashable:
+        data = document.to_json().encode("utf-8")
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise KeyAccessError(
+                f"cannot write keyring file: {exc.strerror}", file=str(self.path)
+            ) from None
+        return self.signature()
+
+
+class MemoryStore:
+    """A keyring document held in memory; changes bump a counter signature."""
+
+    def __init__(self, document: KeyringDocument | None = None) -> None:
+        self._document = document
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return "MemoryStore()"
+
+    def exists(self) -> bool:
+        return self._document is not None
+
+    def signature(self) -> Hashable:
+        return self._generation
+
+    def read(self) -> tuple[KeyringDocument, Hashable]:
+        if self._document is None:
+            raise KeyAccessError("in-memory keyring was not created")
+        return self._document, self._generation
+
+    def write(self, document: KeyringDocument) -> Hashable:
+        self._document = document
+        self._generation += 1
+        return self._generation
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        with self._lock:
+            yield

@@ -1,0 +1,310 @@
+"""The local keyring: envelope encryption of data keys under a key-encryption key.
+
+:class:`Keyring` implements :class:`~streamsec.crypto.provider.KeyProvider` over a
+:class:`~streamsec.crypto.keyfile.KeyringStore`. Data keys are stored wrapped by
+the KEK and unwrapped on first use into a bounded in-memory LRU cache, so
+per-value encryption never touches the file. Changes made by another process
+(rotation, destruction) are picked up without restart: the store signature (file
+inode, mtime, size) is checked at most once per ``refresh_interval`` seconds, and
+at once when an unknown key id is asked for.
+
+Thread-safe; safe across processes sharing one file (see ``keyfile``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from streamsec.crypto.aad import encode_fields, index_key_aad, wrapped_key_aad
+from streamsec.crypto.envelope import b64url_decode, b64url_encode
+from streamsec.crypto.keyfile import KeyRecord, KeyringDocument, KeyringStore
+from streamsec.crypto.keys import (
+    KEK_SIZE,
+    KEY_SIZES,
+    DataKey,
+    Kek,
+    KeyInfo,
+    KeyPurpose,
+    KeyState,
+    decode_kek,
+    new_key_id,
+    utc_now,
+)
+from streamsec.errors import KeyAccessError, KeyDestroyedError, KeyNotFoundError
+
+__all__ = ["Keyring"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Slot = tuple[str, KeyPurpose, str | None]
+_SUBJECT_PURPOSES = (KeyPurpose.ENCRYPT, KeyPurpose.DETERMINISTIC)
+
+
+class Keyring:
+    """A :class:`KeyProvider` backed by a keyring document.
+
+    ``kek``: the key-encryption key material; when ``None`` it is read from the
+    document (``kek.material``). A KEK that does not unlock the document raises
+    :class:`KeyAccessError`.
+    """
+
+    def __init__(
+        self,
+        store: KeyringStore,
+        *,
+        kek: bytes | None = None,
+        refresh_interval: float = 1.0,
+        cache_size: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._external_kek = kek
+        self._refresh_interval = refresh_interval
+        self._cache_size = cache_size
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._cache: OrderedDict[str, DataKey] = OrderedDict()
+        self._kek: Kek | None = None
+        self._index_key = b""
+        self._document: KeyringDocument | None = None
+        self._by_id: dict[str, KeyRecord] = {}
+        self._latest: dict[Slot, KeyRecord] = {}
+        self._signature: Hashable = None
+        self._checked = clock()
+        with self._lock:
+            self._install(*store.read())
+
+    def __repr__(self) -> str:
+        return f"Keyring(store={self._store!r}, keys={len(self._by_id)})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a keyring holds key material and cannot be pickled")
+
+    # --- KeyProvider ------------------------------------------------------------
+
+    def current_key(self, owner: str, purpose: KeyPurpose, subject: str | None = None) -> DataKey:
+        slot = self._slot(owner, purpose, subject)
+        with self._lock:
+            self._refresh()
+            record = self._latest.get(slot)
+            if record is None:
+                record = self._mutate(lambda doc: self._ensure(doc, slot))
+            return self._unwrap(record)
+
+    def key_by_id(self, key_id: str) -> DataKey:
+        with self._lock:
+            self._refresh()
+            record = self._by_id.get(key_id)
+            if record is None:
+                self._refresh(force=True)
+                record = self._by_id.get(key_id)
+            if record is None:
+                raise KeyNotFoundError("no such data key", key_id=key_id)
+            return self._unwrap(record)
+
+    def rotate(self, owner: str, purpose: KeyPurpose, subject: str | None = None) -> KeyInfo:
+        slot = self._slot(owner, purpose, subject)
+        with self._lock:
+            return self._mutate(lambda doc: self._add_version(doc, slot)).info()
+
+    def destroy(self, key_id: str) -> KeyInfo:
+        def change(doc: KeyringDocument) -> tuple[KeyringDocument, KeyInfo]:
+            found = [k for k in doc.keys if k.id == key_id]
+            if not found:
+                raise KeyNotFoundError("no such data key", key_id=key_id)
+            if found[0].state is KeyState.DESTROYED:
+                return doc, found[0].info()
+            gone = _destroyed(found[0])
+            log.warning("destroyed data key id=%s owner=%s", key_id, gone.owner)
+            keys = tuple(gone if k.id == key_id else k for k in doc.keys)
+            return doc.model_copy(update={"keys": keys}), gone.info()
+
+        with self._lock:
+            return self._mutate(change)
+
+    def destroy_subject(self, owner: str, subject: str) -> list[KeyInfo]:
+        hashed = self.subject_hash(owner, subject)
+
+        def change(doc: KeyringDocument) -> tuple[KeyringDocument, list[KeyInfo]]:
+            keys = [
+                _destroyed(k) if k.owner == owner and k.subject == hashed else k for k in doc.keys
+            ]
+            # Tombstones: a forgotten subject stays forgotten, even for purposes never used.
+            for purpose in _SUBJECT_PURPOSES:
+                if not any(k.slot == (owner, purpose, hashed) for k in keys):
+                    keys.append(_destroyed(self._record((owner, purpose, hashed), 1)))
+            mine = [k.info() for k in keys if k.owner == owner and k.subject == hashed]
+            log.warning("crypto-shredded %d key(s) of one subject of owner=%s", len(mine), owner)
+            return doc.model_copy(update={"keys": tuple(keys)}), mine
+
+        with self._lock:
+            return self._mutate(change)
+
+    def list_keys(self, owner: str | None = None) -> list[KeyInfo]:
+        with self._lock:
+            self._refresh(force=True)
+            records = [r for r in self._by_id.values() if owner is None or r.owner == owner]
+        records.sort(key=lambda r: (r.owner, r.purpose, r.subject or "", r.version))
+        return [r.info() for r in records]
+
+    # --- helpers ----------------------------------------------------------------
+
+    def subject_hash(self, owner: str, subject: str) -> str:
+        """Keyed hash naming a data subject's keys; the subject id itself is never stored."""
+        mac = hmac.new(self._index_key, encode_fields("ssec-subject", owner, subject), "sha256")
+        return mac.hexdigest()[:32]
+
+    def _slot(self, owner: str, purpose: KeyPurpose, subject: str | None) -> Slot:
+        if not owner:
+            raise KeyAccessError("a key owner (topology name) is required")
+        purpose = KeyPurpose(purpose)
+        return (owner, purpose, None if subject is None else self.subject_hash(owner, subject))
+
+    def _refresh(self, *, force: bool = False) -> None:
+        now = self._clock()
+        if not force and now - self._checked < self._refresh_interval:
+            return
+        self._checked = now
+        if self._store.signature() != self._signature:
+            self._install(*self._store.read())
+
+    def _install(self, document: KeyringDocument, signature: Hashable) -> None:
+        old = self._document
+        if old is None or old.kek != document.kek or old.index_key != document.index_key:
+            self._unlock(document)
+        by_id = {k.id: k for k in document.keys}
+        latest: dict[Slot, KeyRecord] = {}
+        for record in document.keys:
+            have = latest.get(record.slot)
+            if have is None or record.version > have.version:
+                latest[record.slot] = record
+        for key_id in list(self._cache):
+            if self._by_id.get(key_id) != by_id.get(key_id):
+                del self._cache[key_id]
+        self._document, self._by_id, self._latest = document, by_id, latest
+        self._signature = signature
+
+    def _unlock(self, document: KeyringDocument) -> None:
+        if self._external_kek is not None:
+            material = self._external_kek
+        elif document.kek.material is not None:
+            try:
+                material = decode_kek(document.kek.material.get_secret_value())
+            except ValueError as exc:
+                raise KeyAccessError(str(exc), key="kek.material") from None
+        else:
+            raise KeyAccessError(
+                "this keyring keeps its key-encryption key outside the file: set STREAMSEC_KEK"
+            )
+        if len(material) != KEK_SIZE:
+            raise KeyAccessError(f"the key-encryption key must be {KEK_SIZE} bytes")
+        kek = Kek(material, kek_id=document.kek.id)
+        try:
+            index_key = kek.unwrap(b64url_decode(document.index_key), index_key_aad(kek.id))
+        except ValueError:
+            index_key = None
+        if index_key is None:
+            raise KeyAccessError("the key-encryption key does not unlock this keyring")
+        self._kek, self._index_key = kek, index_key
+        self._cache.clear()
+
+    def _mutate(self, change: Callable[[KeyringDocument], tuple[KeyringDocument, T]]) -> T:
+        with self._store.lock():
+            self._install(*self._store.read())
+            assert self._document is not None
+            document, result = change(self._document)
+            if document is not self._document:
+                self._install(document, self._store.write(document))
+            self._checked = self._clock()
+        return result
+
+    def _ensure(self, doc: KeyringDocument, slot: Slot) -> tuple[KeyringDocument, KeyRecord]:
+        found = self._latest.get(slot)  # freshly re-read under the lock
+        if found is not None:
+            return doc, found
+        return self._add_version(doc, slot)
+
+    def _add_version(self, doc: KeyringDocument, slot: Slot) -> tuple[KeyringDocument, KeyRecord]:
+        previous = self._latest.get(slot)
+        record = self._record(slot, 1 if previous is None else previous.version + 1)
+        keys = [
+            k.model_copy(update={"state": KeyState.RETIRED})
+            if k.slot == slot and k.state is KeyState.ACTIVE
+            else k
+            for k in doc.keys
+        ]
+        log.info(
+            "created data key id=%s owner=%s purpose=%s version=%d%s",
+            record.id,
+            slot[0],
+            slot[1],
+            record.version,
+            " (per-subject)" if slot[2] else "",
+        )
+        return doc.model_copy(update={"keys": (*keys, record)}), record
+
+    def _record(self, slot: Slot, version: int) -> KeyRecord:
+        assert self._kek is not None
+        owner, purpose, subject = slot
+        key_id = new_key_id()
+        while key_id in self._by_id:
+            key_id = new_key_id()
+        aad = wrapped_key_aad(
+            key_id=key_id, purpose=purpose, owner=owner, subject=subject, version=version
+        )
+        wrapped = self._kek.wrap(os.urandom(KEY_SIZES[purpose]), aad)
+        return KeyRecord(
+            id=key_id,
+            purpose=purpose,
+            owner=owner,
+            subject=subject,
+            version=version,
+            state=KeyState.ACTIVE,
+            created=utc_now(),
+            wrapped=b64url_encode(wrapped),
+        )
+
+    def _unwrap(self, record: KeyRecord) -> DataKey:
+        if record.state is KeyState.DESTROYED or record.wrapped is None:
+            raise KeyDestroyedError("data key was destroyed", key_id=record.id)
+        cached = self._cache.get(record.id)
+        if cached is not None:
+            self._cache.move_to_end(record.id)
+            return cached
+        assert self._kek is not None
+        aad = wrapped_key_aad(
+            key_id=record.id,
+            purpose=record.purpose,
+            owner=record.owner,
+            subject=record.subject,
+            version=record.version,
+        )
+        try:
+            material = self._kek.unwrap(b64url_decode(record.wrapped), aad)
+        except ValueError:
+            material = None
+        if material is None or len(material) != KEY_SIZES[record.purpose]:
+            raise KeyAccessError(
+                "cannot unwrap data key: wrong key-encryption key or tampered keyring",
+                key_id=record.id,
+            )
+        key = DataKey(record.info(), material)
+        self._cache[record.id] = key
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return key
+
+
+def _destroyed(record: KeyRecord) -> KeyRecord:
+    return record.model_copy(
+        update={"state": KeyState.DESTROYED, "wrapped": None, "destroyed": utc_now()}
+    )

@@ -1,0 +1,62 @@
+"""The type-tagged plaintext inside an envelope, so decryption restores the exact JSON value.
+
+One tag byte, then the payload:
+
+* ``s`` (0x73): a JSON string, as UTF-8 bytes.
+* ``j`` (0x6A): any other JSON value (number, boolean, null, object, array), or a
+  string that is not valid Unicode (lone surrogates), as compact JSON text:
+  ``json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)``,
+  UTF-8 encoded (``ensure_ascii=True`` when the value holds lone surrogates).
+  A number written with ``.`` or an exponent is a float (``3.0``), one without is
+  an integer (``3``). Object member order is preserved.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from streamsec.records.paths import JsonValue
+
+__all__ = ["TAG_JSON", "TAG_STRING", "decode_value", "encode_value"]
+
+TAG_STRING: Final = b"s"
+TAG_JSON: Final = b"j"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError("NaN and Infinity are not JSON")
+
+
+def _json_text(value: JsonValue, *, ascii_only: bool) -> bytes:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=ascii_only, allow_nan=False)
+    return text.encode("utf-8")
+
+
+def encode_value(value: JsonValue) -> bytes:
+    """Tag and serialise a JSON value; raises ``ValueError`` for what JSON cannot hold."""
+    if isinstance(value, str):
+        try:
+            return TAG_STRING + value.encode("utf-8")
+        except UnicodeEncodeError:
+            return TAG_JSON + _json_text(value, ascii_only=True)
+    try:
+        try:
+            return TAG_JSON + _json_text(value, ascii_only=False)
+        except UnicodeEncodeError:
+            return TAG_JSON + _json_text(value, ascii_only=True)
+    except (TypeError, ValueError, RecursionError):
+        raise ValueError(f"a {type(value).__name__} is not a JSON value") from None
+
+
+def decode_value(data: bytes) -> JsonValue:
+    """Inverse of :func:`encode_value`; raises ``ValueError`` when malformed."""
+    tag, payload = data[:1], data[1:]
+    try:
+        if tag == TAG_STRING:
+            return payload.decode("utf-8")
+        if tag == TAG_JSON:
+            return json.loads(payload.decode("utf-8"), parse_constant=_reject_constant)
+    except (ValueError, RecursionError):  # UnicodeDecodeError, JSONDecodeError, NaN
+        raise ValueError("malformed plaintext") from None
+    raise ValueError("unknown plaintext type tag")
