@@ -61,6 +61,14 @@ class StreamsecError(Exception):
     """
 
     reason: str = "error"
+    file: str | None
+    key: str | None
+    topic: str | None
+    partition: int | None
+    offset: int | None
+    line: int | None
+    path: str | None
+    key_id: str | None
 
     def __init__(self, message: str, **context: Any) -> None:
         super().__init__(message)

@@ -18,7 +18,7 @@ def open_input(path: str | None) -> Iterator[IO[bytes]]:
     if path in (None, "-"):
         yield sys.stdin.buffer
         return
-    with Path(path).open("rb") as handle:  # type: ignore[arg-type]
+    with Path(str(path)).open("rb") as handle:
         yield handle
 
 

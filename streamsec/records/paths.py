@@ -129,7 +129,8 @@ def set_at(document: JsonValue, location: Location, value: JsonValue) -> None:
 def delete_at(document: JsonValue, location: Location) -> None:
     """Remove a value. A list item is replaced by ``null`` so sibling indices stay valid."""
     parent = get_at(document, location[:-1])
-    if isinstance(parent, list):
-        parent[location[-1]] = None
+    last = location[-1]
+    if isinstance(parent, list) and isinstance(last, int):
+        parent[last] = None
     else:
-        del parent[location[-1]]
+        del parent[last]

@@ -68,7 +68,7 @@ class _Gen:
         number: str = self.fake.credit_card_number(card_type=self.rnd.choice(["visa16", "mastercard"]))
         if self.rnd.random() < 0.3:
             number = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
-        return number
+        return str(number)
 
     def customer(self) -> CorpusRecord:
         name, email, phone = self.fake.name(), self.fake.email(), self.phone()

@@ -1,0 +1,40 @@
+"""Shared set-up for the benchmark scripts: a throw-away keyring and the corpus."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from streamsec.settings import Settings
+from streamsec.topology import Topology, parse_topology
+
+MINIMAL = "name: bench\ninput: raw.bench\noutput: protected.bench\n"
+
+
+def temp_settings() -> Settings:
+    home = Path(tempfile.mkdtemp(prefix="streamsec-bench-"))
+    from streamsec.crypto import init_keyring
+
+    init_keyring(home / "keyring.json")
+    return Settings(home=home, keyring=home / "keyring.json")
+
+
+def minimal_topology(text: str = MINIMAL) -> Topology:
+    return parse_topology(text)
+
+
+def strict_equal(a: Any, b: Any) -> bool:
+    """Equality that also compares JSON types (1 != 1.0 != True)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(strict_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(strict_equal(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def dumps(record: Any) -> str:
+    return json.dumps(record, ensure_ascii=False)
