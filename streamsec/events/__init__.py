@@ -1,0 +1,54 @@
+"""Audit and lineage events: pure builders, the audit chain, and its verifier.
+
+* :mod:`~streamsec.events.audit` - CloudEvents builders (record protected / dead
+  lettered, key rotated, subject erased, field decrypted); never a value.
+* :mod:`~streamsec.events.chain` - :class:`AuditChain`: seq, prev, digest, MAC,
+  checkpoints (one chain per worker, partition and run).
+* :mod:`~streamsec.events.verify` - :func:`verify`: first broken event per chain.
+* :mod:`~streamsec.events.lineage` / :mod:`~streamsec.events.lineage_tracker` -
+  OpenLineage RunEvents and when to emit them.
+* :mod:`~streamsec.events.topic_reader` - read a whole topic (imported on demand).
+"""
+
+from __future__ import annotations
+
+from streamsec.events.audit import (
+    Pseudonymizer,
+    RecordRef,
+    field_decrypted,
+    key_rotated,
+    record_dead_lettered,
+    record_protected,
+    subject_erased,
+)
+from streamsec.events.chain import AuditChain, ChainMark
+from streamsec.events.cloudevents import EventType, cloudevent_problems
+from streamsec.events.lineage import column_lineage_facet, kafka_namespace, run_event
+from streamsec.events.lineage_shape import ObservedShape, leaf_types
+from streamsec.events.lineage_tracker import LineageTracker
+from streamsec.events.verify import ChainStatus, Problem, Reason, VerifyReport, verify
+
+__all__ = [
+    "AuditChain",
+    "ChainMark",
+    "ChainStatus",
+    "EventType",
+    "LineageTracker",
+    "ObservedShape",
+    "Problem",
+    "Pseudonymizer",
+    "Reason",
+    "RecordRef",
+    "VerifyReport",
+    "cloudevent_problems",
+    "column_lineage_facet",
+    "field_decrypted",
+    "kafka_namespace",
+    "key_rotated",
+    "leaf_types",
+    "record_dead_lettered",
+    "record_protected",
+    "run_event",
+    "subject_erased",
+    "verify",
+]

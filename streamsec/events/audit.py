@@ -1,0 +1,285 @@
+"""Audit-event builders: pure functions from protection metadata to CloudEvents dicts.
+
+They take :class:`~streamsec.protection.result.FieldAction` lists, topology
+metadata and record coordinates, and **never** a record value: not in clear, not
+masked, not encrypted. The record key (often a customer id) appears only as a
+keyed HMAC (:class:`Pseudonymizer`). A dead letter carries the error's fixed
+``reason`` code and type, never its message.
+
+The events returned here are unsealed; :class:`streamsec.events.chain.AuditChain`
+adds ``chain``, ``seq``, ``prev``, ``digest``, ``mac`` and the audit key id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, NoReturn
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from streamsec.errors import StreamsecError
+from streamsec.events.cloudevents import EventType, new_event, worker_source
+from streamsec.protection.result import FieldAction
+from streamsec.topology.model import Topology
+
+__all__ = [
+    "Pseudonymizer",
+    "RecordRef",
+    "field_decrypted",
+    "field_entry",
+    "key_rotated",
+    "record_dead_lettered",
+    "record_protected",
+    "subject_erased",
+]
+
+_SAFE_CODE: Final = re.compile(r"[a-z0-9_.-]{1,64}")
+_SAFE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+
+
+class Pseudonymizer:
+    """Keyed HMAC-SHA256 pseudonyms for identifiers that must not appear in events.
+
+    Sub-keys are derived from the audit key with HKDF-SHA256 (one per use), so the
+    MAC key itself is never used for anything else. Investigators holding the
+    audit key can recompute a pseudonym to find the events about one record key.
+    """
+
+    __slots__ = ("_record_key", "_subject")
+
+    def __init__(self, audit_key: bytes) -> None:
+        if len(audit_key) < 16:
+            raise ValueError("the audit key must be at least 16 bytes")
+        self._record_key = _derive(audit_key, b"streamsec/audit/record-key/v1")
+        self._subject = _derive(audit_key, b"streamsec/audit/subject/v1")
+
+    def record_key(self, key: bytes | None) -> str | None:
+        """Pseudonym of a Kafka record key (``None`` for a record without key)."""
+        if key is None:
+            return None
+        return hmac.new(self._record_key, key, hashlib.sha256).hexdigest()
+
+    def subject(self, subject_id: str) -> str:
+        """Pseudonym of a data-subject id."""
+        return hmac.new(self._subject, subject_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def __repr__(self) -> str:
+        return "Pseudonymizer(<audit key>)"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("key material cannot be pickled")
+
+
+def _derive(key: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(key)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRef:
+    """Where a record was read: topic, partition, offset and the key's pseudonym."""
+
+    topic: str
+    partition: int
+    offset: int
+    key_hmac: str | None = None
+
+    @classmethod
+    def of(
+        cls, topic: str, partition: int, offset: int, key: bytes | None, pseudonyms: Pseudonymizer
+    ) -> RecordRef:
+        return cls(topic, partition, offset, pseudonyms.record_key(key))
+
+    @property
+    def subject(self) -> str:
+        return f"{self.topic}/{self.partition}/{self.offset}"
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "partition": self.partition,
+            "offset": self.offset,
+            "key_hmac": self.key_hmac,
+        }
+
+
+def field_entry(action: FieldAction) -> dict[str, Any]:
+    """The audit form of one field action (metadata only, by construction)."""
+    return {
+        "path": action.path,
+        "action": action.action,
+        "mode": action.mode,
+        "entity_types": list(action.entity_types),
+        "category": action.category,
+        "sensitivity": action.sensitivity,
+        "source": action.source,
+        "score": action.score,
+        "key_id": action.key_id,
+        "spans": action.spans,
+    }
+
+
+def _topology_data(topology: Topology) -> dict[str, Any]:
+    return {
+        "topology": {"name": topology.name, "version": topology.version},
+        "policy": {"default_action": topology.policy.default_action},
+    }
+
+
+def record_protected(
+    topology: Topology,
+    record: RecordRef,
+    actions: Sequence[FieldAction],
+    *,
+    worker_id: str,
+    time: datetime | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """``io.streamsec.record.protected``: which fields of one record were protected, and how."""
+    data = {
+        "worker": worker_id,
+        "record": record.as_data(),
+        **_topology_data(topology),
+        "output": topology.output,
+        "fields": [field_entry(a) for a in actions],
+        "key_ids": sorted({a.key_id for a in actions if a.key_id}),
+    }
+    return new_event(
+        EventType.RECORD_PROTECTED,
+        source=worker_source(worker_id),
+        subject=record.subject,
+        data=data,
+        time=time,
+        event_id=event_id,
+    )
+
+
+def record_dead_lettered(
+    topology: Topology,
+    record: RecordRef,
+    error: StreamsecError,
+    *,
+    worker_id: str,
+    time: datetime | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """``io.streamsec.record.dead_lettered``: reason code and error type, never the message."""
+    reason = error.reason if _SAFE_CODE.fullmatch(error.reason) else "error"
+    kind = type(error).__name__
+    data: dict[str, Any] = {
+        "worker": worker_id,
+        "record": record.as_data(),
+        **_topology_data(topology),
+        "dead_letter": topology.dead_letter_topic,
+        "reason": reason,
+        "error_type": kind if _SAFE_NAME.fullmatch(kind) else "StreamsecError",
+    }
+    for name in ("path", "key_id"):
+        value = error.context.get(name)
+        if isinstance(value, str):
+            data[name] = value
+    return new_event(
+        EventType.RECORD_DEAD_LETTERED,
+        source=worker_source(worker_id),
+        subject=record.subject,
+        data=data,
+        time=time,
+        event_id=event_id,
+    )
+
+
+def key_rotated(
+    *,
+    worker_id: str,
+    key_id: str,
+    purpose: str,
+    owner: str,
+    version: int,
+    previous_key_id: str | None = None,
+    time: datetime | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """``io.streamsec.key.rotated``: a new current key version (metadata only)."""
+    data = {
+        "worker": worker_id,
+        "key": {
+            "id": key_id,
+            "purpose": purpose,
+            "owner": owner,
+            "version": version,
+            "previous_id": previous_key_id,
+        },
+    }
+    return new_event(
+        EventType.KEY_ROTATED,
+        source=worker_source(worker_id),
+        subject=key_id,
+        data=data,
+        time=time,
+        event_id=event_id,
+    )
+
+
+def subject_erased(
+    *,
+    worker_id: str,
+    owner: str,
+    subject_hmac: str,
+    key_ids: Sequence[str],
+    time: datetime | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """``io.streamsec.subject.erased``: a data subject's keys were destroyed.
+
+    ``subject_hmac`` is a keyed hash of the subject id (the keyring's or
+    :meth:`Pseudonymizer.subject`), never the id.
+    """
+    data = {
+        "worker": worker_id,
+        "topology": {"name": owner},
+        "subject_hmac": subject_hmac,
+        "key_ids": sorted(set(key_ids)),
+    }
+    return new_event(
+        EventType.SUBJECT_ERASED,
+        source=worker_source(worker_id),
+        subject=subject_hmac,
+        data=data,
+        time=time,
+        event_id=event_id,
+    )
+
+
+def field_decrypted(
+    *,
+    worker_id: str,
+    topology: str,
+    path: str,
+    key_id: str,
+    role: str | None = None,
+    record: RecordRef | None = None,
+    time: datetime | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """``io.streamsec.field.decrypted``: someone read a protected field in clear."""
+    data = {
+        "worker": worker_id,
+        "topology": {"name": topology},
+        "path": path,
+        "key_id": key_id,
+        "role": role,
+        "record": record.as_data() if record is not None else None,
+    }
+    return new_event(
+        EventType.FIELD_DECRYPTED,
+        source=worker_source(worker_id),
+        subject=record.subject if record is not None else path,
+        data=data,
+        time=time,
+        event_id=event_id,
+    )

@@ -1,0 +1,153 @@
+"""Canonical bytes, digests and MACs of audit events (the tamper-evidence primitives).
+
+Canonical form is RFC 8785 (JSON Canonicalization Scheme): keys sorted by UTF-16
+code units, no whitespace, ECMAScript number formatting. Two events that differ
+only in key order or number spelling (``1.0`` vs ``1``) are the same event. The
+reference is the ``rfc8785`` package; a fast path uses the C JSON encoder when the
+result is provably identical (BMP-only keys, safe integers, floats whose Python
+``repr`` has no exponent), and a test checks the two agree.
+
+For one audit event (a CloudEvents dict):
+
+* ``digest`` = SHA-256 (lower-case hex) of the canonical form of the event
+  **without** its ``digest`` and ``mac`` attributes;
+* ``prev``   = the previous event's ``digest`` in the same chain, or
+  :func:`genesis` of the chain id for ``seq`` 0;
+* ``mac``    = HMAC-SHA256 (lower-case hex), keyed with the audit key, over the
+  canonical form of the event **without** ``mac`` (so it covers ``digest``,
+  ``prev``, ``seq``, ``chain`` and ``data``).
+
+The digest lets a verifier tell a changed body (digest no longer matches) from
+a changed or forged MAC (digest matches, MAC does not), even for the last event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+from collections.abc import Mapping
+from typing import Any, Final
+
+import rfc8785
+
+__all__ = [
+    "DIGEST_ATTRIBUTE",
+    "MAC_ATTRIBUTE",
+    "CanonicalizationError",
+    "canonical_json",
+    "compute_digest",
+    "compute_mac",
+    "genesis",
+    "mac_matches",
+]
+
+DIGEST_ATTRIBUTE: Final = "digest"
+MAC_ATTRIBUTE: Final = "mac"
+_GENESIS_DOMAIN: Final = b"streamsec.audit.genesis.v1\x00"
+_MAX_SAFE: Final = 2**53 - 1
+
+
+class CanonicalizationError(ValueError):
+    """The object cannot be put in RFC 8785 form (NaN, huge integer, lone surrogate...).
+
+    The message never quotes the offending value.
+    """
+
+
+class _Slow(Exception):
+    """The fast path cannot promise RFC 8785 output for this object."""
+
+
+def _prepare(obj: Any) -> Any:
+    """A copy the C encoder renders exactly as RFC 8785 does, or raise :class:`_Slow`."""
+    kind = type(obj)
+    if kind is str or kind is bool or obj is None:
+        return obj
+    if kind is dict:
+        out: dict[str, Any] = {}
+        for key, value in obj.items():
+            if type(key) is not str or not (key.isascii() or max(key) <= "\uffff"):
+                raise _Slow
+            vkind = type(value)
+            out[key] = value if vkind is str or vkind is bool or value is None else _prepare(value)
+        return out
+    if kind is list or kind is tuple:
+        return [_prepare(item) for item in obj]
+    if kind is int:
+        if -_MAX_SAFE <= obj <= _MAX_SAFE:
+            return obj
+        raise _Slow
+    if kind is float:
+        if not math.isfinite(obj):
+            raise _Slow
+        if obj.is_integer():
+            if abs(obj) <= _MAX_SAFE:
+                return int(obj)
+            raise _Slow
+        if "e" in repr(obj):
+            raise _Slow
+        return obj
+    # subclasses (StrEnum, IntEnum, dict subclasses): as the reference treats them
+    if isinstance(obj, str):
+        return str.__str__(obj)
+    if isinstance(obj, int):
+        return _prepare(int(obj))
+    if isinstance(obj, float):
+        return _prepare(float(obj))
+    if isinstance(obj, dict):
+        return _prepare(dict(obj))
+    raise _Slow
+
+
+def canonical_json(obj: Any) -> bytes:
+    """RFC 8785 canonical UTF-8 bytes of a JSON-compatible object."""
+    try:
+        try:
+            prepared = _prepare(obj)
+        except _Slow:
+            return rfc8785.dumps(obj)
+        text = json.dumps(prepared, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8")
+    except (rfc8785.CanonicalizationError, UnicodeEncodeError, TypeError, ValueError):
+        raise CanonicalizationError("value cannot be canonicalized (RFC 8785)") from None
+
+
+def _without(event: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in event.items() if k not in names}
+
+
+def compute_digest(event: Mapping[str, Any]) -> str:
+    """SHA-256 hex of the event's canonical form without ``digest`` and ``mac``."""
+    body = canonical_json(_without(event, DIGEST_ATTRIBUTE, MAC_ATTRIBUTE))
+    return hashlib.sha256(body).hexdigest()
+
+
+def compute_mac(key: bytes, event: Mapping[str, Any]) -> str:
+    """HMAC-SHA256 hex, keyed with ``key``, of the canonical form without ``mac``."""
+    if not key:
+        raise ValueError("the audit key is empty")
+    body = canonical_json(_without(event, MAC_ATTRIBUTE))
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def mac_matches(key: bytes, event: Mapping[str, Any]) -> bool:
+    """True when the event's ``mac`` is the HMAC of its canonical form (constant time)."""
+    claimed = event.get(MAC_ATTRIBUTE)
+    if not isinstance(claimed, str):
+        return False
+    try:
+        expected = compute_mac(key, event)
+    except CanonicalizationError:
+        return False
+    return hmac.compare_digest(expected, claimed)
+
+
+def genesis(chain_id: str) -> str:
+    """The ``prev`` of a chain's first event: SHA-256 hex of a domain tag and the chain id.
+
+    Bound to the chain id, so a first event cannot be spliced into another chain
+    unnoticed, and a moved first event can still be placed in its own chain.
+    """
+    return hashlib.sha256(_GENESIS_DOMAIN + chain_id.encode("utf-8")).hexdigest()

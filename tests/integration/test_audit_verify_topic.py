@@ -1,0 +1,69 @@
+"""``streamsec audit verify --topic`` against the real broker."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import copy
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from streamsec.cli.audit_cmd import register
+from streamsec.events.topic_reader import read_topic
+from streamsec.events.verify import Reason, verify
+from tests.unit.events.conftest import AUDIT_KEY, KEY_ID, make_stream_events
+
+
+def _cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="streamsec")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+async def test_verify_reads_a_whole_audit_topic(
+    kafka_bootstrap: str,
+    topic_factory: Callable[..., Awaitable[str]],
+    kafka_produce: Callable[..., Awaitable[Any]],
+    tmp_path: Path,
+) -> None:
+    topic = await topic_factory(partitions=2)
+    events = make_stream_events()
+    await kafka_produce(topic, [(e["chain"], e) for e in events])  # keyed by chain id
+
+    messages = await read_topic(topic, bootstrap=kafka_bootstrap, idle_timeout=30)
+    assert len(messages) == len(events)
+    report = verify([json.loads(m.value or b"null") for m in messages], {KEY_ID: AUDIT_KEY})
+    assert report.ok
+    assert len(report.chains) == 3
+
+    key_file = tmp_path / "audit.key"
+    key_file.write_text(base64.b64encode(AUDIT_KEY).decode(), encoding="ascii")
+    argv = [
+        "audit",
+        "verify",
+        "--topic",
+        topic,
+        "--bootstrap",
+        kafka_bootstrap,
+        "--audit-key-file",
+        str(key_file),
+    ]
+    assert await asyncio.to_thread(_cli, argv) == 0  # the CLI runs its own event loop
+
+    forged = copy.deepcopy(events[4])
+    forged["data"]["worker"] = "mallory"
+    await kafka_produce(topic, [(forged["chain"], forged)])
+    messages = await read_topic(topic, bootstrap=kafka_bootstrap, idle_timeout=30)
+    report = verify([json.loads(m.value or b"null") for m in messages], {KEY_ID: AUDIT_KEY})
+    (problem,) = report.first_problems
+    assert (problem.chain, problem.seq, problem.reason) == (
+        forged["chain"],
+        forged["seq"],
+        Reason.INSERTED,
+    )
+    assert await asyncio.to_thread(_cli, argv) == 1

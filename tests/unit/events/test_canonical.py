@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import math
+import random
+import struct
+from enum import IntEnum, StrEnum
+from typing import Any
+
+import pytest
+import rfc8785
+
+from streamsec.events.canonical import (
+    CanonicalizationError,
+    canonical_json,
+    compute_digest,
+    compute_mac,
+    genesis,
+    mac_matches,
+)
+
+KEY = b"k" * 32
+
+
+def test_rfc8785_examples() -> None:
+    # key order by UTF-16 code units, ECMAScript numbers, minimal escapes
+    # (U+1F600 is D83D DE00 in UTF-16, so it sorts before U+E000)
+    value = {"b": 1.0, "a": [1e21, 1e-7, 0.000001, -0.0], "\ue000": "\n\u2028", "\U0001f600": 1}
+    expected = '{"a":[1e+21,1e-7,0.000001,0],"b":1,"\U0001f600":1,"\ue000":"\\n\u2028"}'
+    assert canonical_json(value) == expected.encode()
+
+
+def test_key_order_and_number_spelling_do_not_matter() -> None:
+    assert canonical_json({"x": 1, "y": [2.0, "z"]}) == canonical_json({"y": [2, "z"], "x": 1.0})
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> Any:
+    alphabet = [
+        "a",
+        "Z",
+        "\u00e9",
+        "\u20ac",
+        "\U0001f600",
+        "\ue000",
+        "\uffff",
+        '"',
+        "\\",
+        "\n",
+        "\x00",
+        "\x1f",
+        "\x7f",
+        "\u2028",
+    ]
+    pick = rng.randrange(8 if depth < 3 else 5)
+    if pick == 0:
+        return rng.choice([None, True, False])
+    if pick == 1:
+        return rng.choice([rng.randrange(-(10**6), 10**6), 2**53 - 1, -(2**53 - 1)])
+    if pick == 2:
+        return rng.choice(
+            [
+                rng.uniform(-1, 1) * 10 ** rng.randrange(-30, 30),
+                struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0],
+                float(2**53 + 2),
+                1e16,
+                1e21,
+                1e-7,
+                5e-324,
+                0.1,
+                -0.0,
+                float(rng.randrange(100)),
+            ]
+        )
+    if pick in (3, 4):
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(6)))
+    if pick == 5:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+    return {
+        "".join(rng.choice(alphabet) for _ in range(rng.randrange(4))): _random_value(
+            rng, depth + 1
+        )
+        for _ in range(rng.randrange(5))
+    }
+
+
+def test_fast_path_matches_the_reference_implementation() -> None:
+    rng = random.Random(20250301)
+    checked = 0
+    for _ in range(4000):
+        value = _random_value(rng)
+        try:
+            reference: bytes | None = rfc8785.dumps(value)
+        except rfc8785.CanonicalizationError:
+            reference = None
+        try:
+            ours: bytes | None = canonical_json(value)
+        except CanonicalizationError:
+            ours = None
+        assert ours == reference, value
+        checked += reference is not None
+    assert checked > 3000
+
+
+def test_enum_subclasses_serialize_as_their_values() -> None:
+    class Color(StrEnum):
+        RED = "red"
+
+    class Level(IntEnum):
+        HIGH = 3
+
+    assert canonical_json({"c": Color.RED, "l": Level.HIGH}) == b'{"c":"red","l":3}'
+
+
+@pytest.mark.parametrize(
+    "value", [math.nan, math.inf, 2**53, {1: "int key"}, "\ud800", {"x": object()}]
+)
+def test_values_outside_json_are_refused_without_quoting_them(value: Any) -> None:
+    with pytest.raises(CanonicalizationError) as info:
+        canonical_json(value)
+    assert "\ud800" not in str(info.value)
+    assert "9007199254740992" not in str(info.value)
+
+
+def test_digest_ignores_digest_and_mac_and_mac_covers_digest() -> None:
+    event = {"a": 1, "seq": 0}
+    digest = compute_digest(event)
+    assert compute_digest({**event, "digest": "x", "mac": "y"}) == digest
+    sealed = {**event, "digest": digest}
+    sealed["mac"] = compute_mac(KEY, sealed)
+    assert mac_matches(KEY, sealed)
+    assert not mac_matches(KEY, {**sealed, "digest": "0" * 64})
+    assert not mac_matches(b"o" * 32, sealed)
+    assert not mac_matches(KEY, {k: v for k, v in sealed.items() if k != "mac"})
+    assert not mac_matches(KEY, {**sealed, "mac": 5})
+
+
+def test_empty_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        compute_mac(b"", {"a": 1})
+
+
+def test_genesis_is_fixed_per_chain_and_differs_between_chains() -> None:
+    assert genesis("w/0/r") == genesis("w/0/r")
+    assert genesis("w/0/r") != genesis("w/1/r")
+    assert len(genesis("w/0/r")) == 64
