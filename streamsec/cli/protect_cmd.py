@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
         open_input(args.input) as source,
         open_output(args.out) as out,
         open_output(args.dead_letter) as dead,
-        EventWriters.open(protector, settings, args.audit, args.lineage) as events,
+        EventWriters.open(protector, settings, _source_name(args.input), args.audit,
+                          args.lineage) as events,
     ):
         for batch in _batches(source, args.batch_size):
             good: list[tuple[int, dict[str, Any]]] = []
@@ -109,18 +110,18 @@ def run(args: argparse.Namespace) -> int:
                     )
                 except RecordError as exc:
                     _dead_letter(dead, summary, number, raw, exc.reason, str(exc))
-                    events.dead_lettered(number, exc.reason)
+                    events.dead_lettered(number, exc)
             results = protector.protect_many([record for _, record in good])
-            for (number, _), result in zip(good, results, strict=True):
+            for (number, record), result in zip(good, results, strict=True):
                 if isinstance(result, ProtectionFailure):
                     raw = next(r for n, r in batch if n == number)
                     _dead_letter(dead, summary, number, raw, result.reason, str(result.error))
-                    events.dead_lettered(number, result.reason)
+                    events.dead_lettered(number, result.error)
                     continue
                 summary.add(result)
                 if out is not None:
                     out.write(json_line(result.record))
-                events.protected(number, result)
+                events.protected(number, record, result)
             if progress is not None:
                 progress.update(len(batch))
     if progress is not None:
@@ -128,6 +129,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary.render(), file=sys.stderr)
     return 0
+
+
+def _source_name(path: str) -> str:
+    return "file:stdin" if path in ("-", None) else f"file:{path}"
 
 
 def _dead_letter(
