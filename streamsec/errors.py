@@ -14,7 +14,8 @@ to use as a metric label.
     ├── RecordError                    one input record cannot be processed
     │   ├── DecodeError                not UTF-8 / not JSON / not a JSON object
     │   ├── RecordTooLargeError        over the byte limit
-    │   └── RecordTooDeepError         nested deeper than the limit
+    │   ├── RecordTooDeepError         nested deeper than the limit
+    │   └── SensitiveKeyError          an object key (a field name) holds sensitive data
     ├── DetectionError                 the detector failed on a record
     ├── ProtectionError                an action could not be applied
     │   ├── KeyAccessError             a key could not be read, created or unwrapped
@@ -45,6 +46,7 @@ __all__ = [
     "RecordError",
     "RecordTooDeepError",
     "RecordTooLargeError",
+    "SensitiveKeyError",
     "SettingsError",
     "StreamsecError",
     "TopologyError",
@@ -110,6 +112,13 @@ class RecordTooLargeError(RecordError):
 
 class RecordTooDeepError(RecordError):
     reason = "too_deep"
+
+
+class SensitiveKeyError(RecordError):
+    """Field names end up in paths, audit and lineage events and metrics, so a record
+    that uses personal data as an object key cannot be protected: it is dead-lettered."""
+
+    reason = "sensitive_key"
 
 
 class DetectionError(StreamsecError):

@@ -17,7 +17,7 @@ from streamsec.records.paths import (
 )
 from streamsec.topology.model import FieldRule, Topology
 
-__all__ = ["CompiledRules", "RecordAnalysis", "RuleTarget", "analyze_structure"]
+__all__ = ["OBJECT_KEY_PATH", "CompiledRules", "RecordAnalysis", "RuleTarget", "analyze_structure"]
 
 # Integers this long may be card numbers, SSNs or account numbers sent as numbers.
 _MIN_SCANNED_INT = 10**8
@@ -39,6 +39,9 @@ class RecordAnalysis:
     """Leaves for detection, with their text (non-string leaves as their JSON text)."""
     inline_rules: dict[Location, FieldRule]
     """Leaves under an ``inline: true`` rule: detection decides the spans, the rule the action."""
+    object_keys: tuple[tuple[str, str], ...] = ()
+    """``(detection path, key)`` for every distinct object key: keys become paths in
+    audit and lineage events and metrics, so they are checked too."""
 
 
 class CompiledRules:
@@ -115,4 +118,22 @@ def analyze_structure(record: dict[str, JsonValue], rules: CompiledRules) -> Rec
         text = _scannable(value)
         if text is not None:
             scan.append((location, text))
-    return RecordAnalysis(tuple(targets), tuple(scan), inline)
+    return RecordAnalysis(tuple(targets), tuple(scan), inline, _object_keys(record))
+
+
+OBJECT_KEY_PATH = "$object_key"
+
+
+def _object_keys(record: dict[str, JsonValue]) -> tuple[tuple[str, str], ...]:
+    """Every distinct object key, wherever it is: even keys inside kept or encrypted
+    values show up in the record's shape (lineage), so all of them are checked."""
+    seen: dict[str, None] = {}
+    stack: list[JsonValue] = [record]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            seen.update(dict.fromkeys(node))
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return tuple((OBJECT_KEY_PATH, key) for key in seen if key.strip())

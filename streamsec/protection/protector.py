@@ -17,7 +17,7 @@ from streamsec.classification.model import Finding, RecordClassification
 from streamsec.classification.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from streamsec.crypto.base import FieldCipher
 from streamsec.detection.base import Detector
-from streamsec.errors import DetectionError, ProtectionError, StreamsecError
+from streamsec.errors import DetectionError, ProtectionError, SensitiveKeyError, StreamsecError
 from streamsec.protection.analysis import CompiledRules, RecordAnalysis, analyze_structure
 from streamsec.protection.applier import apply_plan
 from streamsec.protection.classifier import classify_record
@@ -26,13 +26,15 @@ from streamsec.protection.result import FieldAction, ProtectionFailure, Protecti
 from streamsec.records.paths import format_path, get_at, parse_path
 from streamsec.settings import Settings
 from streamsec.topology.loader import load_topology
-from streamsec.topology.model import Topology
+from streamsec.topology.model import Sensitivity, Topology
 
 __all__ = ["Explanation", "Protector"]
 
 log = logging.getLogger(__name__)
 
 KEY_PATH = "$key"
+
+_Detected = tuple[list[tuple[Finding, ...]], list[tuple[Finding, ...]]]
 
 
 class Explanation:
@@ -82,9 +84,12 @@ class Protector:
         return cls(topo, detector=detector, cipher=cipher)
 
     # -- analysis ---------------------------------------------------------------------
-    def _detect(self, analyses: Sequence[RecordAnalysis]) -> list[list[tuple[Finding, ...]] | None]:
-        """Findings per record; ``None`` for a record whose detection failed."""
-        items = [(format_path(loc), text) for a in analyses for loc, text in a.scan]
+    def _detect(self, analyses: Sequence[RecordAnalysis]) -> list[_Detected | None]:
+        """Findings per record (leaves, then object keys); ``None`` where detection failed."""
+        items = [
+            item for a in analyses
+            for item in [(format_path(loc), text) for loc, text in a.scan] + list(a.object_keys)
+        ]
         try:
             flat = self.detector.detect(items)
             if len(flat) != len(items):
@@ -93,12 +98,25 @@ class Protector:
             if len(analyses) == 1:
                 return [None]
             return [r for a in analyses for r in self._detect([a])]
-        out: list[list[tuple[Finding, ...]] | None] = []
+        out: list[_Detected | None] = []
         pos = 0
         for a in analyses:
-            out.append(list(flat[pos : pos + len(a.scan)]))
+            leaves = list(flat[pos : pos + len(a.scan)])
             pos += len(a.scan)
+            keys = list(flat[pos : pos + len(a.object_keys)])
+            pos += len(a.object_keys)
+            out.append((leaves, keys))
         return out
+
+    def _check_object_keys(self, key_findings: Sequence[tuple[Finding, ...]]) -> None:
+        for found in key_findings:
+            for finding in found:
+                _, sensitivity = self.taxonomy.classify(finding.entity_type)
+                if sensitivity.rank >= Sensitivity.CONFIDENTIAL.rank:
+                    raise SensitiveKeyError(
+                        f"an object key holds a {finding.entity_type}; field names must not "
+                        "carry personal data"
+                    )
 
     def _subject_of(self, record: dict[str, Any]) -> str | None:
         if self._subject is None:
@@ -111,9 +129,11 @@ class Protector:
 
     def explain(self, record: dict[str, Any]) -> Explanation:
         analysis = analyze_structure(record, self._rules)
-        (findings,) = self._detect([analysis])
-        if findings is None:
+        (detected,) = self._detect([analysis])
+        if detected is None:
             raise DetectionError("detection failed")
+        findings, key_findings = detected
+        self._check_object_keys(key_findings)
         classification = classify_record(analysis.scan, findings, self.taxonomy)
         plan = plan_record(record, analysis, classification, self.topology.policy, self.taxonomy)
         return Explanation(classification, plan)
@@ -125,11 +145,13 @@ class Protector:
         analyses = [analyze_structure(r, self._rules) for r in records]
         detections = self._detect(analyses)
         results: list[ProtectionResult | ProtectionFailure] = []
-        for record, analysis, findings in zip(records, analyses, detections, strict=True):
-            if findings is None:
+        for record, analysis, detected in zip(records, analyses, detections, strict=True):
+            if detected is None:
                 results.append(ProtectionFailure(DetectionError("detection failed")))
                 continue
+            findings, key_findings = detected
             try:
+                self._check_object_keys(key_findings)
                 classification = classify_record(analysis.scan, findings, self.taxonomy)
                 plan = plan_record(
                     record, analysis, classification, self.topology.policy, self.taxonomy

@@ -23,7 +23,8 @@ class FakeDetector:
     ``known`` value (``{"Jane Roe": "PERSON"}``) wherever it occurs.
 
     ``fail_on``: a substring that makes ``detect`` raise, to test failure handling.
-    ``calls`` counts ``detect`` calls and ``items_seen`` the items analysed.
+    ``calls`` counts ``detect`` calls, ``items_seen`` the items analysed and ``paths``
+    the paths they came from.
     """
 
     def __init__(self, known: Mapping[str, str] | None = None, fail_on: str | None = None) -> None:
@@ -31,10 +32,12 @@ class FakeDetector:
         self.fail_on = fail_on
         self.calls = 0
         self.items_seen = 0
+        self.paths: list[str] = []
 
     def detect(self, items: Sequence[tuple[str, str]]) -> list[tuple[Finding, ...]]:
         self.calls += 1
         self.items_seen += len(items)
+        self.paths.extend(path for path, _ in items)
         out: list[tuple[Finding, ...]] = []
         for _path, text in items:
             if self.fail_on is not None and self.fail_on in text:

@@ -120,7 +120,8 @@ def test_ignore_paths_are_never_scanned(build: Build) -> None:
     detector = FakeDetector()
     protector, _ = build("detection:\n  ignore_paths: [trace]\n", detector=detector)
     assert protector.protect({"trace": {"email": EMAIL}}).record == {"trace": {"email": EMAIL}}
-    assert detector.items_seen == 0
+    assert "trace.email" not in detector.paths
+    assert detector.paths  # object keys are still checked
 
 
 def test_one_failing_record_does_not_fail_the_batch(build: Build) -> None:
@@ -196,3 +197,13 @@ def test_explain_reports_plan_without_values(build: Build) -> None:
     steps = protector.explain({"id": "1", "e": EMAIL}).plan.steps
     assert [(s.path, s.rule.action, s.source) for s in steps] == [
         ("id", "keep", "rule"), ("e", "encrypt", "policy")]
+
+
+def test_personal_data_in_an_object_key_dead_letters_the_record(build: Build) -> None:
+    protector, _ = build("fields:\n  contacts: keep\n")
+    (bad, good) = protector.protect_many(
+        [{"contacts": {EMAIL: {"opt_in": True}}}, {"contacts": {"primary": {"opt_in": True}}}]
+    )
+    assert isinstance(bad, ProtectionFailure) and bad.reason == "sensitive_key"
+    assert EMAIL not in str(bad.error)
+    assert ok(good).record == {"contacts": {"primary": {"opt_in": True}}}
