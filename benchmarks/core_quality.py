@@ -16,13 +16,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import dumps, minimal_topology, strict_equal, temp_settings  # noqa: E402
+from _common import dumps, minimal_topology, strict_equal, temp_settings
 
-from streamsec.protection.decryptor import Decryptor  # noqa: E402
-from streamsec.protection.protector import Protector  # noqa: E402
-from streamsec.protection.result import ProtectionFailure  # noqa: E402
-from streamsec.records.paths import get_at  # noqa: E402
-from streamsec.testing.corpus import generate_corpus  # noqa: E402
+from streamsec.protection.decryptor import Decryptor
+from streamsec.protection.protector import Protector
+from streamsec.protection.result import ProtectionFailure
+from streamsec.records.paths import get_at
+from streamsec.testing.corpus import generate_corpus
 
 
 def main() -> int:

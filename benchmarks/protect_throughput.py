@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import minimal_topology, temp_settings  # noqa: E402
+from _common import minimal_topology, temp_settings
 
-from streamsec.protection.protector import Protector  # noqa: E402
-from streamsec.records.paths import iter_leaves  # noqa: E402
-from streamsec.testing.corpus import generate_corpus  # noqa: E402
+from streamsec.protection.protector import Protector
+from streamsec.records.paths import iter_leaves
+from streamsec.testing.corpus import generate_corpus
 
 
 def plain_presidio():  # type: ignore[no-untyped-def]
@@ -56,13 +56,21 @@ def run_streamsec(records: list[dict], protector: Protector) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--records", type=int, default=300, help="records for the same-records ratio")
-    parser.add_argument("--streamsec-records", type=int, default=3000,
-                        help="a longer streamsec-only run (steady state)")
+    parser.add_argument(
+        "--records", type=int, default=300, help="records for the same-records ratio"
+    )
+    parser.add_argument(
+        "--streamsec-records",
+        type=int,
+        default=3000,
+        help="a longer streamsec-only run (steady state)",
+    )
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
 
-    corpus = [c.record for c in generate_corpus(max(args.records, args.streamsec_records), args.seed)]
+    corpus = [
+        c.record for c in generate_corpus(max(args.records, args.streamsec_records), args.seed)
+    ]
     same = corpus[: args.records]
     analyzer, anonymizer = plain_presidio()
     analyzer.analyze(text="warm up Jane Roe", language="en")
@@ -78,12 +86,18 @@ def main() -> int:
     plain_rps, ours_rps = len(same) / plain_s, len(same) / ours_s
     long_rps = args.streamsec_records / long_s
     print(f"{'engine':46s} {'records':>8s} {'seconds':>8s} {'rec/s':>9s} {'ratio':>7s}")
-    print(f"{'plain Presidio analyze+anonymize, every leaf':46s} {len(same):8d} {plain_s:8.2f} "
-          f"{plain_rps:9.1f} {1.0:7.2f}")
-    print(f"{'streamsec protect, same records (cold cache)':46s} {len(same):8d} {ours_s:8.2f} "
-          f"{ours_rps:9.1f} {ours_rps / plain_rps:7.2f}")
-    print(f"{'streamsec protect, longer run':46s} {args.streamsec_records:8d} {long_s:8.2f} "
-          f"{long_rps:9.1f} {long_rps / plain_rps:7.2f}")
+    print(
+        f"{'plain Presidio analyze+anonymize, every leaf':46s} {len(same):8d} {plain_s:8.2f} "
+        f"{plain_rps:9.1f} {1.0:7.2f}"
+    )
+    print(
+        f"{'streamsec protect, same records (cold cache)':46s} {len(same):8d} {ours_s:8.2f} "
+        f"{ours_rps:9.1f} {ours_rps / plain_rps:7.2f}"
+    )
+    print(
+        f"{'streamsec protect, longer run':46s} {args.streamsec_records:8d} {long_s:8.2f} "
+        f"{long_rps:9.1f} {long_rps / plain_rps:7.2f}"
+    )
     print("target: >= 20x plain Presidio")
     return 0
 

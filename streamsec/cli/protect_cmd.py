@@ -72,9 +72,13 @@ class Summary:
             f"({self.records / elapsed:,.0f} records/s in {elapsed:.2f}s)"
         ]
         if self.dead:
-            lines.append("dead-letter reasons: " + ", ".join(f"{k}={v}" for k, v in self.dead.most_common()))
+            lines.append(
+                "dead-letter reasons: " + ", ".join(f"{k}={v}" for k, v in self.dead.most_common())
+            )
         if self.entities:
-            lines.append("entities: " + ", ".join(f"{k}={v}" for k, v in self.entities.most_common()))
+            lines.append(
+                "entities: " + ", ".join(f"{k}={v}" for k, v in self.entities.most_common())
+            )
         if self.actions:
             lines.append("actions: " + ", ".join(f"{k}={v}" for k, v in self.actions.most_common()))
         return "\n".join(lines)
@@ -96,8 +100,9 @@ def run(args: argparse.Namespace) -> int:
         open_input(args.input) as source,
         open_output(args.out) as out,
         open_output(args.dead_letter) as dead,
-        EventWriters.open(protector, settings, _source_name(args.input), args.audit,
-                          args.lineage) as events,
+        EventWriters.open(
+            protector, settings, _source_name(args.input), args.audit, args.lineage
+        ) as events,
     ):
         for batch in _batches(source, args.batch_size):
             good: list[tuple[int, dict[str, Any]]] = []
@@ -105,8 +110,14 @@ def run(args: argparse.Namespace) -> int:
                 summary.records += 1
                 try:
                     good.append(
-                        (number, decode_record(raw, max_bytes=settings.max_record_bytes,
-                                               max_depth=settings.max_depth))
+                        (
+                            number,
+                            decode_record(
+                                raw,
+                                max_bytes=settings.max_record_bytes,
+                                max_depth=settings.max_depth,
+                            ),
+                        )
                     )
                 except RecordError as exc:
                     _dead_letter(dead, summary, number, raw, exc.reason, str(exc))
@@ -140,7 +151,13 @@ def _dead_letter(
 ) -> None:
     summary.dead[reason] += 1
     if dead is not None:
-        dead.write(json_line({
-            "line": number, "reason": reason, "error": message,
-            "raw": raw.decode("utf-8", errors="replace"),
-        }))
+        dead.write(
+            json_line(
+                {
+                    "line": number,
+                    "reason": reason,
+                    "error": message,
+                    "raw": raw.decode("utf-8", errors="replace"),
+                }
+            )
+        )

@@ -58,7 +58,9 @@ def _inline_step(
         if rule is not None:
             spans.append(PlannedSpan(finding, rule))
         elif sensitivity.rank >= policy.min_sensitivity.rank:
-            spans.append(PlannedSpan(finding, policy_rule((finding.entity_type,), category, policy)))
+            spans.append(
+                PlannedSpan(finding, policy_rule((finding.entity_type,), category, policy))
+            )
     if not spans:
         return None
     kept = tuple(dict.fromkeys(s.finding.entity_type for s in spans))
