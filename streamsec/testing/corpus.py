@@ -167,8 +167,8 @@ class _Gen:
             [
                 f"Hi, this is {name}. My card {card} was charged twice for order {order}. "
                 f"Please call me at {phone} or write to {email}.",
-                f"Hello team, {name} here. For verification my SSN is {ssn} and my phone is {phone}. "
-                f"The refund for {order} never arrived.",
+                f"Hello team, {name} here. For verification my SSN is {ssn} "
+                f"and my phone is {phone}. The refund for {order} never arrived.",
                 f"Customer {name} ({email}) asked us to update the card on file to {card}. "
                 f"Reach them on {phone}. Ticket relates to {order}.",
                 f"Escalation: {name} says the package for {order} was not delivered. "
