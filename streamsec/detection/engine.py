@@ -1,0 +1,233 @@
+"""Batch analysis of texts with the analyzer's recognizers.
+
+Per batch:
+
+1. every text runs the recognizers whose cheap gates pass on its features (all
+   regex, checksum and gazetteer recognizers; no NLP artifacts needed);
+2. a text that asked for NER gets it only if it still has a capitalised word
+   (other than a stop word) outside the confident matches of step 1: NER cannot
+   add anything to the rest;
+3. NER runs once for all of those texts (``nlp.pipe`` through Presidio's
+   ``process_batch``), and spaCy's entities are read by the SpacyRecognizer;
+4. weak matches that a context word could still lift go through Presidio's
+   context enhancement (recognizer-level, then the analyzer's context-aware
+   enhancer) with the field path's words as extra context; texts without NER get
+   tokenizer-only artifacts for this, built only when needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, PatternRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from streamsec.detection.analyzer import LANGUAGE
+from streamsec.detection.entities import canonical
+from streamsec.detection.features import TextFeatures
+from streamsec.detection.recognizers import RECOGNIZERS, RecognizerSpec
+from streamsec.detection.recognizers._base import (
+    NO_ARTIFACTS,
+    compile_patterns,
+    match_patterns,
+    recognizer_name,
+)
+from streamsec.detection.segments import has_candidate, ner_segments
+
+__all__ = ["BatchEngine", "Job"]
+
+_NER_BATCH: Final = 64
+
+
+def _always(features: TextFeatures) -> bool:
+    return True
+
+
+def _no_factory() -> EntityRecognizer:
+    raise NotImplementedError("recognizers outside the registry are built by their owner")
+
+
+_DEFAULT_SPEC: Final = RecognizerSpec(factory=_no_factory, gate=_always)
+
+
+Analyze = Callable[[str], list[RecognizerResult]]
+
+
+def _analyzer_for(recognizer: EntityRecognizer, entities: list[str]) -> Analyze:
+    """Presidio's own pattern recognizers run through the lean matcher (same
+    semantics); any other recognizer through its ``analyze``."""
+    if (
+        isinstance(recognizer, PatternRecognizer)
+        and type(recognizer).analyze is PatternRecognizer.analyze
+    ):
+        compiled = compile_patterns(recognizer)
+        return lambda text: match_patterns(recognizer, text, compiled)
+    return lambda text: recognizer.analyze(text, entities, NO_ARTIFACTS)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    text: str
+    features: TextFeatures
+    ner: bool
+    context: tuple[str, ...] = ()
+    free_text: bool = True
+
+
+@dataclass(slots=True)
+class _State:
+    raw: list[RecognizerResult] = field(default_factory=list)
+    used: list[EntityRecognizer] = field(default_factory=list)
+
+
+class BatchEngine:
+    """Runs the analyzer's recognizers over many texts, NER batched."""
+
+    def __init__(self, analyzer: AnalyzerEngine, allowed: frozenset[str] | None) -> None:
+        self._analyzer = analyzer
+        self._nlp = analyzer.nlp_engine
+        self._cheap: list[tuple[EntityRecognizer, RecognizerSpec, Analyze]] = []
+        self._ner: list[tuple[EntityRecognizer, list[str]]] = []
+        self._factor = analyzer.context_aware_enhancer.context_similarity_factor
+        self._floor = analyzer.context_aware_enhancer.min_score_with_context_similarity
+        for recognizer in analyzer.registry.recognizers:
+            spec = RECOGNIZERS.get(recognizer_name(recognizer), _DEFAULT_SPEC)
+            entities = list(recognizer.supported_entities)
+            if allowed is not None and not {canonical(e) for e in entities} & allowed:
+                continue
+            if spec.ner:
+                self._ner.append((recognizer, entities))
+            else:
+                self._cheap.append((recognizer, spec, _analyzer_for(recognizer, entities)))
+        self._common: frozenset[str] = getattr(self._nlp, "common_words", frozenset())
+        self._own_enhancers = {
+            recognizer.id
+            for recognizer in analyzer.registry.recognizers
+            if type(recognizer).enhance_using_context is not EntityRecognizer.enhance_using_context
+        }
+        self._context_words = {
+            recognizer.id: tuple(w.lower() for w in recognizer.context or ())
+            for recognizer in analyzer.registry.recognizers
+        }
+
+    def run(self, jobs: Sequence[Job], threshold: float) -> list[list[RecognizerResult]]:
+        states = [self._run_cheap(job) for job in jobs]
+        plans: list[list[tuple[int, int]]] = []
+        for job, state in zip(jobs, states, strict=True):
+            plans.append(self._plan_ner(job, state, threshold) if self._ner and job.ner else [])
+        pieces = [job.text[s:e] for job, plan in zip(jobs, plans, strict=True) for s, e in plan]
+        docs = iter(self._pipe(pieces))
+        out: list[list[RecognizerResult]] = []
+        for job, state, plan in zip(jobs, states, plans, strict=True):
+            nlp_artifacts = None
+            if plan:
+                nlp_artifacts = self._artifacts(job.text, [(s, next(docs)) for s, _ in plan])
+                for recognizer, entities in self._ner:
+                    found = recognizer.analyze(job.text, entities, nlp_artifacts)
+                    if found:
+                        state.used.append(recognizer)
+                        state.raw.extend(found)
+            out.append(self._finish(job, state, nlp_artifacts, threshold))
+        return out
+
+    def _plan_ner(self, job: Job, state: _State, threshold: float) -> list[tuple[int, int]]:
+        """The segments of the text NER must read (none when nothing is left for it)."""
+        covered = [(r.start, r.end) for r in state.raw if r.score >= threshold]
+        text = job.text
+        if not job.free_text or not hasattr(self._nlp, "segment_artifacts"):
+            strict = has_candidate(text, 0, len(text), covered, strict=not job.free_text)
+            return [(0, len(text))] if strict else []
+        return ner_segments(text, covered, self._common)
+
+    def _pipe(self, texts: list[str]) -> list[Any]:
+        if not texts:
+            return []
+        pipe = getattr(self._nlp, "pipe", None)
+        if pipe is not None:
+            docs: list[Any] = pipe(texts, LANGUAGE, batch_size=_NER_BATCH)
+            return docs
+        return [a for _, a in self._nlp.process_batch(texts, LANGUAGE, batch_size=_NER_BATCH)]
+
+    def _artifacts(self, text: str, pieces: list[tuple[int, Any]]) -> NlpArtifacts:
+        build = getattr(self._nlp, "segment_artifacts", None)
+        if build is not None:
+            artifacts: NlpArtifacts = build(text, pieces, LANGUAGE)
+            return artifacts
+        # A foreign NLP engine yields artifacts per piece; only whole texts are planned.
+        only: NlpArtifacts = pieces[0][1]
+        return only
+
+    def _run_cheap(self, job: Job) -> _State:
+        state = _State()
+        for recognizer, spec, analyze in self._cheap:
+            if spec.gate(job.features):
+                found = analyze(job.text)
+                if found:
+                    state.used.append(recognizer)
+                    state.raw.extend(found)
+        return state
+
+    def _finish(
+        self, job: Job, state: _State, artifacts: NlpArtifacts | None, threshold: float
+    ) -> list[RecognizerResult]:
+        if not state.raw:
+            return []
+        key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+        raw = state.raw
+        for recognizer in state.used:
+            if recognizer.id in self._own_enhancers:
+                own = [r for r in raw if r.recognition_metadata[key] == recognizer.id]
+                others = [r for r in raw if r.recognition_metadata[key] != recognizer.id]
+                recognizer.enhance_using_context(
+                    job.text, own, others, artifacts or NO_ARTIFACTS, list(job.context)
+                )
+        strong = [r for r in raw if r.score >= threshold]
+        weak = self._liftable(job, raw, threshold)
+        if not weak:
+            return strong
+        if artifacts is None:
+            artifacts = self._tokenize(job.text)
+        ids = {r.recognition_metadata[key] for r in weak}
+        enhanced: list[RecognizerResult] = (
+            self._analyzer.context_aware_enhancer.enhance_using_context(
+                text=job.text,
+                raw_results=weak,
+                nlp_artifacts=artifacts,
+                recognizers=[r for r in state.used if r.id in ids],
+                context=list(job.context),
+            )
+        )
+        return strong + [r for r in enhanced if r.score >= threshold]
+
+    def _liftable(
+        self, job: Job, raw: list[RecognizerResult], threshold: float
+    ) -> list[RecognizerResult]:
+        """Weak results a context word could lift over the threshold: one of their
+        recognizer's context words occurs in the text or the path (a cheap superset
+        of what Presidio's enhancer checks in its window)."""
+        key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+        haystack: str | None = None
+        weak: list[RecognizerResult] = []
+        for result in raw:
+            if result.score >= threshold:
+                continue
+            if result.score + self._factor < threshold and self._floor < threshold:
+                continue
+            words = self._context_words.get(result.recognition_metadata[key], ())
+            if not words:
+                continue
+            if haystack is None:
+                haystack = " ".join((job.text.lower(), *job.context))
+            if any(word in haystack for word in words):
+                weak.append(result)
+        return weak
+
+    def _tokenize(self, text: str) -> NlpArtifacts:
+        tokenize = getattr(self._nlp, "tokenize", None)
+        if tokenize is not None:
+            artifacts: NlpArtifacts = tokenize(text, LANGUAGE)
+            return artifacts
+        processed: NlpArtifacts = self._nlp.process_text(text, LANGUAGE)
+        return processed

@@ -1,0 +1,49 @@
+"""Cheap features of a text, computed once, that decide which recognizers can match."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import regex
+
+__all__ = ["TextFeatures", "features_of"]
+
+_PASSWORD_CUE: Final = regex.compile(r"pass|pwd|\bpin\b", regex.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class TextFeatures:
+    length: int
+    digits: int
+    letters: int
+    upper: int
+    words: int
+    at: bool
+    dot: bool
+    colon: bool
+    lines: int
+    password_cue: bool
+
+
+def features_of(text: str) -> TextFeatures:
+    digits = letters = upper = 0
+    for ch in text:
+        if ch.isdigit():
+            digits += 1
+        elif ch.isalpha():
+            letters += 1
+            if ch.isupper():
+                upper += 1
+    return TextFeatures(
+        length=len(text),
+        digits=digits,
+        letters=letters,
+        upper=upper,
+        words=len(text.split()),
+        at="@" in text,
+        dot="." in text,
+        colon=":" in text,
+        lines=text.count("\n") + 1,
+        password_cue=_PASSWORD_CUE.search(text) is not None,
+    )

@@ -1,0 +1,135 @@
+"""Lean pattern matching for every ``PatternRecognizer`` streamsec runs.
+
+:func:`match_patterns` runs a recognizer's patterns with the same semantics as
+Presidio's ``PatternRecognizer.analyze`` (its ``validate_result`` /
+``invalidate_result``, its regex flags) but without the per-match bookkeeping,
+and it lets a pattern mark the entity with a named group ``value`` (so a cue can
+be matched without a variable-length look-behind). :class:`FastPatternRecognizer`
+is the base of streamsec's own pattern recognizers: class attributes
+``PATTERNS``, ``CONTEXT``, ``ENTITY`` and ``FLAGS``, as in Presidio's.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import regex
+from presidio_analyzer import (
+    AnalysisExplanation,
+    EntityRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerResult,
+)
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+__all__ = [
+    "NO_ARTIFACTS",
+    "FastPatternRecognizer",
+    "attribute",
+    "compile_patterns",
+    "match_patterns",
+    "recognizer_name",
+]
+
+_DEFAULT_FLAGS = regex.DOTALL | regex.MULTILINE | regex.IGNORECASE
+
+Compiled = list[tuple[Pattern, Any]]
+
+NO_ARTIFACTS = cast("NlpArtifacts", None)
+"""Presidio's recognizers accept ``None`` for artifacts although typed otherwise."""
+
+
+def attribute(obj: object, name: str) -> Any:
+    """An attribute Presidio sets without a type mypy can see."""
+    return getattr(obj, name)
+
+
+def recognizer_name(recognizer: EntityRecognizer) -> str:
+    return str(attribute(recognizer, "name"))
+
+
+def compile_patterns(recognizer: PatternRecognizer) -> Compiled:
+    flags = recognizer.global_regex_flags or _DEFAULT_FLAGS
+    patterns: list[Pattern] = attribute(recognizer, "patterns")
+    return [(p, regex.compile(p.regex, flags)) for p in patterns]
+
+
+def match_patterns(
+    recognizer: PatternRecognizer, text: str, compiled: Compiled
+) -> list[RecognizerResult]:
+    """Presidio's pattern semantics, lean: validate, invalidate, drop zero scores."""
+    results: list[RecognizerResult] = []
+    entity = recognizer.supported_entities[0]
+    name = recognizer_name(recognizer)
+    metadata = {
+        RecognizerResult.RECOGNIZER_NAME_KEY: name,
+        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+    }
+    for pattern, rx in compiled:
+        has_value = "value" in rx.groupindex
+        for match in rx.finditer(text):
+            start, end = match.span("value") if has_value else match.span()
+            if end <= start:
+                continue
+            matched = text[start:end]
+            score = pattern.score
+            valid = recognizer.validate_result(matched)
+            if valid is not None:
+                score = EntityRecognizer.MAX_SCORE if valid else EntityRecognizer.MIN_SCORE
+            if recognizer.invalidate_result(matched):
+                score = EntityRecognizer.MIN_SCORE
+            if score <= EntityRecognizer.MIN_SCORE:
+                continue
+            results.append(
+                RecognizerResult(
+                    entity_type=entity,
+                    start=start,
+                    end=end,
+                    score=score,
+                    analysis_explanation=AnalysisExplanation(
+                        recognizer=name,
+                        original_score=score,
+                        pattern_name=pattern.name,
+                        validation_result=bool(valid),
+                    ),
+                    recognition_metadata=dict(metadata),
+                )
+            )
+    return results
+
+
+class FastPatternRecognizer(PatternRecognizer):
+    """Base of streamsec's pattern recognizers (``value`` groups, lean matching)."""
+
+    PATTERNS: list[Pattern] = []
+    CONTEXT: list[str] = []
+    ENTITY: str = ""
+    FLAGS: int = _DEFAULT_FLAGS
+
+    def __init__(
+        self,
+        patterns: list[Pattern] | None = None,
+        context: list[str] | None = None,
+        supported_language: str = "en",
+        supported_entity: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(
+            supported_entity=supported_entity or self.ENTITY,
+            patterns=patterns or list(self.PATTERNS),
+            context=context or list(self.CONTEXT),
+            supported_language=supported_language,
+            name=name or type(self).__name__,
+            global_regex_flags=self.FLAGS,
+        )
+        self._compiled = compile_patterns(self)
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        return match_patterns(self, text, self._compiled)
