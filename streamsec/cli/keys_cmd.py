@@ -63,6 +63,10 @@ def register(sub: Any) -> None:
     p.add_argument("--yes", action="store_true", help="confirm: the subject's data is lost")
     p.set_defaults(func=_shred)
 
+    from streamsec.cli.forget_cmd import register_keys_commands  # keys forget, prove-forgotten
+
+    register_keys_commands(cmds)
+
 
 def _row(info: KeyInfo) -> dict[str, Any]:
     return {

@@ -1,0 +1,161 @@
+"""``streamsec keys forget`` and ``streamsec keys prove-forgotten``: crypto-shredding.
+
+    streamsec keys forget --topology T --subject ID|- --yes [--audit-out F]
+    streamsec keys prove-forgotten --topology T --subject ID|- (--topic T | --in F) [--json]
+
+``forget`` destroys every key of one data subject of the topology and writes an
+``io.streamsec.subject.erased`` audit event (a keyed pseudonym of the id, never the
+id) to the topology's audit topic, or to ``--audit-out`` (JSON Lines) offline.
+``prove-forgotten`` tries to decrypt every envelope of the protected records and
+exits 0 only when none of the subject's and all of the others' decrypt.
+``--subject -`` reads the id from standard input (keeps it out of the shell history
+and the process list). Registered under ``keys`` by :func:`register_keys_commands`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from streamsec.cli.io import add_settings_args, json_line, open_input, settings_from
+
+__all__ = ["register_keys_commands"]
+
+
+def register_keys_commands(cmds: Any) -> None:
+    """Add ``forget`` and ``prove-forgotten`` to the ``keys`` sub-command parsers."""
+    p = cmds.add_parser("forget", help="crypto-shred one data subject and audit the erasure")
+    _common(p)
+    p.add_argument("--yes", action="store_true", help="confirm: the subject's data is lost")
+    p.add_argument("--audit-out", metavar="FILE", help="append the audit events here (offline)")
+    p.set_defaults(func=_forget)
+
+    p = cmds.add_parser(
+        "prove-forgotten",
+        help="check that none of a subject's encrypted values decrypt and all others do",
+    )
+    _common(p)
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--topic", help="protected topic, read from its beginning to its end")
+    source.add_argument("--in", dest="input", metavar="FILE", help="protected JSON Lines, '-'")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--timeout", type=float, default=30.0, help="topic read idle timeout (s)")
+    p.set_defaults(func=_prove)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    add_settings_args(p)
+    p.add_argument("--topology", "-t", required=True, help="topology YAML file")
+    p.add_argument("--subject", required=True, help="subject id, or '-' to read it from stdin")
+    p.add_argument("--bootstrap", help="Kafka bootstrap servers (default: $STREAMSEC_BROKER)")
+
+
+def _subject(args: argparse.Namespace) -> str | None:
+    subject = sys.stdin.readline().rstrip("\r\n") if args.subject == "-" else args.subject
+    if not subject:
+        print("empty subject id", file=sys.stderr)
+        return None
+    return str(subject)
+
+
+def _forget(args: argparse.Namespace) -> int:
+    from streamsec.crypto.keyring_setup import open_keyring
+    from streamsec.errors import StreamsecError
+    from streamsec.lifecycle.audit import AuditSink, FileAuditSink, actor_id
+    from streamsec.lifecycle.forget import forget_subject, require_subject_path
+    from streamsec.topology.loader import load_topology
+
+    if not args.yes:
+        print("refusing to forget a subject without --yes", file=sys.stderr)
+        return 2
+    subject = _subject(args)
+    if subject is None:
+        return 2
+    settings = settings_from(args)
+    topology = load_topology(args.topology)
+    require_subject_path(topology)
+    sink: AuditSink
+    if args.audit_out:
+        sink, where = FileAuditSink(args.audit_out), args.audit_out
+    else:
+        from streamsec.consumer.kafka_io import KafkaAuditSink, bootstrap_of, client_options
+
+        bootstrap = bootstrap_of(settings, args.bootstrap)  # before destroying anything
+        sink = KafkaAuditSink(bootstrap, topology.audit, client_options(settings))
+        where = f"topic {topology.audit}"
+    erasure = forget_subject(
+        open_keyring(settings), topology, subject, actor=actor_id(settings, "keys-forget")
+    )
+    print(
+        f"forgot one subject of {topology.name}: destroyed {len(erasure.keys)} key(s); "
+        f"subject pseudonym {erasure.subject_hmac[:16]}..."
+    )
+    try:
+        asyncio.run(_deliver(sink, erasure.events))
+    except (StreamsecError, OSError) as exc:
+        print(f"the keys are destroyed, but the audit events were not delivered ({exc}); "
+              "here they are, deliver them by hand:", file=sys.stderr)
+        for event in erasure.events:
+            sys.stdout.write(json_line(event))
+        return 1
+    print(f"erasure event {erasure.events[0]['id']} written to {where}")
+    return 0
+
+
+async def _deliver(sink: Any, events: Any) -> None:
+    try:
+        await sink.send(events)
+    finally:
+        stop = getattr(sink, "stop", None)
+        if stop is not None:
+            await stop()
+
+
+def _prove(args: argparse.Namespace) -> int:
+    from streamsec.crypto.keyring_setup import open_keyring
+    from streamsec.lifecycle.proof import ForgetProver
+    from streamsec.topology.loader import load_topology
+
+    subject = _subject(args)
+    if subject is None:
+        return 2
+    settings = settings_from(args)
+    prover = ForgetProver(load_topology(args.topology), open_keyring(settings), subject)
+    if args.input:
+        with open_input(args.input) as source:
+            for number, line in enumerate(source, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    record = None
+                if not isinstance(record, dict):
+                    print(f"line {number}: not a JSON object", file=sys.stderr)
+                    return 2
+                prover.check(record)
+    else:
+        asyncio.run(_prove_topic(prover, args, settings))
+    report = prover.report
+    print(json.dumps(report.as_dict(), indent=2) if args.json else report.render())
+    return 0 if report.holds else 1
+
+
+async def _prove_topic(prover: Any, args: argparse.Namespace, settings: Any) -> None:
+    from streamsec.consumer.kafka_io import bootstrap_of, client_options, read_to_end
+
+    bootstrap = bootstrap_of(settings, args.bootstrap)
+    async for msg in read_to_end(
+        args.topic, bootstrap=bootstrap, options=client_options(settings),
+        idle_timeout=args.timeout,
+    ):
+        try:
+            record = json.loads(msg.value) if msg.value is not None else None
+            key = msg.key.decode("utf-8") if msg.key is not None else None
+        except (ValueError, UnicodeDecodeError):
+            record = None
+        if isinstance(record, dict):
+            prover.check(record, key)

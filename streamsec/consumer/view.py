@@ -1,0 +1,146 @@
+"""A role's view of a protected record: permitted fields decrypted, the rest untouched.
+
+:meth:`RoleDecryptor.view` is pure apart from the key provider. Every envelope the
+role may read is decrypted (whole values get back their JSON type, envelopes in
+free text their text); fields it may not read keep their ciphertext; an envelope
+that cannot be decrypted (destroyed key: a forgotten subject; tampering) keeps its
+ciphertext too and is reported by reason code. :func:`decrypt_events` turns the
+reads into ``io.streamsec.field.decrypted`` audit events: role, path, key id and
+record coordinates, never a value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from streamsec.actions._text import value_text
+from streamsec.consumer.access import Basis, RecordSummary, RoleAccess
+from streamsec.crypto.base import FieldCipher
+from streamsec.crypto.plaintext import decode_value
+from streamsec.errors import DecryptionError
+from streamsec.events.audit import RecordRef, field_decrypted
+from streamsec.lifecycle.envelopes import (
+    EnvelopeSlot,
+    ProtectedLeaf,
+    open_value,
+    protected_leaves,
+    replace_slots,
+)
+from streamsec.protection.applier import copy_json
+from streamsec.protection.protector import KEY_PATH
+from streamsec.records.paths import JsonValue, set_at
+
+__all__ = ["FieldRead", "RoleDecryptor", "RoleView", "decrypt_events"]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRead:
+    """One field (or the record key) a role read in clear, under one key."""
+
+    path: str
+    key_id: str
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class RoleView:
+    record: dict[str, Any]
+    key: str | None
+    reads: tuple[FieldRead, ...]
+    denied: tuple[str, ...]
+    """Paths of encrypted fields the role may not read (left encrypted)."""
+    failed: tuple[tuple[str, str], ...]
+    """``(path, reason)`` of permitted envelopes that could not be decrypted."""
+
+
+def _plain(data: bytes, *, path: str, key_id: str) -> JsonValue:
+    try:
+        return decode_value(data)
+    except ValueError:
+        raise DecryptionError(
+            "decrypted plaintext is malformed", path=path, key_id=key_id
+        ) from None
+
+
+class RoleDecryptor:
+    def __init__(self, cipher: FieldCipher, access: RoleAccess) -> None:
+        self.cipher = cipher
+        self.access = access
+
+    def _open(self, token: str, path: str) -> bytes:
+        return self.cipher.decrypt(token, path=path)
+
+    def view(
+        self, record: dict[str, Any], *, key: str | None = None,
+        summary: RecordSummary | None = None,
+    ) -> RoleView:
+        out: dict[str, Any] = copy_json(record)
+        reads: list[FieldRead] = []
+        denied: list[str] = []
+        failed: list[tuple[str, str]] = []
+        leaves = list(protected_leaves(record))
+        key_leaf = ProtectedLeaf((), KEY_PATH, key) if key and "ssec:" in key else None
+        new_key = key
+        for leaf in [*leaves, *([key_leaf] if key_leaf else [])]:
+            access = self.access.decide(leaf.path, summary)
+            if not access.allowed:
+                denied.append(leaf.path)
+                continue
+            slots = open_value(leaf, self._open)
+            value = self._restore(leaf, slots, access.basis, reads, failed)
+            if leaf is key_leaf:
+                new_key = str(value)
+            elif value is not leaf.value:
+                set_at(out, leaf.location, value)
+        return RoleView(out, new_key, tuple(reads), tuple(denied), tuple(failed))
+
+    def _restore(
+        self, leaf: ProtectedLeaf, slots: list[EnvelopeSlot], basis: Basis,
+        reads: list[FieldRead], failed: list[tuple[str, str]],
+    ) -> JsonValue:
+        for slot in slots:
+            if slot.error is not None:
+                failed.append((leaf.path, slot.error.reason))
+        opened = [s for s in slots if s.plaintext is not None]
+        if not opened:
+            return leaf.value
+        if leaf.path == KEY_PATH and not leaf.location:  # record keys are untagged UTF-8
+            value: JsonValue = _utf8(opened[0].plaintext or b"", key_id=opened[0].key_id)
+        elif leaf.whole:
+            value = _plain(opened[0].plaintext or b"", path=leaf.path, key_id=opened[0].key_id)
+        else:
+            value = replace_slots(leaf.value, slots, lambda s: _text(leaf, s))
+        for key_id in dict.fromkeys(s.key_id for s in opened):
+            reads.append(FieldRead(leaf.path, key_id, basis))
+        return value
+
+
+def _utf8(data: bytes, *, key_id: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DecryptionError(
+            "decrypted record key is not UTF-8", path=KEY_PATH, key_id=key_id
+        ) from None
+
+
+def _text(leaf: ProtectedLeaf, slot: EnvelopeSlot) -> str | None:
+    if slot.plaintext is None:
+        return None
+    value = _plain(slot.plaintext, path=leaf.path, key_id=slot.key_id)
+    return value if isinstance(value, str) else value_text(value, path=leaf.path)
+
+
+def decrypt_events(
+    view: RoleView, *, role: str, actor: str, topology: str, record: RecordRef | None
+) -> list[dict[str, Any]]:
+    """One unsealed ``field.decrypted`` event per (path, key id) the role read."""
+    seen = dict.fromkeys((r.path, r.key_id) for r in view.reads)
+    return [
+        field_decrypted(
+            worker_id=actor, topology=topology, path=path, key_id=key_id, role=role,
+            record=record,
+        )
+        for path, key_id in seen
+    ]

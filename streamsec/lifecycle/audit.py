@@ -1,0 +1,114 @@
+"""Audit events of key-lifecycle operations and decryptions, and where they go.
+
+:class:`AuditTrail` seals events in one tamper-evident chain
+(:class:`~streamsec.events.chain.AuditChain`) under the topology's audit key
+(purpose ``audit``, owner = topology name: the key the worker uses, so
+``streamsec audit verify`` checks these chains with the same keyring). Subject
+ids become keyed pseudonyms (:class:`~streamsec.events.audit.Pseudonymizer`).
+
+An :class:`AuditSink` delivers sealed events: :class:`FileAuditSink` appends JSON
+Lines (offline use), :class:`MemoryAuditSink` keeps them (tests); the Kafka sink is
+:class:`streamsec.consumer.kafka_io.KafkaAuditSink`. Events never carry a value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from streamsec.crypto.keys import KeyPurpose
+from streamsec.crypto.provider import KeyProvider
+from streamsec.events.audit import Pseudonymizer
+from streamsec.events.chain import AuditChain
+from streamsec.settings import Settings
+
+__all__ = [
+    "AuditSink",
+    "AuditTrail",
+    "FileAuditSink",
+    "MemoryAuditSink",
+    "actor_id",
+]
+
+Event = dict[str, Any]
+
+
+def actor_id(settings: Settings | None, tool: str) -> str:
+    """Who acts, as the ``worker`` of events: the configured worker id, or tool@host-pid."""
+    if settings is not None and settings.worker_id:
+        return settings.worker_id
+    return f"{tool}@{socket.gethostname()}-{os.getpid()}"
+
+
+class AuditSink(Protocol):
+    async def send(self, events: Sequence[Event]) -> None:
+        """Deliver sealed events in order; raise when they could not be delivered."""
+        ...
+
+
+class FileAuditSink:
+    """Appends events as JSON Lines, flushed and fsynced on every send."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"FileAuditSink({str(self.path)!r})"
+
+    async def send(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            for event in events:
+                handle.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+class MemoryAuditSink:
+    """Keeps every event in :attr:`events` (tests, dry runs)."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    async def send(self, events: Sequence[Event]) -> None:
+        self.events.extend(events)
+
+
+class AuditTrail:
+    """One audit chain of one actor over one topology's audit key."""
+
+    def __init__(
+        self, provider: KeyProvider, topology: str, *, actor: str, checkpoint_every: int = 1000
+    ) -> None:
+        key = provider.current_key(topology, KeyPurpose.AUDIT)
+        self.topology = topology
+        self.actor = actor
+        self.pseudonyms = Pseudonymizer(key.material)
+        self._chain = AuditChain(
+            key.material, key_id=key.id, worker_id=actor, partition=None,
+            checkpoint_every=checkpoint_every,
+        )
+
+    def __repr__(self) -> str:
+        return f"AuditTrail(topology={self.topology!r}, actor={self.actor!r})"
+
+    @property
+    def closed(self) -> bool:
+        return self._chain.closed
+
+    def seal(self, events: Sequence[Event]) -> list[Event]:
+        """Sealed ``events`` (and any checkpoint now due), in order."""
+        out: list[Event] = []
+        for event in events:
+            out.extend(self._chain.append(event))
+        return out
+
+    def close(self) -> list[Event]:
+        """The chain's final checkpoint (nothing when already closed)."""
+        return [] if self._chain.closed else [self._chain.close()]

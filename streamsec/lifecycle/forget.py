@@ -1,0 +1,70 @@
+"""Crypto-shredding one data subject: destroy its keys and record the erasure.
+
+The topology's ``subject:`` path makes the protector encrypt each record's values
+under that subject's own keys (per purpose, per version). Destroying those keys
+makes every such value unreadable everywhere it was copied (topics, backups,
+files) while every other subject's values still decrypt. The keyring keeps a
+tombstone, so a forgotten subject's *new* records fail closed (dead letter)
+instead of being encrypted under a fresh key.
+
+The erasure is audited by an ``io.streamsec.subject.erased`` event naming the
+subject by a keyed pseudonym (never the id) and the destroyed key ids, sealed in
+an audit chain under the topology's audit key and closed at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from streamsec.crypto.keys import KeyInfo
+from streamsec.crypto.provider import KeyProvider
+from streamsec.errors import ConfigError
+from streamsec.events.audit import subject_erased
+from streamsec.lifecycle.audit import AuditTrail
+from streamsec.topology.model import Topology
+
+__all__ = ["Erasure", "forget_subject", "require_subject_path"]
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    topology: str
+    subject_hmac: str
+    """Keyed pseudonym of the subject id (under the topology's audit key)."""
+    keys: tuple[KeyInfo, ...]
+    events: tuple[dict[str, Any], ...]
+    """The sealed erasure event and its chain's final checkpoint, to deliver in order."""
+
+    @property
+    def key_ids(self) -> list[str]:
+        return sorted(k.id for k in self.keys)
+
+
+def require_subject_path(topology: Topology) -> str:
+    """The topology's subject path; a :class:`ConfigError` when it names none."""
+    if topology.subject is None:
+        raise ConfigError(
+            "the topology names no data subject ('subject:'), so its records are not "
+            "encrypted per subject and cannot be crypto-shredded per subject",
+            key="subject",
+        )
+    return topology.subject
+
+
+def forget_subject(
+    provider: KeyProvider, topology: Topology, subject: str, *, actor: str
+) -> Erasure:
+    """Destroy every key of ``subject`` in ``topology`` and build the audit events."""
+    require_subject_path(topology)
+    if not subject:
+        raise ConfigError("the subject id is empty", key="subject")
+    trail = AuditTrail(provider, topology.name, actor=actor)  # audit key first: fail early
+    keys = tuple(provider.destroy_subject(topology.name, subject))
+    subject_hmac = trail.pseudonyms.subject(subject)
+    event = subject_erased(
+        worker_id=actor, owner=topology.name, subject_hmac=subject_hmac,
+        key_ids=[k.id for k in keys],
+    )
+    events = (*trail.seal([event]), *trail.close())
+    return Erasure(topology.name, subject_hmac, keys, events)
