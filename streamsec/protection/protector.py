@@ -118,7 +118,8 @@ class Protector:
                         "carry personal data"
                     )
 
-    def _subject_of(self, record: dict[str, Any]) -> str | None:
+    def subject_of(self, record: dict[str, Any]) -> str | None:
+        """The data-subject id of a raw record (``subject:`` in the topology), if any."""
         if self._subject is None:
             return None
         for location in self._rules.expand(record, self._subject):
@@ -158,7 +159,7 @@ class Protector:
                 )
                 protected, actions = apply_plan(
                     record, plan, topology=self.topology.name, cipher=self.cipher,
-                    subject=self._subject_of(record),
+                    subject=self.subject_of(record),
                 )
             except StreamsecError as exc:
                 results.append(ProtectionFailure(exc))
@@ -178,9 +179,14 @@ class Protector:
             raise result.error
         return result
 
-    def protect_key(self, key: str) -> tuple[str, FieldAction | None]:
+    def protect_key(
+        self, key: str, *, subject: str | None = None
+    ) -> tuple[str, FieldAction | None]:
         """Protect a record key: when it holds a sensitive value it is replaced by its
-        deterministic ciphertext, so equal keys still land on the same partition."""
+        deterministic ciphertext, so equal keys still land on the same partition.
+
+        Pass the record's ``subject`` (:meth:`subject_of`) so the key is encrypted under
+        the per-subject key and is shredded with the rest of that subject's data."""
         (findings,) = self.detector.detect([(KEY_PATH, key)])
         if not findings:
             return key, None
@@ -188,7 +194,9 @@ class Protector:
         category, sensitivity = self.taxonomy.classify_all(entity_types)
         if sensitivity.rank < self.topology.policy.min_sensitivity.rank:
             return key, None
-        token = self.cipher.encrypt(key.encode(), path=KEY_PATH, deterministic=True)
+        token = self.cipher.encrypt(
+            key.encode(), path=KEY_PATH, deterministic=True, subject=subject
+        )
         action = FieldAction(
             path=KEY_PATH, action="encrypt", mode="field", entity_types=entity_types,
             category=category.value, sensitivity=sensitivity.value, source="policy",

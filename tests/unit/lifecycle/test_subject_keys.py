@@ -66,14 +66,11 @@ def test_hashed_subject_id_is_not_recoverable_but_still_matches(make_env: MakeEn
     assert not resolver.belongs(record, "C-0008", key_ids=None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Protector.protect_key encrypts a record key under the topology's deterministic "
-    "key, not the subject's: a key holding personal data survives crypto-shredding",
-)
 def test_record_key_is_encrypted_under_the_subject_key(make_env: MakeEnv) -> None:
     env = make_env()
-    token, action = env.protector.protect_key("user7@example.com")
+    subject = env.protector.subject_of(customer(7))
+    assert subject is not None
+    token, action = env.protector.protect_key("user7@example.com", subject=subject)
     assert action is not None
     info = env.provider.key_by_id(env.cipher.key_id_of(token)).info
     assert info.subject is not None
