@@ -22,7 +22,8 @@ def test_most_sensitive_entity_wins_and_stricter_category_breaks_ties() -> None:
 
 def test_overrides_apply_without_mutating_defaults() -> None:
     custom = DEFAULT_TAXONOMY.with_overrides(
-        {"PERSON": ClassificationOverride(category=Category.PHI, sensitivity=Sensitivity.RESTRICTED)}
+        {"PERSON": ClassificationOverride(
+            category=Category.PHI, sensitivity=Sensitivity.RESTRICTED)}
     )
     assert custom.classify("PERSON") == (Category.PHI, Sensitivity.RESTRICTED)
     assert DEFAULT_TAXONOMY.classify("PERSON") == (Category.PII, Sensitivity.CONFIDENTIAL)
