@@ -1,0 +1,195 @@
+"""The worker's pure core: a batch of raw records in, one :class:`Outcome` per record out.
+
+Synchronous and free of I/O, so the agent runs it off the event loop. It never
+raises for a record: whatever goes wrong with one becomes its dead letter (the
+original bytes, a reason code header and the source coordinates) plus an audit
+event. A protected record is sent with its audit and lineage events; input
+headers are never forwarded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Final
+
+from streamsec.errors import (
+    DecodeError,
+    ProtectionError,
+    RecordTooLargeError,
+    StreamsecError,
+)
+from streamsec.protection.protector import Protector
+from streamsec.protection.result import FieldAction, ProtectionFailure, ProtectionResult
+from streamsec.records.decoding import decode_record, encode_record
+from streamsec.topology.model import Topology
+from streamsec.worker.events import RecordEvents
+from streamsec.worker.headers import dead_letter_headers, protected_headers
+from streamsec.worker.model import Outcome, OutMessage, SourceRecord
+
+__all__ = ["MAX_OUTPUT_BYTES", "RecordPipeline"]
+
+log = logging.getLogger(__name__)
+
+MAX_OUTPUT_BYTES: Final = 1_000_000
+"""A protected record larger than this is dead-lettered (below Kafka's 1 MiB default)."""
+
+
+def _as_error(exc: Exception) -> StreamsecError:
+    if isinstance(exc, StreamsecError):
+        return exc
+    log.error("unexpected %s while handling a record", type(exc).__name__)
+    return ProtectionError(f"unexpected {type(exc).__name__} while protecting")
+
+
+class RecordPipeline:
+    def __init__(
+        self,
+        topology: Topology,
+        protector: Protector,
+        events: RecordEvents,
+        *,
+        max_bytes: int,
+        max_depth: int,
+        max_output_bytes: int = MAX_OUTPUT_BYTES,
+    ) -> None:
+        self.topology = topology
+        self.protector = protector
+        self.events = events
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
+        self.max_output_bytes = max_output_bytes
+
+    # -- the batch --------------------------------------------------------------------
+    def process(self, batch: Sequence[SourceRecord]) -> list[Outcome]:
+        """One outcome per record, in order (audit events are sealed in that order)."""
+        failed: dict[int, StreamsecError] = {}
+        decoded: dict[int, dict[str, Any]] = {}
+        for i, source in enumerate(batch):
+            if source.value is None:
+                continue
+            try:
+                if source.key is not None:
+                    _key_text(source.key)
+                decoded[i] = decode_record(
+                    source.value, max_bytes=self.max_bytes, max_depth=self.max_depth
+                )
+            except Exception as exc:  # noqa: BLE001 - one record's failure is data
+                failed[i] = _as_error(exc)
+        results = dict(zip(decoded, self._protect(list(decoded.values())), strict=True))
+        outcomes: list[Outcome] = []
+        for i, source in enumerate(batch):
+            if i in failed:
+                outcomes.append(self.dead_letter(source, failed[i]))
+            elif i in results:
+                outcomes.append(self._finish(source, results[i]))
+            else:
+                outcomes.append(self._tombstone(source))
+        return outcomes
+
+    def _protect(
+        self, records: list[dict[str, Any]]
+    ) -> Sequence[ProtectionResult | ProtectionFailure]:
+        if not records:
+            return []
+        try:
+            results = self.protector.protect_many(records)
+            if len(results) != len(records):
+                raise ProtectionError("protector returned the wrong number of results")
+            return results
+        except Exception as exc:  # noqa: BLE001 - the contract says never; fail closed anyway
+            error = _as_error(exc)
+            return [ProtectionFailure(error) for _ in records]
+
+    # -- one record -------------------------------------------------------------------
+    def _finish(
+        self, source: SourceRecord, result: ProtectionResult | ProtectionFailure
+    ) -> Outcome:
+        if isinstance(result, ProtectionFailure):
+            return self.dead_letter(source, result.error)
+        try:
+            key, key_action = self._protect_key(source.key)
+            value = encode_record(result.record)
+            if len(value) > self.max_output_bytes:
+                raise RecordTooLargeError(
+                    f"protected record is {len(value)} bytes, over {self.max_output_bytes}"
+                )
+            actions = (*result.actions, key_action) if key_action else result.actions
+            detections = tuple(
+                f.entity_type for fc in result.classification.fields for f in fc.findings
+            ) + (key_action.entity_types if key_action else ())
+            return self._protected(source, key, value, actions, detections)
+        except Exception as exc:  # noqa: BLE001 - one record's failure is data
+            return self.dead_letter(source, _as_error(exc))
+
+    def _tombstone(self, source: SourceRecord) -> Outcome:
+        """A null value (a deletion on a compacted topic) passes on, with its key protected."""
+        try:
+            key, key_action = self._protect_key(source.key)
+            actions = (key_action,) if key_action else ()
+            detections = key_action.entity_types if key_action else ()
+            return self._protected(source, key, None, actions, detections)
+        except Exception as exc:  # noqa: BLE001 - one record's failure is data
+            return self.dead_letter(source, _as_error(exc))
+
+    def _protect_key(self, key: bytes | None) -> tuple[bytes | None, FieldAction | None]:
+        if key is None:
+            return None, None
+        text = _key_text(key)
+        protected, action = self.protector.protect_key(text)
+        return (protected.encode("utf-8") if action else key), action
+
+    def _protected(
+        self, source: SourceRecord, key: bytes | None, value: bytes | None,
+        actions: tuple[FieldAction, ...], detections: tuple[str, ...],
+    ) -> Outcome:
+        topo = self.topology
+        audit, lineage = self.events.protected(source, actions)
+        messages = (
+            OutMessage(topo.output, key, value, protected_headers(topo, source, actions)),
+            *self._audit_messages(audit),
+            OutMessage(topo.lineage, key, encode_record(lineage)),
+        )
+        return Outcome(
+            source, messages, None, detections, tuple(a.action for a in actions)
+        )
+
+    def dead_letter(self, source: SourceRecord, error: StreamsecError) -> Outcome:
+        """The original bytes to the dead-letter topic, with the reason code only."""
+        topo = self.topology
+        reason = error.reason
+        try:
+            audit = self.events.dead_lettered(source, error)
+        except Exception as exc:  # noqa: BLE001 - the dead letter must still go out
+            log.error("could not build the dead-letter audit event: %s", type(exc).__name__)
+            audit = []
+        messages = (
+            OutMessage(
+                topo.dead_letter_topic, source.key, source.value,
+                dead_letter_headers(topo, source, reason),
+            ),
+            *self._audit_messages(audit),
+        )
+        return Outcome(source, messages, reason)
+
+    def _audit_messages(self, events: list[dict[str, Any]]) -> list[OutMessage]:
+        """Keyed by chain id, so each chain stays in order on one audit partition."""
+        return [
+            OutMessage(
+                self.topology.audit,
+                str(e.get("chain", self.topology.name)).encode("utf-8"),
+                encode_record(e),
+            )
+            for e in events
+        ]
+
+    def close_chains(self, partitions: Sequence[int] | None = None) -> list[OutMessage]:
+        """Final audit checkpoints for ``partitions`` (default: all), to send on revoke/stop."""
+        return self._audit_messages(self.events.close(partitions))
+
+
+def _key_text(key: bytes) -> str:
+    try:
+        return key.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DecodeError("record key is not valid UTF-8") from None

@@ -1,0 +1,54 @@
+"""Opening what a topology agent needs: protector, cipher, audit key and pipeline."""
+
+from __future__ import annotations
+
+from streamsec.crypto.cipher import KeyringCipher
+from streamsec.crypto.keyring_setup import open_keyring
+from streamsec.crypto.keys import KeyPurpose
+from streamsec.crypto.provider import KeyProvider
+from streamsec.detection.base import Detector
+from streamsec.protection.protector import Protector
+from streamsec.settings import Settings
+from streamsec.topology.model import Topology
+from streamsec.worker.events import RecordEvents
+from streamsec.worker.pipeline import RecordPipeline
+
+__all__ = ["make_pipeline", "open_pipeline"]
+
+
+def make_pipeline(
+    topology: Topology,
+    settings: Settings,
+    *,
+    worker_id: str,
+    provider: KeyProvider,
+    detector: Detector | None = None,
+) -> RecordPipeline:
+    """The pipeline of ``topology`` over ``provider``: its field cipher, and its audit
+    key (purpose ``audit``, owner = the topology name) to seal the audit chains."""
+    cipher = KeyringCipher(provider, topology.name)
+    protector = Protector.from_topology(
+        topology, settings=settings, detector=detector, cipher=cipher
+    )
+    audit_key = provider.current_key(topology.name, KeyPurpose.AUDIT)
+    events = RecordEvents(
+        topology, worker_id=worker_id, audit_key=audit_key.material, audit_key_id=audit_key.id
+    )
+    return RecordPipeline(
+        topology, protector, events,
+        max_bytes=settings.max_record_bytes, max_depth=settings.max_depth,
+    )
+
+
+def open_pipeline(
+    topology: Topology,
+    settings: Settings,
+    *,
+    worker_id: str,
+    detector: Detector | None = None,
+) -> RecordPipeline:
+    """:func:`make_pipeline` over the keyring file the settings name."""
+    return make_pipeline(
+        topology, settings, worker_id=worker_id, provider=open_keyring(settings),
+        detector=detector,
+    )

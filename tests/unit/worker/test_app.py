@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from streamsec.errors import ConfigError
+from streamsec.settings import Settings
+from streamsec.testing import FakeDetector
+from streamsec.testing.keys import InMemoryKeyProvider
+from streamsec.topology import parse_topology
+from streamsec.worker.app import build_app, client_options, faust_options
+from streamsec.worker.run import load_factory
+from streamsec.worker.runtime import make_pipeline
+
+
+def test_faust_options_translate_the_settings() -> None:
+    settings = Settings(
+        processing_guarantee="exactly_once", web_port=0, topic_partitions=6, app_id="x",
+    )
+    options = faust_options(settings, "h1:9092, h2:9093")
+    assert options["broker"] == ["kafka://h1:9092", "kafka://h2:9093"]
+    assert options["processing_guarantee"] == "at_least_once"  # transactions are ours
+    assert options["web_enabled"] is False
+    assert options["topic_partitions"] == 6
+    assert options["consumer_auto_offset_reset"] == "earliest"
+    assert "broker_credentials" not in options
+
+
+def test_sasl_credentials_reach_faust_and_aiokafka_but_not_repr() -> None:
+    settings = Settings(kafka_username="svc", kafka_password=SecretStr("hunter2"))
+    options = faust_options(settings, "h:9092")
+    assert options["broker_credentials"].username == "svc"
+    assert client_options(settings)["sasl_plain_password"] == "hunter2"
+    assert "hunter2" not in repr(settings)
+
+
+def _pipeline(name: str, input_topic: str) -> object:
+    topology = parse_topology(f"name: {name}\ninput: {input_topic}\noutput: out.{name}\n")
+    return make_pipeline(
+        topology, Settings(), worker_id="w", provider=InMemoryKeyProvider(),
+        detector=FakeDetector(),
+    )
+
+
+def test_build_app_has_one_agent_per_topology() -> None:
+    settings = Settings(web_port=0, app_id="unit-app")
+    app = build_app(settings, [_pipeline("a", "in.a"), _pipeline("b", "in.b")],
+                    bootstrap="127.0.0.1:1")
+    assert set(app.agents) == {"streamsec.a", "streamsec.b"}
+
+
+def test_build_app_refuses_two_topologies_on_one_input() -> None:
+    with pytest.raises(ValueError, match="same input"):
+        build_app(Settings(web_port=0), [_pipeline("a", "in"), _pipeline("b", "in")],
+                  bootstrap="127.0.0.1:1")
+
+
+def test_detector_factory_is_checked() -> None:
+    assert load_factory("streamsec.testing:FakeDetector")().detect([]) == []
+    bad = ("nocolon", "streamsec.nope:X", "streamsec.testing:Nope", "streamsec.worker.app:log")
+    for spec in bad:
+        with pytest.raises(ConfigError):
+            load_factory(spec)

@@ -1,0 +1,138 @@
+"""The worker's pure core: one outcome per record, in order, failures as dead letters."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from streamsec.errors import KeyAccessError
+from streamsec.settings import Settings
+from streamsec.testing import FakeDetector
+from streamsec.testing.keys import InMemoryKeyProvider
+from streamsec.topology import parse_topology
+from streamsec.worker import headers as h
+from streamsec.worker.model import SourceRecord
+from streamsec.worker.pipeline import RecordPipeline
+from streamsec.worker.runtime import make_pipeline
+
+TOPOLOGY = "name: unit\ninput: raw.u\noutput: prot.u\nfields:\n  name: encrypt\n"
+
+
+@pytest.fixture
+def pipeline() -> RecordPipeline:
+    return make_pipeline(
+        parse_topology(TOPOLOGY), Settings(max_record_bytes=512, max_depth=3),
+        worker_id="unit", provider=InMemoryKeyProvider(), detector=FakeDetector(fail_on="BOOM"),
+    )
+
+
+def src(offset: int, value: bytes | None, key: bytes | None = b"k") -> SourceRecord:
+    return SourceRecord("raw.u", 2, offset, key, value, 1.0)
+
+
+def good(i: int) -> bytes:
+    return json.dumps({"id": i, "name": f"Ann {i}", "mail": f"a{i}@x.io"}).encode()
+
+
+def test_one_outcome_per_record_in_order_with_chain_in_order(pipeline: RecordPipeline) -> None:
+    batch = [src(0, good(0)), src(1, b"{bad"), src(2, good(2)), src(3, b'{"x": "BOOM"}')]
+    outcomes = pipeline.process(batch)
+    assert [o.source.offset for o in outcomes] == [0, 1, 2, 3]
+    assert [o.reason for o in outcomes] == [None, "decode", None, "detection"]
+    audit = [
+        json.loads(m.value) for o in outcomes for m in o.messages if m.topic == "streamsec.audit"
+    ]
+    assert [e["seq"] for e in audit] == [0, 1, 2, 3]
+    assert [e["data"]["record"]["offset"] for e in audit] == [0, 1, 2, 3]
+
+
+def test_protected_outcome_sends_output_audit_lineage_and_no_value(
+    pipeline: RecordPipeline,
+) -> None:
+    (outcome,) = pipeline.process([src(5, good(1), key=b"a1@x.io")])
+    topics = [m.topic for m in outcome.messages]
+    assert topics == ["prot.u", "streamsec.audit", "streamsec.lineage"]
+    out = outcome.messages[0]
+    assert out.key is not None
+    assert out.key.startswith(b"ssec:v1:")
+    assert dict(out.headers)[h.SOURCE_OFFSET] == b"5"
+    for message in outcome.messages:
+        assert b"Ann 1" not in (message.value or b"")
+        assert b"a1@x.io" not in (message.value or b"") + (message.key or b"")
+    assert outcome.detections == ("EMAIL_ADDRESS", "EMAIL_ADDRESS")  # in the value, in the key
+    assert "encrypt" in outcome.actions
+
+
+def test_dead_letter_keeps_original_bytes_and_reason_only(pipeline: RecordPipeline) -> None:
+    raw = b'{"name": "Ann", ' + b"x" * 600
+    (outcome,) = pipeline.process([src(9, raw, key=b"\x00\x01")])
+    dead = outcome.messages[0]
+    assert outcome.reason == "too_large"
+    assert dead.topic == "raw.u.dead-letter"
+    assert (dead.key, dead.value) == (b"\x00\x01", raw)
+    assert dict(dead.headers) == {
+        h.REASON: b"too_large", h.TOPOLOGY: b"unit", h.SOURCE_TOPIC: b"raw.u",
+        h.SOURCE_PARTITION: b"2", h.SOURCE_OFFSET: b"9",
+    }
+    audit = outcome.messages[1].value or b""
+    assert b"Ann" not in audit
+    assert json.loads(audit)["data"]["reason"] == "too_large"
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "reason"),
+    [
+        (b'{"a": {"b": {"c": {"d": 1}}}}', b"k", "too_deep"),
+        (b"[]", b"k", "decode"),
+        (b'{"ok": 1}', b"\xff", "decode"),
+    ],
+)
+def test_bad_records_get_their_reason(
+    pipeline: RecordPipeline, value: bytes, key: bytes, reason: str
+) -> None:
+    (outcome,) = pipeline.process([src(0, value, key)])
+    assert outcome.reason == reason
+    assert [m.topic for m in outcome.messages] == ["raw.u.dead-letter", "streamsec.audit"]
+
+
+def test_a_protector_that_raises_fails_closed(pipeline: RecordPipeline) -> None:
+    class Broken:
+        def protect_many(self, records: Any) -> Any:
+            raise RuntimeError("secret value Ann 0 inside")
+
+    pipeline.protector = Broken()  # type: ignore[assignment]
+    outcomes = pipeline.process([src(0, good(0)), src(1, good(1))])
+    assert [o.reason for o in outcomes] == ["protection", "protection"]
+    assert all(b"Ann 0" not in (m.value or b"") for m in outcomes[0].messages[1:])
+
+
+def test_a_key_that_cannot_be_protected_is_dead_lettered(pipeline: RecordPipeline) -> None:
+    def refuse(key: str) -> Any:
+        raise KeyAccessError("keyring locked")
+
+    pipeline.protector.protect_key = refuse  # type: ignore[method-assign]
+    (outcome,) = pipeline.process([src(0, good(0), key=b"k")])
+    assert outcome.reason == "key_access"
+
+
+def test_too_large_protected_output_is_dead_lettered(pipeline: RecordPipeline) -> None:
+    pipeline.max_output_bytes = 60
+    (outcome,) = pipeline.process([src(0, good(0))])
+    assert outcome.reason == "too_large"
+
+
+def test_tombstone_passes_with_null_value(pipeline: RecordPipeline) -> None:
+    (outcome,) = pipeline.process([src(0, None, key=b"plain-key")])
+    assert outcome.reason is None
+    assert (outcome.messages[0].key, outcome.messages[0].value) == (b"plain-key", None)
+
+
+def test_close_chains_emits_final_checkpoints(pipeline: RecordPipeline) -> None:
+    pipeline.process([src(0, good(0))])
+    (final,) = pipeline.close_chains([2])
+    event = json.loads(final.value or b"")
+    assert event["type"] == "io.streamsec.audit.checkpoint"
+    assert event["data"]["final"] is True
+    assert pipeline.close_chains([2]) == []
