@@ -1,0 +1,197 @@
+"""End-to-end figures of the harness, on the real broker.
+
+Built on ``e2e_kafka`` (its ``Receiver``, ``drive``, ``workload`` and topology
+``RULES``). One *phase* runs a processor (streamsec workers, or the raw aiokafka
+passthrough in its own process) on fresh topics and measures:
+
+* max records/s: N records produced as fast as possible into the input the
+  processor already reads, until the last output arrives;
+* latency p50/p99 at a fixed rate (the harness uses 50% of the measured max):
+  output arrival - input send, per record, seen by one downstream consumer;
+* CPU seconds per record and peak RSS (VmHWM) of each processor process, from /proc.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from e2e_kafka import RULES, Receiver, drive, workload
+from perf_report import percentile
+
+from streamsec.worker.process import WorkerProcess
+
+__all__ = ["Phase", "proc_cpu_seconds", "proc_peak_rss_kb", "run_phase"]
+
+HERE = Path(__file__).parent
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """utime + stime of a live process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_peak_rss_kb(pid: int) -> int:
+    """VmHWM (peak resident set) of a live process, in kB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc status")
+
+
+@dataclass
+class Phase:
+    processor: str
+    workers: int
+    records: int
+    rps: float = 0.0
+    rate: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    cpu_ms_per_record: float = 0.0
+    peak_rss_mb: list[float] = field(default_factory=list)
+    members: int = 0
+
+
+class _Passthrough:
+    def __init__(self, bootstrap: str, source: str, target: str, log: Path) -> None:
+        self._log = log.open("ab")
+        self._proc = subprocess.Popen(
+            [sys.executable, str(HERE / "perf_passthrough.py"), bootstrap, source, target],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @property
+    def running(self) -> bool:
+        return self._proc.poll() is None
+
+    def stop(self) -> None:
+        self._proc.terminate()
+        try:
+            self._proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait(10)
+        self._log.close()
+
+
+async def _create(bootstrap: str, topics: dict[str, int]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(t, p, 1) for t, p in topics.items()])
+    finally:
+        await admin.close()
+
+
+async def _group_members(bootstrap: str, group: str) -> tuple[str, int]:
+    """(state, members) of a consumer group, from the raw DescribeGroups response."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        response = (await admin.describe_consumer_groups([group]))[0]
+        described = response.groups[0]
+        return str(described[2]), len(described[5])
+    finally:
+        await admin.close()
+
+
+async def _wait_group(bootstrap: str, group: str, members: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while time.monotonic() < deadline:
+        state, seen = await _group_members(bootstrap, group)
+        if state == "Stable" and seen >= members:
+            return seen
+        await asyncio.sleep(1.0)
+    return seen
+
+
+async def run_phase(
+    bootstrap: str,
+    home: Path,
+    processor: str,
+    kinds: tuple[str, ...] | None,
+    records: int,
+    *,
+    rate: float | None = None,
+    rate_fraction: float = 0.5,
+    seconds: float = 10.0,
+    partitions: int = 1,
+    workers: int = 1,
+) -> Phase:
+    """One processor on fresh topics: max rate, then latency at ``rate`` (default:
+    ``rate_fraction`` of the measured max; 0 skips the latency pass)."""
+    run = uuid.uuid4().hex[:6]
+    raw, out = f"perf-raw-{run}", f"perf-out-{run}"
+    dead, audit, lin = f"{raw}.dead-letter", f"perf-audit-{run}", f"perf-lin-{run}"
+    await _create(bootstrap, {raw: partitions, out: partitions, dead: 1, audit: 1, lin: 1})
+    topology = home / f"perf-{run}.yaml"
+    topology.write_text(
+        f"name: perf-{run}\ninput: {raw}\noutput: {out}\naudit: {audit}\nlineage: {lin}\n" + RULES,
+        encoding="utf-8",
+    )
+    group = f"perf-{run}"
+    procs: list[Any] = []
+    if processor == "passthrough":
+        procs.append(_Passthrough(bootstrap, raw, out, home / f"pass-{run}.log"))
+    else:
+        for i in range(workers):
+            env = {
+                "STREAMSEC_BROKER": bootstrap,
+                "STREAMSEC_KEYRING": str(home / "keyring.json"),
+                "STREAMSEC_METRICS_PORT": "0",
+                "STREAMSEC_WEB_PORT": "0",
+                "STREAMSEC_HOME": str(home / f"w{i}-{run}"),
+                "STREAMSEC_TOPIC_PARTITIONS": str(partitions),
+            }
+            procs.append(
+                WorkerProcess(
+                    [topology],
+                    env=env,
+                    log_file=home / f"worker{i}-{run}.log",
+                    args=["--app-id", group, "--worker-id", f"perf-w{i}"],
+                ).start()
+            )
+    receiver = Receiver(bootstrap, [out, dead])
+    await receiver.start()
+    phase = Phase(processor, workers, records)
+    try:
+        if workers > 1:
+            phase.members = await _wait_group(bootstrap, group, workers, 300)
+        warm = workload(kinds, 20 * partitions, f"warm-{run}")
+        await drive(bootstrap, raw, warm, None, receiver, 300)
+        if workers > 1:  # a late joiner may have triggered a rebalance during warm-up
+            phase.members = await _wait_group(bootstrap, group, workers, 120)
+        cpu0 = sum(proc_cpu_seconds(p.pid) for p in procs)
+        data = workload(kinds, records, f"tp-{run}")
+        phase.rps, _ = await drive(bootstrap, raw, data, None, receiver, 1800)
+        cpu = sum(proc_cpu_seconds(p.pid) for p in procs) - cpu0
+        phase.cpu_ms_per_record = cpu * 1000 / records
+        phase.rate = rate if rate is not None else phase.rps * rate_fraction
+        if phase.rate > 0:
+            paced = workload(kinds, max(50, int(phase.rate * seconds)), f"lat-{run}")
+            _, latencies = await drive(bootstrap, raw, paced, phase.rate, receiver, 600)
+            phase.p50_ms = percentile(latencies, 50) * 1000
+            phase.p99_ms = percentile(latencies, 99) * 1000
+        phase.peak_rss_mb = [proc_peak_rss_kb(p.pid) / 1024 for p in procs]
+    finally:
+        await receiver.stop()
+        for p in procs:
+            p.stop()
+    return phase
