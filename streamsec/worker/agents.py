@@ -18,6 +18,7 @@ mid-batch) is never committed and is read again: nothing is lost.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import weakref
@@ -193,10 +194,15 @@ class TopologyAgent:
                 await stream.ack(event)
         return fresh
 
-    async def close_chains(self, partitions: Sequence[int] | None, timeout: float = 10.0) -> None:
-        """Send the final audit checkpoints of these partitions' chains (best effort)."""
+    async def close_chains(
+        self, partitions: Sequence[int] | None, timeout: float = 10.0,
+        error: BaseException | None = None,
+    ) -> None:
+        """Send the final audit checkpoints of these partitions' chains (best effort); at
+        stop also the lineage COMPLETE (FAIL with ``error``)."""
         loop = asyncio.get_running_loop()
-        messages = await loop.run_in_executor(self.executor, self.pipeline.close_chains, partitions)
+        close = functools.partial(self.pipeline.close_chains, partitions, error=error)
+        messages = await loop.run_in_executor(self.executor, close)
         if not messages:
             return
         try:
@@ -227,6 +233,7 @@ def attach_agents(
         )
     agents: dict[str, TopologyAgent] = {}
     for pipeline in pipelines:
+        pipeline.events.bootstrap = bootstrap
         agent = TopologyAgent(
             app, pipeline, settings=settings, metrics=metrics, delivery=delivery,
             transactions=transactions,
@@ -260,8 +267,9 @@ def attach_agents(
 
     @app.on_before_shutdown.connect
     async def on_shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        crashed = getattr(app, "_crash_reason", None)
         for agent in agents.values():
-            await agent.close_chains(None)
+            await agent.close_chains(None, error=crashed)
             agent.executor.shutdown(wait=False)
         if transactions is not None:
             await transactions.stop()

@@ -1,37 +1,34 @@
 """Audit and lineage events for the records one topology agent handles.
 
 Audit events come from :mod:`streamsec.events.audit` and are sealed in one
-:class:`~streamsec.events.chain.AuditChain` per source partition. Lineage events
-are built here (a small CloudEvents-shaped dict, replaceable by a builder in
-:mod:`streamsec.events` when one exists). Neither ever holds a record value; the
-record key appears only as a keyed HMAC.
+:class:`~streamsec.events.chain.AuditChain` per source partition. Lineage events are
+OpenLineage run events from a :class:`~streamsec.events.LineageTracker`: START with
+the first record, RUNNING when the observed shape or classification changes (and on
+a heartbeat), COMPLETE at shutdown or FAIL after a crash. Neither ever holds a record
+value; the record key appears only as a keyed HMAC.
 
 Not thread-safe: an agent calls it from its single executor thread only.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from streamsec.errors import StreamsecError
 from streamsec.events.audit import (
     Pseudonymizer,
     RecordRef,
-    field_entry,
     record_dead_lettered,
     record_protected,
 )
 from streamsec.events.chain import AuditChain
-from streamsec.events.cloudevents import CONTENT_TYPE, SPEC_VERSION, rfc3339, worker_source
+from streamsec.events.lineage_tracker import LineageTracker
 from streamsec.protection.result import FieldAction
 from streamsec.topology.model import Topology
 from streamsec.worker.model import SourceRecord
 
-__all__ = ["LINEAGE_TYPE", "RecordEvents"]
-
-LINEAGE_TYPE: Final = "io.streamsec.record.lineage"
+__all__ = ["RecordEvents"]
 
 Event = dict[str, Any]
 
@@ -45,6 +42,8 @@ class RecordEvents:
         audit_key: bytes,
         audit_key_id: str,
         checkpoint_every: int = 1000,
+        bootstrap: str | None = None,
+        lineage_heartbeat: float = 300.0,
     ) -> None:
         self.topology = topology
         self.worker_id = worker_id
@@ -53,6 +52,10 @@ class RecordEvents:
         self._checkpoint_every = checkpoint_every
         self._pseudonyms = Pseudonymizer(audit_key)
         self._chains: dict[int, AuditChain] = {}
+        self.bootstrap = bootstrap
+        """Set by the agent before the first record: names the Kafka datasets in lineage."""
+        self._lineage_heartbeat = lineage_heartbeat
+        self._tracker: LineageTracker | None = None
 
     def __repr__(self) -> str:
         return f"RecordEvents(topology={self.topology.name!r}, chains={len(self._chains)})"
@@ -72,12 +75,39 @@ class RecordEvents:
         )
 
     def protected(
-        self, source: SourceRecord, actions: Sequence[FieldAction]
-    ) -> tuple[list[Event], Event]:
-        """Sealed audit event(s) (with any checkpoint now due) and the lineage event."""
+        self, source: SourceRecord, leaves: Mapping[str, str], actions: Sequence[FieldAction]
+    ) -> tuple[list[Event], list[Event]]:
+        """Sealed audit event(s) (with any checkpoint now due), and the lineage events
+        now due: ``leaves`` is the input record's shape (path -> JSON type)."""
         ref = self._ref(source)
         audit = record_protected(self.topology, ref, actions, worker_id=self.worker_id)
-        return self._chain(source.partition).append(audit), self._lineage(ref, actions)
+        lineage = self._lineage_started()
+        event = self._tracker_or_start().observe(leaves, actions)
+        return self._chain(source.partition).append(audit), lineage + _some(event)
+
+    def _tracker_or_start(self) -> LineageTracker:
+        if self._tracker is None:
+            self._tracker = LineageTracker(
+                self.topology, bootstrap=self.bootstrap or "localhost:9092",
+                heartbeat=self._lineage_heartbeat,
+            )
+        return self._tracker
+
+    def _lineage_started(self) -> list[Event]:
+        tracker = self._tracker_or_start()
+        return [tracker.start()] if tracker.state == "new" else []
+
+    def lineage_tick(self) -> list[Event]:
+        """A RUNNING heartbeat (or a pending change) when one is due."""
+        if self._tracker is None or self._tracker.state != "running":
+            return []
+        return _some(self._tracker.tick())
+
+    def finish_lineage(self, error: BaseException | None = None) -> list[Event]:
+        """COMPLETE (or FAIL with ``error``) for a run that started."""
+        if self._tracker is None or self._tracker.state != "running":
+            return []
+        return [self._tracker.fail(error) if error else self._tracker.complete()]
 
     def dead_lettered(self, source: SourceRecord, error: StreamsecError) -> list[Event]:
         audit = record_dead_lettered(
@@ -101,21 +131,6 @@ class RecordEvents:
         for partition in partitions:
             self._chains.pop(partition, None)
 
-    def _lineage(self, ref: RecordRef, actions: Sequence[FieldAction]) -> Event:
-        topo = self.topology
-        return {
-            "specversion": SPEC_VERSION,
-            "id": str(uuid.uuid4()),
-            "source": worker_source(self.worker_id),
-            "type": LINEAGE_TYPE,
-            "subject": ref.subject,
-            "time": rfc3339(),
-            "datacontenttype": CONTENT_TYPE,
-            "data": {
-                "worker": self.worker_id,
-                "topology": {"name": topo.name, "version": topo.version},
-                "input": ref.as_data(),
-                "output": {"topic": topo.output},
-                "fields": [field_entry(a) for a in actions],
-            },
-        }
+
+def _some(event: Event | None) -> list[Event]:
+    return [] if event is None else [event]

@@ -19,6 +19,7 @@ from streamsec.errors import (
     RecordTooLargeError,
     StreamsecError,
 )
+from streamsec.events.lineage_shape import leaf_types
 from streamsec.protection.protector import Protector
 from streamsec.protection.result import FieldAction, ProtectionFailure, ProtectionResult
 from streamsec.records.decoding import decode_record, encode_record
@@ -82,7 +83,7 @@ class RecordPipeline:
             if i in failed:
                 outcomes.append(self.dead_letter(source, failed[i]))
             elif i in results:
-                outcomes.append(self._finish(source, results[i]))
+                outcomes.append(self._finish(source, decoded[i], results[i]))
             else:
                 outcomes.append(self._tombstone(source))
         return outcomes
@@ -103,12 +104,13 @@ class RecordPipeline:
 
     # -- one record -------------------------------------------------------------------
     def _finish(
-        self, source: SourceRecord, result: ProtectionResult | ProtectionFailure
+        self, source: SourceRecord, record: dict[str, Any],
+        result: ProtectionResult | ProtectionFailure,
     ) -> Outcome:
         if isinstance(result, ProtectionFailure):
             return self.dead_letter(source, result.error)
         try:
-            key, key_action = self._protect_key(source.key)
+            key, key_action = self._protect_key(source.key, self.protector.subject_of(record))
             value = encode_record(result.record)
             if len(value) > self.max_output_bytes:
                 raise RecordTooLargeError(
@@ -118,7 +120,7 @@ class RecordPipeline:
             detections = tuple(
                 f.entity_type for fc in result.classification.fields for f in fc.findings
             ) + (key_action.entity_types if key_action else ())
-            return self._protected(source, key, value, actions, detections)
+            return self._protected(source, key, value, actions, detections, leaf_types(record))
         except Exception as exc:  # noqa: BLE001 - one record's failure is data
             return self.dead_letter(source, _as_error(exc))
 
@@ -128,27 +130,32 @@ class RecordPipeline:
             key, key_action = self._protect_key(source.key)
             actions = (key_action,) if key_action else ()
             detections = key_action.entity_types if key_action else ()
-            return self._protected(source, key, None, actions, detections)
+            return self._protected(source, key, None, actions, detections, {})
         except Exception as exc:  # noqa: BLE001 - one record's failure is data
             return self.dead_letter(source, _as_error(exc))
 
-    def _protect_key(self, key: bytes | None) -> tuple[bytes | None, FieldAction | None]:
+    def _protect_key(
+        self, key: bytes | None, subject: str | None = None
+    ) -> tuple[bytes | None, FieldAction | None]:
+        """A sensitive key is encrypted under the record's subject key when it has one,
+        so crypto-shredding covers it (a tombstone has no subject: topology key)."""
         if key is None:
             return None, None
         text = _key_text(key)
-        protected, action = self.protector.protect_key(text)
+        protected, action = self.protector.protect_key(text, subject=subject)
         return (protected.encode("utf-8") if action else key), action
 
     def _protected(
         self, source: SourceRecord, key: bytes | None, value: bytes | None,
         actions: tuple[FieldAction, ...], detections: tuple[str, ...],
+        leaves: dict[str, str],
     ) -> Outcome:
         topo = self.topology
-        audit, lineage = self.events.protected(source, actions)
+        audit, lineage = self.events.protected(source, leaves, actions)
         messages = (
             OutMessage(topo.output, key, value, protected_headers(topo, source, actions)),
             *self._audit_messages(audit),
-            OutMessage(topo.lineage, key, encode_record(lineage)),
+            *self._lineage_messages(lineage),
         )
         return Outcome(
             source, messages, None, detections, tuple(a.action for a in actions)
@@ -183,9 +190,23 @@ class RecordPipeline:
             for e in events
         ]
 
-    def close_chains(self, partitions: Sequence[int] | None = None) -> list[OutMessage]:
-        """Final audit checkpoints for ``partitions`` (default: all), to send on revoke/stop."""
-        return self._audit_messages(self.events.close(partitions))
+    def _lineage_messages(self, events: list[dict[str, Any]]) -> list[OutMessage]:
+        """Keyed by topology, so one topology's run events stay in order."""
+        key = self.topology.name.encode("utf-8")
+        return [OutMessage(self.topology.lineage, key, encode_record(e)) for e in events]
+
+    def lineage_tick(self) -> list[OutMessage]:
+        return self._lineage_messages(self.events.lineage_tick())
+
+    def close_chains(
+        self, partitions: Sequence[int] | None = None, *, error: BaseException | None = None
+    ) -> list[OutMessage]:
+        """Final audit checkpoints for ``partitions`` (default: all), to send on revoke/stop;
+        at stop (all partitions) also the lineage COMPLETE, or FAIL after a crash."""
+        messages = self._audit_messages(self.events.close(partitions))
+        if partitions is None:
+            messages += self._lineage_messages(self.events.finish_lineage(error))
+        return messages
 
 
 def _key_text(key: bytes) -> str:

@@ -109,7 +109,7 @@ def test_a_protector_that_raises_fails_closed(pipeline: RecordPipeline) -> None:
 
 
 def test_a_key_that_cannot_be_protected_is_dead_lettered(pipeline: RecordPipeline) -> None:
-    def refuse(key: str) -> Any:
+    def refuse(key: str, **_: Any) -> Any:
         raise KeyAccessError("keyring locked")
 
     pipeline.protector.protect_key = refuse  # type: ignore[method-assign]
@@ -136,3 +136,43 @@ def test_close_chains_emits_final_checkpoints(pipeline: RecordPipeline) -> None:
     assert event["type"] == "io.streamsec.audit.checkpoint"
     assert event["data"]["final"] is True
     assert pipeline.close_chains([2]) == []
+
+
+def _lineage(messages: Any) -> list[dict[str, Any]]:
+    return [json.loads(m.value) for m in messages if m.topic == "streamsec.lineage"]
+
+
+def test_lineage_run_starts_with_the_first_record_and_completes_at_stop(
+    pipeline: RecordPipeline,
+) -> None:
+    from streamsec.testing.lineage_schema import LineageSchemaValidator
+
+    outcomes = pipeline.process([src(0, good(0)), src(1, good(1))])
+    started = _lineage(m for o in outcomes for m in o.messages)
+    assert [e["eventType"] for e in started] == ["START"]
+    ended = _lineage(pipeline.close_chains(None))
+    assert [e["eventType"] for e in ended] == ["COMPLETE"]
+    assert ended[0]["run"]["runId"] == started[0]["run"]["runId"]
+    for event in started + ended:
+        LineageSchemaValidator().validate(event)
+        assert "Ann 0" not in json.dumps(event)
+
+
+def test_lineage_reports_fail_after_a_crash_and_not_on_a_revoke(pipeline: RecordPipeline) -> None:
+    pipeline.process([src(0, good(0))])
+    assert _lineage(pipeline.close_chains([2])) == []
+    (failed,) = _lineage(pipeline.close_chains(None, error=RuntimeError("Ann 0 broke it")))
+    assert failed["eventType"] == "FAIL"
+    assert "Ann 0" not in json.dumps(failed)
+
+
+def test_a_new_shape_is_reported_as_running(pipeline: RecordPipeline) -> None:
+    pipeline.events._lineage_heartbeat = 300.0
+    pipeline.process([src(0, good(0))])
+    tracker = pipeline.events._tracker_or_start()
+    tracker._min_interval = 0.0
+    new_shape = json.dumps({"id": 1, "name": "Bo", "extra": {"nested": True}}).encode()
+    events = _lineage(m for o in pipeline.process([src(1, new_shape)]) for m in o.messages)
+    assert [e["eventType"] for e in events] == ["RUNNING"]
+    fields = {f["name"] for f in events[0]["inputs"][0]["facets"]["schema"]["fields"]}
+    assert "extra.nested" in fields
