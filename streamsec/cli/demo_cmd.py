@@ -134,7 +134,7 @@ def _show(raw: dict[str, dict[str, Any]], protected: list[Any], count: int) -> N
         out = json.loads(record.value)
         categories = dict(record.headers)["streamsec.categories"].decode()
         print(f"\n--- {record.key.decode()}  ({categories})")
-        for field in list(source)[:7]:
+        for field in source:
             before = json.dumps(source[field], ensure_ascii=False)
             after = json.dumps(out.get(field), ensure_ascii=False)
             mark = "  " if before == after else "=>"
