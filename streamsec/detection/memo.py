@@ -36,7 +36,7 @@ class PathMemo:
     """Benign-value digests (LRU, bounded) and NER history per path. Thread-safe."""
 
     def __init__(self, max_values: int = 65_536, max_paths: int = 4_096) -> None:
-        self._key = os.urandom(16)
+        self._blank = hashlib.blake2b(key=os.urandom(16), digest_size=16)
         self._values: OrderedDict[bytes, None] = OrderedDict()
         self._max_values = max_values
         self._history: dict[str, _History] = {}
@@ -44,7 +44,7 @@ class PathMemo:
         self._lock = threading.Lock()
 
     def _digest(self, path: str, text: str) -> bytes:
-        h = hashlib.blake2b(key=self._key, digest_size=16)
+        h = self._blank.copy()  # keyed once: copying is cheaper than keying again
         h.update(path.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
         h.update(text.encode("utf-8", "surrogatepass"))

@@ -3,6 +3,7 @@ defaults for each entity type and category. The plan is immutable and holds no v
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,7 +47,13 @@ def policy_rule(entity_types: tuple[str, ...], category: Category, policy: Polic
             return policy.entities[entity]
     if category in policy.categories:
         return policy.categories[category]
-    return FieldRule(action=policy.default_action)
+    return _default_rule(policy.default_action)
+
+
+@functools.lru_cache(maxsize=16)
+def _default_rule(action: str) -> FieldRule:
+    """One shared (frozen) rule per default action: validating a new one per field costs."""
+    return FieldRule(action=action)  # type: ignore[arg-type]
 
 
 def _inline_step(
