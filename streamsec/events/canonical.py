@@ -39,6 +39,7 @@ __all__ = [
     "canonical_json",
     "compute_digest",
     "compute_mac",
+    "digest_and_mac",
     "genesis",
     "mac_matches",
 ]
@@ -108,8 +109,7 @@ def canonical_json(obj: Any) -> bytes:
             prepared = _prepare(obj)
         except _Slow:
             return rfc8785.dumps(obj)
-        text = json.dumps(prepared, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return text.encode("utf-8")
+        return _dumps(prepared)
     except (rfc8785.CanonicalizationError, UnicodeEncodeError, TypeError, ValueError):
         raise CanonicalizationError("value cannot be canonicalized (RFC 8785)") from None
 
@@ -130,6 +130,30 @@ def compute_mac(key: bytes, event: Mapping[str, Any]) -> str:
         raise ValueError("the audit key is empty")
     body = canonical_json(_without(event, MAC_ATTRIBUTE))
     return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def digest_and_mac(key: bytes, event: Mapping[str, Any]) -> tuple[str, str]:
+    """``compute_digest(event)``, then ``compute_mac`` of the event with that digest,
+    walking the event once (what sealing an event needs)."""
+    if not key:
+        raise ValueError("the audit key is empty")
+    body = _without(event, DIGEST_ATTRIBUTE, MAC_ATTRIBUTE)
+    try:
+        prepared = _prepare(body)
+    except _Slow:
+        digest = compute_digest(body)
+        return digest, compute_mac(key, {**body, DIGEST_ATTRIBUTE: digest})
+    digest = hashlib.sha256(_dumps(prepared)).hexdigest()
+    prepared[DIGEST_ATTRIBUTE] = digest  # a fresh dict from _prepare
+    return digest, hmac.new(key, _dumps(prepared), hashlib.sha256).hexdigest()
+
+
+def _dumps(prepared: Any) -> bytes:
+    try:
+        text = json.dumps(prepared, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8")
+    except (UnicodeEncodeError, TypeError, ValueError):
+        raise CanonicalizationError("value cannot be canonicalized (RFC 8785)") from None
 
 
 def mac_matches(key: bytes, event: Mapping[str, Any]) -> bool:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, NoReturn
 
-from streamsec.events.canonical import compute_digest, compute_mac, genesis
+from streamsec.events.canonical import digest_and_mac, genesis
 from streamsec.events.cloudevents import INT32_MAX, EventType, new_event, worker_source
 
 __all__ = ["CHAIN_ATTRIBUTES", "DEFAULT_CHECKPOINT_EVERY", "AuditChain", "ChainMark"]
@@ -195,8 +195,7 @@ class AuditChain:
         sealed["chain"] = self.chain_id
         sealed["seq"] = self._seq
         sealed["prev"] = self._prev
-        sealed["digest"] = compute_digest(sealed)
-        sealed["mac"] = compute_mac(self._key, sealed)
+        sealed["digest"], sealed["mac"] = digest_and_mac(self._key, sealed)
         self._prev = sealed["digest"]
         self._seq += 1
         return sealed

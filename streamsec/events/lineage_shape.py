@@ -23,6 +23,8 @@ from streamsec.topology.model import Topology
 __all__ = ["DEFAULT_MAX_FIELDS", "FieldState", "ObservedShape", "json_type", "leaf_types"]
 
 DEFAULT_MAX_FIELDS: Final = 500
+_SEEN_SIGNATURES: Final = 4096
+"""Record signatures (shape + actions) remembered as already merged."""
 _MASKING: Final = frozenset({"encrypt", "mask", "redact", "hash"})
 
 
@@ -112,12 +114,24 @@ class ObservedShape:
                 state.categories.add(str(override.category))
                 state.sensitivities.add(str(override.sensitivity))
             self.protected[path] = state
+        self._seen: set[tuple[Any, ...]] = set()
         self._deterministic = {
             p for p, r in topology.fields.items() if r.action == "encrypt" and r.deterministic
         }
 
     def add(self, leaves: Mapping[str, str], actions: Iterable[FieldAction]) -> bool:
         """Merge one record's shape and field actions; True when anything new was seen."""
+        actions = tuple(actions)
+        signature = (
+            tuple(leaves.items()),
+            tuple((a.path, a.action, a.mode, a.category, a.sensitivity, a.entity_types)
+                  for a in actions),
+        )  # fmt: skip
+        if signature in self._seen:  # merging the same again changes nothing
+            return False
+        if len(self._seen) >= _SEEN_SIGNATURES:
+            self._seen.clear()
+        self._seen.add(signature)
         changed = False
         for path, kind in leaves.items():
             changed |= self._merge(self.inputs, path, FieldState(types=set(kind.split("|"))))

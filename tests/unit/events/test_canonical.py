@@ -14,6 +14,7 @@ from streamsec.events.canonical import (
     canonical_json,
     compute_digest,
     compute_mac,
+    digest_and_mac,
     genesis,
     mac_matches,
 )
@@ -136,6 +137,27 @@ def test_digest_ignores_digest_and_mac_and_mac_covers_digest() -> None:
 def test_empty_key_is_refused() -> None:
     with pytest.raises(ValueError, match="empty"):
         compute_mac(b"", {"a": 1})
+    with pytest.raises(ValueError, match="empty"):
+        digest_and_mac(b"", {"a": 1})
+
+
+def test_digest_and_mac_in_one_walk_equal_the_two_steps() -> None:
+    """Random objects (fast and slow path) as the data of an event that already
+    carries a stale digest and mac."""
+    rng = random.Random(77)
+    checked = 0
+    for _ in range(1500):
+        event = {"data": _random_value(rng), "seq": 3, "digest": "old", "mac": "old"}
+        try:
+            digest = compute_digest(event)
+        except CanonicalizationError:
+            with pytest.raises(CanonicalizationError):
+                digest_and_mac(KEY, event)
+            continue
+        mac = compute_mac(KEY, {**event, "digest": digest})
+        assert digest_and_mac(KEY, event) == (digest, mac)
+        checked += 1
+    assert checked > 1000
 
 
 def test_genesis_is_fixed_per_chain_and_differs_between_chains() -> None:

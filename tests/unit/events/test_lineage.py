@@ -287,3 +287,18 @@ def test_the_validator_rejects_broken_events(
     broken = copy.deepcopy(event)
     mutate(broken)
     assert validator.errors(broken), name
+
+
+def test_a_record_seen_before_changes_nothing_and_a_new_type_or_action_does(
+    topology: Topology,
+) -> None:
+    shape = ObservedShape(topology)
+    assert shape.add(leaf_types(RECORD), ACTIONS)
+    assert not shape.add(leaf_types(RECORD), ACTIONS)
+    assert not shape.add(leaf_types(RECORD), list(ACTIONS))  # any iterable
+    assert shape.add({**leaf_types(RECORD), "customer_id": "string"}, ACTIONS)
+    assert shape.inputs["customer_id"].types == {"integer", "string"}
+    hashed = [FieldAction("email", "hash", "field", ("EMAIL_ADDRESS",), "PII", "confidential",
+                          "policy")]
+    assert shape.add(leaf_types(RECORD), hashed)
+    assert "hash" in shape.protected["email"].actions
