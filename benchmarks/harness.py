@@ -71,7 +71,7 @@ async def kafka(quick: bool, bootstrap: str, home: Path) -> tuple[list[Figure], 
     raw: dict[str, Any] = {}
     for label, kinds in (("structured", STRUCTURED), ("mixed", None)):
         section = f"3 e2e {label}"
-        ours = await run_phase(bootstrap, home, "streamsec", kinds, n, seconds=secs)
+        ours = await run_phase(bootstrap, home, "streamsec", kinds, n, seconds=secs, spy=True)
         base = await run_phase(
             bootstrap, home, "passthrough", kinds, n, rate=ours.rate, seconds=secs
         )
@@ -152,6 +152,19 @@ async def kafka(quick: bool, bootstrap: str, home: Path) -> tuple[list[Figure], 
     return figures, raw
 
 
+def spy_table(profiles: dict[str, dict[str, int]]) -> str:
+    from perf_spy import BUCKETS, OTHER
+
+    names = [name for name, _ in BUCKETS] + [OTHER]
+    lines = [f"{'':44s}" + "".join(f"{label:>12s}" for label in profiles)]
+    totals = {label: sum(p.values()) or 1 for label, p in profiles.items()}
+    for name in names:
+        cells = "".join(f"{100 * p.get(name, 0) / totals[k]:11.1f}%" for k, p in profiles.items())
+        lines.append(f"{name:44s}{cells}")
+    lines.append(f"{'samples':44s}" + "".join(f"{totals[k]:12d}" for k in profiles))
+    return "\n".join(lines)
+
+
 def explain(figures: list[Figure], extra: dict[str, Any], profile: bool) -> None:
     missed = [f for f in figures if f.met is False]
     print(f"targets met: {sum(f.met is True for f in figures)}, missed: {len(missed)}")
@@ -174,9 +187,14 @@ def explain(figures: list[Figure], extra: dict[str, Any], profile: bool) -> None
             base = kafka[label]["passthrough"]["cpu_ms_per_record"]
             core = extra.get(core_key, float("nan"))
             print(f"{label:12s} {core:7.2f} {executor:9.2f} {worker:8.2f} {base:9.2f}")
-        print("worker - executor = Faust/aiokafka: consuming, producing 3 messages per record")
-        print("(protected, audit, lineage), acks, offsets. The rest of the wall time per batch")
-        print("is spent waiting: each batch is protected, then sent, then acked before the next.")
+        print("worker - executor = Faust/aiokafka: consuming, producing 2 messages per record")
+        print("(protected record, audit event), acks, offsets, and the GIL hand-offs between the")
+        print("event loop and the executor thread.")
+        spied = {k: kafka[k]["streamsec"].get("profile") for k in ("structured", "mixed")}
+        if all(spied.values()):
+            print("\nprofile of the live worker during the max-rate pass (py-spy --gil, share of")
+            print("the samples where a worker thread held the GIL):")
+            print(spy_table(spied))
         print("\nprofile of the executor step, structured (cProfile, own time):")
         print(texts["structured"])
     if missed and profile:

@@ -8,7 +8,8 @@ passthrough in its own process) on fresh topics and measures:
   processor already reads, until the last output arrives;
 * latency p50/p99 at a fixed rate (the harness uses 50% of the measured max):
   output arrival - input send, per record, seen by one downstream consumer;
-* CPU seconds per record and peak RSS (VmHWM) of each processor process, from /proc.
+* CPU seconds per record and peak RSS (VmHWM) of each processor process, from /proc;
+* optionally (``spy``) where one worker's Python time goes, from py-spy samples.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from e2e_kafka import RULES, Receiver, drive, workload
 from perf_report import percentile
+from perf_spy import sample_worker
 
 from streamsec.worker.process import WorkerProcess
 
@@ -60,6 +62,8 @@ class Phase:
     cpu_ms_per_record: float = 0.0
     peak_rss_mb: list[float] = field(default_factory=list)
     members: int = 0
+    profile: dict[str, int] = field(default_factory=dict)
+    """py-spy samples per bucket of the worker during the max-rate pass (``spy``)."""
 
 
 class _Passthrough:
@@ -134,6 +138,7 @@ async def run_phase(
     seconds: float = 10.0,
     partitions: int = 1,
     workers: int = 1,
+    spy: bool = False,
 ) -> Phase:
     """One processor on fresh topics: max rate, then latency at ``rate`` (default:
     ``rate_fraction`` of the measured max; 0 skips the latency pass)."""
@@ -180,7 +185,12 @@ async def run_phase(
             phase.members = await _wait_group(bootstrap, group, workers, 120)
         cpu0 = sum(proc_cpu_seconds(p.pid) for p in procs)
         data = workload(kinds, records, f"tp-{run}")
+        sampler = None
+        if spy and processor != "passthrough":  # the first seconds of the max-rate pass
+            sampler = asyncio.ensure_future(sample_worker(procs[0].pid, 3))
         phase.rps, _ = await drive(bootstrap, raw, data, None, receiver, 1800)
+        if sampler is not None:
+            phase.profile = dict(await sampler or {})
         cpu = sum(proc_cpu_seconds(p.pid) for p in procs) - cpu0
         phase.cpu_ms_per_record = cpu * 1000 / records
         phase.rate = rate if rate is not None else phase.rps * rate_fraction
