@@ -7,8 +7,10 @@ chains are closed. ``SIGKILL`` loses nothing either: unacked records are read ag
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,9 +22,10 @@ from streamsec.settings import Settings
 from streamsec.topology.model import Topology
 from streamsec.worker.app import build_app, worker_id_of
 from streamsec.worker.metrics import WorkerMetrics
+from streamsec.worker.pipeline import RecordPipeline
 from streamsec.worker.runtime import open_pipeline
 
-__all__ = ["load_factory", "run_worker"]
+__all__ = ["load_factory", "run_worker", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,20 @@ def load_factory(spec: str) -> Callable[[], Detector]:
     return factory  # type: ignore[no-any-return]
 
 
+def warm_up(pipelines: Sequence[RecordPipeline]) -> None:
+    """Load the detectors' models before joining the group, then move everything
+    loaded so far out of the garbage collector's sight (``gc.freeze``): a full
+    collection otherwise walks the whole NLP model, an 80 ms pause on the loop."""
+    started = time.monotonic()
+    for pipeline in pipelines:
+        hook = getattr(pipeline.protector.detector, "warm_up", None)
+        if callable(hook):
+            hook()
+    gc.collect()
+    gc.freeze()
+    log.info("detectors ready in %.1f s", time.monotonic() - started)
+
+
 def run_worker(
     settings: Settings,
     topologies: Sequence[Topology],
@@ -56,6 +73,7 @@ def run_worker(
         )
         for t in topologies
     ]
+    warm_up(pipelines)
     metrics = WorkerMetrics()
     app = build_app(settings, pipelines, metrics=metrics)
     server = metrics.serve(settings.metrics_port)

@@ -201,3 +201,12 @@ def test_failures_become_detection_errors_without_the_value(
     assert secret not in str(info.value)
     assert info.value.__cause__ is None
     assert info.value.__suppress_context__
+
+
+def test_warm_up_builds_the_engine_and_leaves_no_trace_in_the_memo(
+    detector: PresidioDetector,
+) -> None:
+    assert detector._engine is None
+    detector.warm_up()
+    assert detector._engine is not None
+    assert len(detector.memo) == 0
