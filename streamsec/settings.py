@@ -40,14 +40,8 @@ class Settings(BaseSettings):
     # --- Records ----------------------------------------------------------------
     max_record_bytes: int = Field(default=1_048_576, ge=64)
     max_depth: int = Field(default=32, ge=1, le=512)
-    batch_size: int = Field(
-        default=64, ge=1, le=10_000,
-        description="Most records per batch; batches are whatever is waiting, up to this.",
-    )
-    batch_linger_ms: int = Field(
-        default=0, ge=0, le=10_000,
-        description="Wait this long for more records when a batch is not full (0: never).",
-    )
+    batch_size: int = Field(default=64, ge=1, le=10_000)
+    batch_timeout_ms: int = Field(default=50, ge=1)
 
     # --- Keys ------------------------------------------------------------------
     keyring: Path = Field(default=DEFAULT_HOME / "keyring.json")

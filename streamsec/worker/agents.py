@@ -1,8 +1,7 @@
 """The agents: the only code that touches the event loop and the topics.
 
-One agent per topology. Its stream (``stream.noack()``: **no automatic acks**)
-feeds :class:`~streamsec.worker.batching.EventBatches`; a batch loop takes whatever
-is waiting (one record at low load, up to ``batch_size`` under load). Per batch:
+One agent per topology. Per batch (``stream.noack_take``: up to ``batch_size``
+records or ``batch_timeout_ms``, and **no automatic acks**):
 
 1. the raw records are handed to the pure :class:`RecordPipeline` in the agent's
    own executor thread (decode, detect, protect, build events), off the loop;
@@ -10,8 +9,6 @@ is waiting (one record at low load, up to ``batch_size`` under load). Per batch:
    the app's producer, resending the batch until the broker acknowledges it;
    exactly-once: one Kafka transaction per source partition with its offsets);
 3. only then are the batch's events acked, so Faust commits their offsets.
-
-At-least-once protects the next batch while this one is being delivered.
 
 A record that fails becomes a dead letter inside the pipeline, so the loop never
 raises for one record. An event that is never acked (the worker stops or dies
@@ -21,7 +18,6 @@ mid-batch) is never committed and is read again: nothing is lost.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
@@ -33,7 +29,6 @@ from typing import Any
 import faust
 
 from streamsec.settings import Settings
-from streamsec.worker.batching import EventBatches
 from streamsec.worker.metrics import WorkerMetrics
 from streamsec.worker.model import Outcome, OutMessage, SourceRecord
 from streamsec.worker.pipeline import RecordPipeline
@@ -112,19 +107,6 @@ class FaustDelivery:
                 delay = min(delay * 2, self.max_backoff)
 
 
-async def _put_or_fail(
-    batches: EventBatches[Any], event: Any, loop_task: asyncio.Future[None]
-) -> None:
-    """Wait for room in a full queue, unless the batch loop ends first (then its
-    failure surfaces in the agent)."""
-    put = asyncio.ensure_future(batches.put(event))
-    await asyncio.wait((put, loop_task), return_when=asyncio.FIRST_COMPLETED)
-    if not put.done():
-        put.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await put
-
-
 def _source(event: Any) -> SourceRecord:
     message = event.message
     return SourceRecord(
@@ -171,83 +153,27 @@ class TopologyAgent:
         self.declared = True
 
     async def run(self, stream: Any) -> None:
-        """The agent body. Never raises for a record; never acks before delivery.
-
-        The stream side only queues events (:class:`EventBatches`); the batch loop
-        runs beside it, so the next batch fills while this one is protected."""
-        manual = stream.noack()
-        batches: EventBatches[Any] = EventBatches(
-            self.settings.batch_size, linger=self.settings.batch_linger_ms / 1000.0
-        )
-        loop_task = asyncio.ensure_future(self._batch_loop(manual, batches))
-        try:
-            async for event in manual.events():
-                if not batches.offer(event):
-                    await _put_or_fail(batches, event, loop_task)
-                if loop_task.done():
-                    break
-        finally:
-            if not loop_task.done():
-                loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop_task  # re-raises the batch loop's own failure: the agent crashes
-
-    async def _batch_loop(self, stream: Any, batches: EventBatches[Any]) -> None:
-        """Protect batch N+1 while batch N is being delivered (at-least-once: a batch
-        is resent until delivered, so the audit chains stay in order). Exactly-once
-        delivers each batch before the next is protected: an aborted transaction
-        resets the chains the next batch would extend."""
-        delivering: asyncio.Future[None] | None = None
-        try:
-            while True:
-                events = await batches.take()
-                ready = await self.prepare(stream, events)
-                if delivering is not None:
-                    await delivering
-                    delivering = None
-                if ready is None:
-                    continue
-                delivery = self.complete(stream, *ready)
-                if self.transactions is None:
-                    delivering = asyncio.ensure_future(delivery)
-                else:
-                    await delivery
-        finally:
-            if delivering is not None and not delivering.done():
-                delivering.cancel()
+        """The agent body. Never raises for a record; never acks before delivery."""
+        within = self.settings.batch_timeout_ms / 1000.0
+        async for events in stream.noack_take(self.settings.batch_size, within=within):
+            await self.handle(stream, events)
 
     async def handle(self, stream: Any, events: Sequence[Any]) -> None:
-        """One batch, start to end: protect, deliver, then ack."""
-        ready = await self.prepare(stream, events)
-        if ready is not None:
-            await self.complete(stream, *ready)
-
-    async def prepare(
-        self, stream: Any, events: Sequence[Any]
-    ) -> tuple[Sequence[Any], list[Outcome], float] | None:
-        """Protect a batch in the agent's executor: (events, outcomes, started)."""
         started = time.monotonic()
         if self.transactions is not None:
             events = await self._drop_stale(stream, events)
             if not events:
-                return None
+                return
         sources = [_source(e) for e in events]
         self.metrics.batch_in(self.name, len(sources))
         loop = asyncio.get_running_loop()
         outcomes = await loop.run_in_executor(self.executor, self.pipeline.process, sources)
-        return events, outcomes, started
-
-    async def complete(
-        self, stream: Any, events: Sequence[Any], outcomes: list[Outcome], started: float
-    ) -> None:
-        """Deliver a protected batch, then ack what was delivered."""
         if self.transactions is None:
             await self.delivery.deliver(outcomes, self._error)
             delivered = outcomes
         else:
             delivered, fenced = await self.transactions.deliver(outcomes)
             if fenced:  # the chains' tails were aborted: start new ones
-                loop = asyncio.get_running_loop()
                 await loop.run_in_executor(self.executor, self.pipeline.events.abandon, fenced)
         done = {(o.source.partition, o.source.offset) for o in delivered}
         for event in events:
