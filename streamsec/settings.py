@@ -41,7 +41,10 @@ class Settings(BaseSettings):
     max_record_bytes: int = Field(default=1_048_576, ge=64)
     max_depth: int = Field(default=32, ge=1, le=512)
     batch_size: int = Field(default=64, ge=1, le=10_000)
-    batch_timeout_ms: int = Field(default=50, ge=1)
+    batch_timeout_ms: int = Field(
+        default=50, ge=1, le=10_000,
+        description="A batch goes when it is full or this long after the last one.",
+    )
 
     # --- Keys ------------------------------------------------------------------
     keyring: Path = Field(default=DEFAULT_HOME / "keyring.json")
