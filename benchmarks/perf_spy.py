@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -57,7 +58,7 @@ def bucket_samples(raw: str) -> Counter[str]:
 
 async def sample_worker(pid: int, seconds: float) -> Counter[str] | None:
     """Sample ``pid`` for ``seconds``; None when py-spy is missing or not permitted."""
-    spy = shutil.which("py-spy") or str(Path(__import__("sys").executable).parent / "py-spy")
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists():
         return None
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,7 +11,13 @@ from streamsec.classification.model import FieldClassification, Finding, RecordC
 from streamsec.classification.taxonomy import Taxonomy
 from streamsec.protection.analysis import RecordAnalysis
 from streamsec.records.paths import JsonValue, Location, get_at
-from streamsec.topology.model import Category, FieldRule, Policy, Sensitivity
+from streamsec.topology.model import (
+    Category,
+    DefaultActionName,
+    FieldRule,
+    Policy,
+    Sensitivity,
+)
 
 __all__ = ["PlannedSpan", "PlannedStep", "ProtectionPlan", "plan_record", "policy_rule"]
 
@@ -51,9 +57,9 @@ def policy_rule(entity_types: tuple[str, ...], category: Category, policy: Polic
 
 
 @functools.lru_cache(maxsize=16)
-def _default_rule(action: str) -> FieldRule:
+def _default_rule(action: DefaultActionName) -> FieldRule:
     """One shared (frozen) rule per default action: validating a new one per field costs."""
-    return FieldRule(action=action)  # type: ignore[arg-type]
+    return FieldRule(action=action)
 
 
 def _inline_step(
