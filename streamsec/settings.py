@@ -40,10 +40,9 @@ class Settings(BaseSettings):
     # --- Records ----------------------------------------------------------------
     max_record_bytes: int = Field(default=1_048_576, ge=64)
     max_depth: int = Field(default=32, ge=1, le=512)
-    batch_size: int = Field(default=64, ge=1, le=10_000)
-    batch_timeout_ms: int = Field(
-        default=50, ge=1, le=10_000,
-        description="A batch goes when it is full or this long after the last one.",
+    batch_size: int = Field(
+        default=64, ge=1, le=10_000,
+        description="Most records per batch; a batch is whatever is waiting, up to this.",
     )
 
     # --- Keys ------------------------------------------------------------------

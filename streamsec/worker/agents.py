@@ -1,7 +1,8 @@
 """The agents: the only code that touches the event loop and the topics.
 
-One agent per topology. Per batch (``stream.noack_take``: up to ``batch_size``
-records or ``batch_timeout_ms``, and **no automatic acks**):
+One agent per topology. It reads its stream with **no automatic acks**
+(``stream.noack()``) and cuts a batch from whatever records are waiting: one at low
+load, up to ``batch_size`` under load, with no timer. Per batch:
 
 1. the raw records are handed to the pure :class:`RecordPipeline` in the agent's
    own executor thread (decode, detect, protect, build events), off the loop;
@@ -9,6 +10,8 @@ records or ``batch_timeout_ms``, and **no automatic acks**):
    the app's producer, resending the batch until the broker acknowledges it;
    exactly-once: one Kafka transaction per source partition with its offsets);
 3. only then are the batch's events acked, so Faust commits their offsets.
+
+At-least-once protects the next batch while this one is being delivered.
 
 A record that fails becomes a dead letter inside the pipeline, so the loop never
 raises for one record. An event that is never acked (the worker stops or dies
@@ -22,7 +25,7 @@ import functools
 import logging
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -107,6 +110,15 @@ class FaustDelivery:
                 delay = min(delay * 2, self.max_backoff)
 
 
+def _more_waiting(stream: Any) -> Callable[[], bool]:
+    """Whether the stream's channel already holds another record (read without waiting).
+    A stream without a channel queue (a plain iterable) never has one waiting."""
+    queue = getattr(getattr(stream, "channel", None), "queue", None)
+    if queue is None:
+        return lambda: False
+    return lambda: not queue.empty()
+
+
 def _source(event: Any) -> SourceRecord:
     message = event.message
     return SourceRecord(
@@ -153,27 +165,80 @@ class TopologyAgent:
         self.declared = True
 
     async def run(self, stream: Any) -> None:
-        """The agent body. Never raises for a record; never acks before delivery."""
-        within = self.settings.batch_timeout_ms / 1000.0
-        async for events in stream.noack_take(self.settings.batch_size, within=within):
-            await self.handle(stream, events)
+        """The agent body. Never raises for a record; never acks before delivery.
+
+        Natural batching, in this one task: a batch is every record already waiting
+        in the stream (up to ``batch_size``), cut as soon as none is; so one record at
+        low load and full batches under load, with no timer. At-least-once delivers
+        a batch in the background while the next one is read and protected; it is
+        awaited before the next batch is sent, so outputs and audit chains keep the
+        record order. Exactly-once delivers each batch before reading on: an aborted
+        transaction resets the chains that the next batch would extend."""
+        manual = stream.noack()
+        more_waiting = _more_waiting(manual)
+        pending: list[Any] = []
+        delivering: asyncio.Future[None] | None = None
+        try:
+            async for event in manual.events():
+                pending.append(event)
+                if len(pending) < self.settings.batch_size and more_waiting():
+                    continue
+                events, pending = pending, []
+                delivering = await self._next_batch(manual, events, delivering)
+            if delivering is not None:
+                await delivering
+        finally:
+            if delivering is not None and not delivering.done():
+                delivering.cancel()  # its events stay unacked: read again after restart
+
+    async def _next_batch(
+        self, stream: Any, events: Sequence[Any], delivering: asyncio.Future[None] | None
+    ) -> asyncio.Future[None] | None:
+        """Protect ``events`` (while the previous batch is delivered), wait for that
+        delivery (its failure crashes the agent here), then deliver these: in the
+        background (returned) or, exactly-once, right away (None)."""
+        ready = await self.prepare(stream, events)
+        if delivering is not None:
+            await delivering
+        if ready is None:
+            return None
+        if self.transactions is not None:
+            await self.complete(stream, *ready)
+            return None
+        return asyncio.ensure_future(self.complete(stream, *ready))
 
     async def handle(self, stream: Any, events: Sequence[Any]) -> None:
+        """One batch, start to end: protect, deliver, then ack."""
+        ready = await self.prepare(stream, events)
+        if ready is not None:
+            await self.complete(stream, *ready)
+
+    async def prepare(
+        self, stream: Any, events: Sequence[Any]
+    ) -> tuple[Sequence[Any], list[Outcome], float] | None:
+        """Protect a batch in the agent's executor: (events, outcomes, started)."""
         started = time.monotonic()
         if self.transactions is not None:
             events = await self._drop_stale(stream, events)
             if not events:
-                return
+                return None
         sources = [_source(e) for e in events]
         self.metrics.batch_in(self.name, len(sources))
         loop = asyncio.get_running_loop()
         outcomes = await loop.run_in_executor(self.executor, self.pipeline.process, sources)
+        return events, outcomes, started
+
+    async def complete(
+        self, stream: Any, events: Sequence[Any], outcomes: list[Outcome], started: float
+    ) -> None:
+        """Deliver a protected batch, then ack what was delivered."""
         if self.transactions is None:
             await self.delivery.deliver(outcomes, self._error)
             delivered = outcomes
         else:
             delivered, fenced = await self.transactions.deliver(outcomes)
             if fenced:  # the chains' tails were aborted: start new ones
+                loop = asyncio.get_running_loop()
                 await loop.run_in_executor(self.executor, self.pipeline.events.abandon, fenced)
         done = {(o.source.partition, o.source.offset) for o in delivered}
         for event in events:

@@ -77,7 +77,7 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> Non
 def make_harness(detector: FakeDetector, **settings: Any) -> Harness:
     topology = parse_topology(TOPOLOGY)
     config = Settings(
-        app_id=f"agent-test-{next(_ids)}", web_port=0, metrics_port=0, batch_timeout_ms=20,
+        app_id=f"agent-test-{next(_ids)}", web_port=0, metrics_port=0,
         **settings,
     )
     pipeline = make_pipeline(

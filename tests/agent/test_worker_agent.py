@@ -6,6 +6,8 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
+
 from streamsec.testing import FakeDetector
 from streamsec.testing.lineage_schema import LineageSchemaValidator
 from streamsec.worker import headers as h
@@ -215,3 +217,85 @@ async def test_a_batch_cut_short_by_shutdown_is_never_acked(detector: FakeDetect
         event = await agent.put(_raw(GOOD), key=b"k")
         await wait_until(lambda: harness.mocks[harness.output].called)
     assert not event.message.acked
+
+
+async def test_next_batch_is_protected_but_not_sent_until_this_one_is_delivered(
+    detector: FakeDetector,
+) -> None:
+    """Two batches in flight, one being delivered: outputs and the audit chain keep the
+    record order, and a batch holds whatever waited while the previous one was busy."""
+    harness = make_harness(detector)
+    gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    harness.mocks[harness.output].side_effect = [gate] + [harness.delivered] * 40
+    async with harness.faust_agent.test_context() as agent:
+        first = await agent.put(_raw(GOOD), key=b"k0")
+        await wait_until(lambda: harness.mocks[harness.output].called)
+        rest = [
+            await agent.put(_raw(GOOD), key=f"k{i}".encode(), wait=False) for i in range(1, 21)
+        ]
+        await asyncio.sleep(0.2)
+        assert harness.mocks[harness.output].call_count == 1  # held back behind the gate
+        assert not first.message.acked
+        gate.set_result(None)
+        await wait_until(lambda: all(e.message.acked for e in [first, *rest]))
+    keys = [kw["key"] for kw in harness.sent(harness.output)]
+    assert keys == [f"k{i}".encode() for i in range(21)]
+    audit = [json.loads(a["value"]) for a in harness.sent(harness.topology.audit)]
+    assert [e["seq"] for e in audit] == list(range(21))
+    assert harness.agent.batches < 21  # the waiting records went out in larger batches
+
+
+class _FakeEvent:
+    def __init__(self, offset: int) -> None:
+        fields = {"topic": "in", "partition": 0, "offset": offset, "key": b"k",
+                  "value": b"{}", "timestamp": 0.0}
+        self.message = type("M", (), fields)()
+
+
+class _FakeStream:
+    """Just enough of a Faust stream for TopologyAgent.run."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.acked: list[Any] = []
+
+    def noack(self) -> _FakeStream:
+        return self
+
+    async def events(self) -> Any:
+        for i in range(self.n):
+            yield _FakeEvent(i)
+            await asyncio.sleep(0)
+
+    async def ack(self, event: Any) -> None:
+        self.acked.append(event)
+
+
+async def test_a_failure_protecting_a_batch_crashes_the_agent_and_acks_nothing(
+    harness: Harness,
+) -> None:
+    async def broken(stream: Any, events: Any) -> None:
+        raise RuntimeError("executor gone")
+
+    harness.agent.prepare = broken  # type: ignore[method-assign]
+    stream = _FakeStream(500)
+    with pytest.raises(RuntimeError, match="executor gone"):
+        await asyncio.wait_for(harness.agent.run(stream), 5)
+    assert stream.acked == []
+
+
+async def test_a_failure_delivering_in_the_background_crashes_the_agent_at_the_next_batch(
+    harness: Harness,
+) -> None:
+    calls: list[int] = []
+
+    async def broken(stream: Any, events: Any, outcomes: Any, started: float) -> None:
+        calls.append(len(events))
+        raise RuntimeError("producer gone")
+
+    harness.agent.complete = broken  # type: ignore[method-assign]
+    stream = _FakeStream(500)
+    with pytest.raises(RuntimeError, match="producer gone"):
+        await asyncio.wait_for(harness.agent.run(stream), 5)
+    assert calls == [1]  # the second batch was protected, never sent
+    assert stream.acked == []
