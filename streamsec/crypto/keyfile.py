@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import secrets
 import threading
@@ -22,7 +21,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    SerializationInfo,
+    ValidationError,
+    field_serializer,
+    model_validator,
+)
 
 from streamsec.crypto.envelope import KEY_ID_PATTERN
 from streamsec.crypto.keys import KeyInfo, KeyPurpose, KeyState
@@ -38,6 +46,7 @@ __all__ = [
 ]
 
 KeyId = Annotated[str, Field(pattern=f"^{KEY_ID_PATTERN}$")]
+_REVEAL = "streamsec.keyring.reveal-kek"
 
 
 class _Strict(BaseModel):
@@ -48,6 +57,16 @@ class KekRecord(_Strict):
     id: KeyId
     material: SecretStr | None = None
     """Base64url KEK; ``null`` when it is supplied by ``STREAMSEC_KEK`` instead."""
+
+    @field_serializer("material", when_used="json")
+    def _material_for_file(self, material: SecretStr | None, info: SerializationInfo) -> Any:
+        """Masked in every JSON dump except the keyring file's own (``_REVEAL``)."""
+        if material is None:
+            return None
+        context = info.context
+        if isinstance(context, dict) and context.get(_REVEAL) is True:
+            return material.get_secret_value()
+        return str(material)
 
 
 class KeyRecord(_Strict):
@@ -95,10 +114,9 @@ class KeyringDocument(_Strict):
     keys: tuple[KeyRecord, ...] = ()
 
     def to_json(self) -> str:
-        data: dict[str, Any] = self.model_dump(mode="json")
-        secret = self.kek.material
-        data["kek"]["material"] = None if secret is None else secret.get_secret_value()
-        return json.dumps(data, indent=2) + "\n"
+        """The keyring file's text, with the KEK material when the file holds it.
+        (Serialised by pydantic-core: the file is rewritten when a key is added.)"""
+        return self.model_dump_json(indent=2, context={_REVEAL: True}) + "\n"
 
 
 def parse_document(raw: bytes, *, file: str) -> KeyringDocument:

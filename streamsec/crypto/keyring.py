@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
 from streamsec.crypto.aad import encode_fields, index_key_aad, wrapped_key_aad
@@ -99,6 +99,17 @@ class Keyring:
             if record is None:
                 record = self._mutate(lambda doc: self._ensure(doc, slot))
             return self._unwrap(record)
+
+    def ensure_keys(self, owner: str, slots: Iterable[tuple[KeyPurpose, str | None]]) -> None:
+        """Create every missing slot in one locked read-modify-write of the store (the
+        file keyring rewrites its file per change, so a batch's new subjects cost one
+        write, not one each). A destroyed subject stays destroyed (its tombstone counts)."""
+        wanted = {self._slot(owner, purpose, subject) for purpose, subject in slots}
+        with self._lock:
+            self._refresh()
+            if all(slot in self._latest for slot in wanted):
+                return
+            self._mutate(lambda doc: self._add_first_versions(doc, wanted))
 
     def key_by_id(self, key_id: str) -> DataKey:
         with self._lock:
@@ -188,7 +199,8 @@ class Keyring:
             if have is None or record.version > have.version:
                 latest[record.slot] = record
         for key_id in list(self._cache):
-            if self._by_id.get(key_id) != by_id.get(key_id):
+            before, after = self._by_id.get(key_id), by_id.get(key_id)
+            if before is not after and before != after:
                 del self._cache[key_id]
         self._document, self._by_id, self._latest = document, by_id, latest
         self._signature = signature
@@ -219,7 +231,8 @@ class Keyring:
 
     def _mutate(self, change: Callable[[KeyringDocument], tuple[KeyringDocument, T]]) -> T:
         with self._store.lock():
-            self._install(*self._store.read())
+            if self._document is None or self._store.signature() != self._signature:
+                self._install(*self._store.read())  # another process changed it
             assert self._document is not None
             document, result = change(self._document)
             if document is not self._document:
@@ -232,6 +245,16 @@ class Keyring:
         if found is not None:
             return doc, found
         return self._add_version(doc, slot)
+
+    def _add_first_versions(
+        self, doc: KeyringDocument, slots: Iterable[Slot]
+    ) -> tuple[KeyringDocument, None]:
+        missing = sorted((s for s in slots if s not in self._latest), key=_slot_order)
+        if not missing:  # another process created them meanwhile
+            return doc, None
+        records = [self._record(slot, 1) for slot in missing]
+        log.info("created %d data key(s) of owner=%s", len(records), missing[0][0])
+        return doc.model_copy(update={"keys": (*doc.keys, *records)}), None
 
     def _add_version(self, doc: KeyringDocument, slot: Slot) -> tuple[KeyringDocument, KeyRecord]:
         previous = self._latest.get(slot)
@@ -302,6 +325,10 @@ class Keyring:
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return key
+
+
+def _slot_order(slot: Slot) -> tuple[str, str, str]:
+    return (slot[0], slot[1].value, slot[2] or "")
 
 
 def _destroyed(record: KeyRecord) -> KeyRecord:

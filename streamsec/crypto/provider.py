@@ -23,6 +23,7 @@ Contract
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from streamsec.crypto.keys import DataKey, KeyInfo, KeyPurpose
@@ -33,6 +34,11 @@ __all__ = ["KeyProvider"]
 class KeyProvider(Protocol):
     def current_key(self, owner: str, purpose: KeyPurpose, subject: str | None = None) -> DataKey:
         """The current version for ``(owner, purpose[, subject])``, created if missing."""
+        ...
+
+    def ensure_keys(self, owner: str, slots: Iterable[tuple[KeyPurpose, str | None]]) -> None:
+        """Make sure each ``(purpose, subject)`` of ``owner`` has a current version,
+        creating the missing ones in one change (a batch's new subjects at once)."""
         ...
 
     def key_by_id(self, key_id: str) -> DataKey:

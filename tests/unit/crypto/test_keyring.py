@@ -5,6 +5,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -161,6 +162,35 @@ def test_subject_keys(keyring: Keyring, keyring_path: Path) -> None:
             keyring.current_key("orders", purpose, "alice@example.com")
     assert keyring.current_key("orders", KeyPurpose.ENCRYPT, "bob@example.com").id == bob.id
     assert keyring.current_key("orders", KeyPurpose.ENCRYPT).id == topo.id
+
+
+class _CountingStore(FileStore):
+    writes = 0
+
+    def write(self, document: Any) -> Any:
+        self.writes += 1
+        return super().write(document)
+
+
+def test_ensure_keys_creates_a_batch_of_subject_keys_in_one_write(
+    keyring: Keyring, keyring_path: Path
+) -> None:
+    keyring.destroy_subject("orders", "carol")
+    store = _CountingStore(keyring_path)
+    fresh = Keyring(store)
+    slots = [(KeyPurpose.ENCRYPT, f"subject-{i:04d}") for i in range(50)]
+    slots += [(KeyPurpose.DETERMINISTIC, "subject-0001"), (KeyPurpose.ENCRYPT, "carol")]
+    fresh.ensure_keys("orders", slots)
+    assert store.writes == 1
+    ids = {fresh.current_key("orders", p, s).id for p, s in slots if s != "carol"}
+    assert len(ids) == 51 and store.writes == 1  # all there: no further writes
+    fresh.ensure_keys("orders", slots)
+    assert store.writes == 1
+    with pytest.raises(KeyDestroyedError):  # a shredded subject stays shredded
+        fresh.current_key("orders", KeyPurpose.ENCRYPT, "carol")
+    other = Keyring(FileStore(keyring_path))  # and another process sees them all
+    assert {other.current_key("orders", p, s).id for p, s in slots if s != "carol"} == ids
+    assert "subject-" not in keyring_path.read_text()
 
 
 def test_shredding_an_unseen_subject_blocks_future_keys(keyring: Keyring) -> None:
