@@ -8,6 +8,7 @@ only this protocol.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 __all__ = ["FieldCipher"]
@@ -25,6 +26,12 @@ class FieldCipher(Protocol):
         subject: str | None = None,
     ) -> str:
         """Encrypt under the current data key and return an envelope string."""
+        ...
+
+    def prepare_keys(self, needs: Collection[tuple[str, bool]]) -> None:
+        """Best effort, before a batch: make sure the per-subject keys of these
+        ``(subject, deterministic)`` pairs exist, creating the missing ones in one go.
+        Raises like :meth:`encrypt`; callers may ignore that (``encrypt`` fails closed)."""
         ...
 
     def decrypt(self, token: str, *, path: str) -> bytes:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hmac
 import os
 import re
+from collections.abc import Collection
 from typing import Final, NoReturn
 
 from cryptography.exceptions import InvalidTag
@@ -41,6 +42,7 @@ __all__ = ["PSEUDONYM_RE", "KeyringCipher", "pseudonym", "seal", "unseal"]
 
 PSEUDONYM_RE: Final = re.compile(rf"hmac:(?P<key_id>{KEY_ID_PATTERN}):(?P<mac>[A-Za-z0-9_-]{{22}})")
 _ALG_PURPOSE: Final = {"gcm": KeyPurpose.ENCRYPT, "siv": KeyPurpose.DETERMINISTIC}
+_PURPOSE: Final = {False: KeyPurpose.ENCRYPT, True: KeyPurpose.DETERMINISTIC}
 
 
 def seal(
@@ -98,7 +100,7 @@ class KeyringCipher:
         deterministic: bool = False,
         subject: str | None = None,
     ) -> str:
-        purpose = KeyPurpose.DETERMINISTIC if deterministic else KeyPurpose.ENCRYPT
+        purpose = _PURPOSE[deterministic]
         try:
             key = self.provider.current_key(self.topology, purpose, subject)
         except StreamsecError as exc:
@@ -107,6 +109,10 @@ class KeyringCipher:
             return seal(key, plaintext, topology=self.topology, path=path)
         except (ValueError, TypeError, OverflowError, MemoryError):
             raise EncryptionError("encryption failed", path=path, key_id=key.id) from None
+
+    def prepare_keys(self, needs: Collection[tuple[str, bool]]) -> None:
+        slots = [(_PURPOSE[deterministic], subject) for subject, deterministic in needs]
+        self.provider.ensure_keys(self.topology, slots)
 
     def decrypt(self, token: str, *, path: str) -> bytes:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,19 @@ log = logging.getLogger(__name__)
 KEY_PATH = "$key"
 
 _Detected = tuple[list[tuple[Finding, ...]], list[tuple[Finding, ...]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    record: dict[str, Any]
+    classification: RecordClassification
+    plan: ProtectionPlan
+    subject: str | None
+
+
+def _unexpected(exc: Exception) -> ProtectionFailure:
+    log.error("unexpected %s while protecting a record", type(exc).__name__)
+    return ProtectionFailure(ProtectionError(f"unexpected {type(exc).__name__} while protecting"))
 
 
 class Explanation:
@@ -143,34 +157,62 @@ class Protector:
     def protect_many(
         self, records: Sequence[dict[str, Any]]
     ) -> list[ProtectionResult | ProtectionFailure]:
+        """Analyse, detect (one batch), classify and plan every record, fetch the keys
+        the plans need at once, then apply each plan. One record's failure is its own."""
         analyses = [analyze_structure(r, self._rules) for r in records]
         detections = self._detect(analyses)
-        results: list[ProtectionResult | ProtectionFailure] = []
-        for record, analysis, detected in zip(records, analyses, detections, strict=True):
-            if detected is None:
-                results.append(ProtectionFailure(DetectionError("detection failed")))
-                continue
-            findings, key_findings = detected
-            try:
-                self._check_object_keys(key_findings)
-                classification = classify_record(analysis.scan, findings, self.taxonomy)
-                plan = plan_record(
-                    record, analysis, classification, self.topology.policy, self.taxonomy
-                )
-                protected, actions = apply_plan(
-                    record, plan, topology=self.topology.name, cipher=self.cipher,
-                    subject=self.subject_of(record),
-                )
-            except StreamsecError as exc:
-                results.append(ProtectionFailure(exc))
-                continue
-            except Exception as exc:  # noqa: BLE001 - fail closed; never echo the message
-                log.error("unexpected %s while protecting a record", type(exc).__name__)
-                err = ProtectionError(f"unexpected {type(exc).__name__} while protecting")
-                results.append(ProtectionFailure(err))
-                continue
-            results.append(ProtectionResult(protected, actions, classification))
-        return results
+        planned: list[_Planned | ProtectionFailure] = [
+            self._plan(record, analysis, detected)
+            for record, analysis, detected in zip(records, analyses, detections, strict=True)
+        ]
+        self._prepare_keys([p for p in planned if not isinstance(p, ProtectionFailure)])
+        return [p if isinstance(p, ProtectionFailure) else self._apply(p) for p in planned]
+
+    def _plan(
+        self, record: dict[str, Any], analysis: RecordAnalysis,
+        detected: _Detected | None,
+    ) -> _Planned | ProtectionFailure:
+        if detected is None:
+            return ProtectionFailure(DetectionError("detection failed"))
+        findings, key_findings = detected
+        try:
+            self._check_object_keys(key_findings)
+            classification = classify_record(analysis.scan, findings, self.taxonomy)
+            policy = self.topology.policy
+            plan = plan_record(record, analysis, classification, policy, self.taxonomy)
+            return _Planned(record, classification, plan, self.subject_of(record))
+        except StreamsecError as exc:
+            return ProtectionFailure(exc)
+        except Exception as exc:  # noqa: BLE001 - fail closed; never echo the message
+            return _unexpected(exc)
+
+    def _prepare_keys(self, planned: Sequence[_Planned]) -> None:
+        """Per-subject keys of the whole batch in one keyring change (best effort: a
+        failure here is met again, record by record, when the plans are applied)."""
+        needs = {
+            (p.subject, deterministic)
+            for p in planned
+            if p.subject is not None
+            for deterministic in p.plan.encryption_modes()
+        }
+        if not needs:
+            return
+        try:
+            self.cipher.prepare_keys(needs)
+        except StreamsecError as exc:
+            log.warning("could not prepare the batch's keys (%s)", type(exc).__name__)
+
+    def _apply(self, planned: _Planned) -> ProtectionResult | ProtectionFailure:
+        try:
+            protected, actions = apply_plan(
+                planned.record, planned.plan, topology=self.topology.name, cipher=self.cipher,
+                subject=planned.subject,
+            )
+        except StreamsecError as exc:
+            return ProtectionFailure(exc)
+        except Exception as exc:  # noqa: BLE001 - fail closed; never echo the message
+            return _unexpected(exc)
+        return ProtectionResult(protected, actions, planned.classification)
 
     def protect(self, record: dict[str, Any]) -> ProtectionResult:
         """Protect one record; raises the record's :class:`StreamsecError` on failure."""

@@ -145,14 +145,17 @@ class _BrokenCipher:
     def pseudonymize(self, data: bytes, **kw: object) -> tuple[str, str]:
         raise KeyAccessError("keyring unavailable")
 
+    def prepare_keys(self, needs: object) -> None:
+        raise KeyAccessError("keyring unavailable")
+
     def key_id_of(self, token: str) -> str:
         raise AssertionError
 
 
 def test_key_failure_fails_closed_without_partial_output(build: Build) -> None:
-    protector, _ = build("fields:\n  m: {action: mask}\n")
-    protector.cipher = _BrokenCipher()
-    (result,) = protector.protect_many([{"m": SSN, "e": EMAIL}])
+    protector, _ = build("subject: id\nfields:\n  m: {action: mask}\n")
+    protector.cipher = _BrokenCipher()  # its batch key preparation fails too
+    (result,) = protector.protect_many([{"id": "s1", "m": SSN, "e": EMAIL}])
     assert isinstance(result, ProtectionFailure) and result.reason == "key_access"
     assert SSN not in str(result.error) and EMAIL not in str(result.error)
 
@@ -207,3 +210,33 @@ def test_personal_data_in_an_object_key_dead_letters_the_record(build: Build) ->
     assert isinstance(bad, ProtectionFailure) and bad.reason == "sensitive_key"
     assert EMAIL not in str(bad.error)
     assert ok(good).record == {"contacts": {"primary": {"opt_in": True}}}
+
+
+class _CountingCipher:
+    """Wraps a real cipher; records each batch key preparation."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.prepared: list[set[tuple[str, bool]]] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def prepare_keys(self, needs: object) -> None:
+        self.prepared.append(set(needs))  # type: ignore[call-overload]
+        self.inner.prepare_keys(needs)  # type: ignore[attr-defined]
+
+
+def test_a_batch_prepares_exactly_the_subject_keys_its_plans_use(build: Build) -> None:
+    protector, decryptor = build(
+        "subject: id\nfields:\n  id: keep\n  e: {action: encrypt, deterministic: true}\n"
+        "  m: {action: mask}\n  r: encrypt\n"
+    )
+    counting = _CountingCipher(protector.cipher)
+    protector.cipher = counting  # type: ignore[assignment]
+    records = [{"id": "s1", "e": "x", "r": "y"}, {"id": "s2", "m": "z"}, {"id": "s3", "e": "w"},
+               {"e": "no subject"}]
+    results = protector.protect_many(records)
+    assert counting.prepared == [{("s1", True), ("s1", False), ("s3", True)}]
+    restored = [decryptor.decrypt(ok(r).record) for r in results]
+    assert restored == [records[0], {"id": "s2", "m": "*"}, records[2], records[3]]
