@@ -50,7 +50,8 @@ def main() -> int:
     keyring = Keyring(FileStore(path))
     have = 0
     print(f"{args.batch} new subjects x {len(PURPOSES)} keys, file keyring at {path.parent}")
-    print(f"{'keys':>8} {'file MB':>8} {'one change per key':>20} {'one per batch':>14} {'ratio':>7}")
+    header = ("keys", "file MB", "one change per key", "one per batch", "ratio")
+    print("{:>8} {:>8} {:>20} {:>14} {:>7}".format(*header))
     for size in (int(s) for s in args.sizes.split(",")):
         have = _grow(keyring, size, have)
         mb = path.stat().st_size / 1e6
