@@ -249,7 +249,7 @@ class Keyring:
     def _add_first_versions(
         self, doc: KeyringDocument, slots: Iterable[Slot]
     ) -> tuple[KeyringDocument, None]:
-        missing = sorted((s for s in slots if s not in self._latest), key=_slot_order)
+        missing = [s for s in slots if s not in self._latest]
         if not missing:  # another process created them meanwhile
             return doc, None
         records = [self._record(slot, 1) for slot in missing]
@@ -325,10 +325,6 @@ class Keyring:
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return key
-
-
-def _slot_order(slot: Slot) -> tuple[str, str, str]:
-    return (slot[0], slot[1].value, slot[2] or "")
 
 
 def _destroyed(record: KeyRecord) -> KeyRecord:

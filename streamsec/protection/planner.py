@@ -49,12 +49,12 @@ class ProtectionPlan:
     def encryption_modes(self) -> frozenset[bool]:
         """The encryptions the plan applies: ``deterministic`` flags (True: AES-SIV),
         so the keys can be fetched or created for many records at once."""
-        rules = [
-            rule
+        return frozenset(
+            rule.deterministic
             for step in self.steps
             for rule in ((s.rule for s in step.spans) if step.mode == "inline" else (step.rule,))
-        ]
-        return frozenset(r.deterministic for r in rules if r.action == "encrypt")
+            if rule.action == "encrypt"
+        )
 
 
 def policy_rule(entity_types: tuple[str, ...], category: Category, policy: Policy) -> FieldRule:

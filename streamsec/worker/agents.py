@@ -207,12 +207,6 @@ class TopologyAgent:
             return None
         return asyncio.ensure_future(self.complete(stream, *ready))
 
-    async def handle(self, stream: Any, events: Sequence[Any]) -> None:
-        """One batch, start to end: protect, deliver, then ack."""
-        ready = await self.prepare(stream, events)
-        if ready is not None:
-            await self.complete(stream, *ready)
-
     async def prepare(
         self, stream: Any, events: Sequence[Any]
     ) -> tuple[Sequence[Any], list[Outcome], float] | None:
