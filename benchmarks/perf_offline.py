@@ -186,9 +186,9 @@ def pipeline_cpu(n: int, kinds: tuple[str, ...] | None, seed: int = 9) -> tuple[
 
     from e2e_kafka import RULES
 
+    from streamsec.pipeline.model import SourceRecord
+    from streamsec.pipeline.runtime import open_pipeline
     from streamsec.topology import parse_topology
-    from streamsec.worker.model import SourceRecord
-    from streamsec.worker.runtime import open_pipeline
 
     settings = temp_settings()
     topology = parse_topology("name: perf\ninput: raw.perf\noutput: out.perf\n" + RULES)

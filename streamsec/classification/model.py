@@ -7,11 +7,33 @@ values themselves, so they can be cached, logged and put in audit events.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from streamsec.records.paths import Location
-from streamsec.topology.model import Category, Sensitivity
 
-__all__ = ["FieldClassification", "Finding", "RecordClassification"]
+__all__ = ["Category", "FieldClassification", "Finding", "RecordClassification", "Sensitivity"]
+
+
+class Category(StrEnum):
+    PII = "PII"
+    PHI = "PHI"
+    PCI = "PCI"
+    FINANCIAL = "FINANCIAL"
+    CREDENTIALS = "CREDENTIALS"
+
+
+class Sensitivity(StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+    RESTRICTED = "restricted"
+
+    @property
+    def rank(self) -> int:
+        return _SENSITIVITY_ORDER.index(self)
+
+
+_SENSITIVITY_ORDER = list(Sensitivity)
 
 
 @dataclass(frozen=True, slots=True)

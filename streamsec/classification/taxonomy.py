@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
+from typing import Protocol
 
-from streamsec.topology.model import Category, ClassificationOverride, Sensitivity
+from streamsec.classification.model import Category, Sensitivity
 
-__all__ = ["DEFAULT_TAXONOMY", "UNKNOWN_ENTITY", "Taxonomy"]
+__all__ = ["DEFAULT_TAXONOMY", "UNKNOWN_ENTITY", "Override", "Taxonomy"]
 
 _C, _S = Category, Sensitivity
 _DEFAULTS: dict[str, tuple[Category, Sensitivity]] = {
@@ -68,13 +69,23 @@ UNKNOWN_ENTITY: tuple[Category, Sensitivity] = (_C.PII, _S.CONFIDENTIAL)
 _CATEGORY_PRECEDENCE = (_C.PCI, _C.PHI, _C.CREDENTIALS, _C.FINANCIAL, _C.PII)
 
 
+class Override(Protocol):
+    """A topology's classification override (``topology.model.ClassificationOverride``)."""
+
+    @property
+    def category(self) -> Category: ...
+
+    @property
+    def sensitivity(self) -> Sensitivity: ...
+
+
 class Taxonomy:
     """Entity type -> (category, sensitivity), with a topology's overrides applied."""
 
     def __init__(self, mapping: Mapping[str, tuple[Category, Sensitivity]]) -> None:
         self._mapping = MappingProxyType(dict(mapping))
 
-    def with_overrides(self, overrides: Mapping[str, ClassificationOverride]) -> Taxonomy:
+    def with_overrides(self, overrides: Mapping[str, Override]) -> Taxonomy:
         merged = dict(self._mapping)
         merged.update({k: (v.category, v.sensitivity) for k, v in overrides.items()})
         return Taxonomy(merged)

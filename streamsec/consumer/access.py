@@ -25,9 +25,9 @@ from typing import Literal
 
 from streamsec.classification.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from streamsec.errors import ConfigError
+from streamsec.pipeline.headers import CATEGORIES, ENTITIES
 from streamsec.records.paths import Segment, parse_path
 from streamsec.topology.model import FieldRule, Topology
-from streamsec.worker.headers import CATEGORIES, ENTITIES
 
 __all__ = ["Access", "Basis", "RecordSummary", "RoleAccess"]
 

@@ -24,8 +24,8 @@ from streamsec.consumer.kafka_io import TopicRecord, new_producer, read_to_end
 from streamsec.errors import BrokerError, ConfigError, ProtectionError
 from streamsec.lifecycle.envelopes import key_ids_in
 from streamsec.lifecycle.rekey import Rekeyer, RekeySummary, rekey_key_ids
+from streamsec.pipeline.headers import KEY_IDS
 from streamsec.records.decoding import encode_record
-from streamsec.worker.headers import KEY_IDS
 
 __all__ = ["rekey_lines", "rekey_message", "rekey_topic"]
 

@@ -7,17 +7,17 @@ import functools
 from dataclasses import dataclass
 from typing import Literal
 
-from streamsec.classification.model import FieldClassification, Finding, RecordClassification
+from streamsec.classification.model import (
+    Category,
+    FieldClassification,
+    Finding,
+    RecordClassification,
+    Sensitivity,
+)
 from streamsec.classification.taxonomy import Taxonomy
 from streamsec.protection.analysis import RecordAnalysis
 from streamsec.records.paths import JsonValue, Location, get_at
-from streamsec.topology.model import (
-    Category,
-    DefaultActionName,
-    FieldRule,
-    Policy,
-    Sensitivity,
-)
+from streamsec.topology.model import DefaultActionName, FieldRule, Policy
 
 __all__ = ["PlannedSpan", "PlannedStep", "ProtectionPlan", "plan_record", "policy_rule"]
 

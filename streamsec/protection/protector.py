@@ -14,20 +14,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streamsec.classification.model import Finding, RecordClassification
+from streamsec.classification.classify import classify_record
+from streamsec.classification.model import Finding, RecordClassification, Sensitivity
 from streamsec.classification.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from streamsec.crypto.base import FieldCipher
 from streamsec.detection.base import Detector
 from streamsec.errors import DetectionError, ProtectionError, SensitiveKeyError, StreamsecError
 from streamsec.protection.analysis import CompiledRules, RecordAnalysis, analyze_structure
 from streamsec.protection.applier import apply_plan
-from streamsec.protection.classifier import classify_record
 from streamsec.protection.planner import ProtectionPlan, plan_record
 from streamsec.protection.result import FieldAction, ProtectionFailure, ProtectionResult
 from streamsec.records.paths import format_path, get_at, parse_path
 from streamsec.settings import Settings
 from streamsec.topology.loader import load_topology
-from streamsec.topology.model import Sensitivity, Topology
+from streamsec.topology.model import Topology
 
 __all__ = ["Explanation", "Protector"]
 

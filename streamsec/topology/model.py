@@ -6,50 +6,26 @@ weakening protection. See ``topologies/`` for annotated examples.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from streamsec.classification.model import Category, Sensitivity
 from streamsec.records.paths import Segment, parse_path
 
 __all__ = [
     "ActionName",
-    "Category",
     "ClassificationOverride",
     "DetectionConfig",
     "FieldRule",
     "Policy",
     "RoleGrant",
-    "Sensitivity",
     "Topology",
 ]
 
 TOPIC = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,249}$")]
 ActionName = Literal["encrypt", "mask", "redact", "hash", "keep", "drop"]
 DefaultActionName = Literal["encrypt", "mask", "redact", "hash"]
-
-
-class Category(StrEnum):
-    PII = "PII"
-    PHI = "PHI"
-    PCI = "PCI"
-    FINANCIAL = "FINANCIAL"
-    CREDENTIALS = "CREDENTIALS"
-
-
-class Sensitivity(StrEnum):
-    PUBLIC = "public"
-    INTERNAL = "internal"
-    CONFIDENTIAL = "confidential"
-    RESTRICTED = "restricted"
-
-    @property
-    def rank(self) -> int:
-        return _SENSITIVITY_ORDER.index(self)
-
-
-_SENSITIVITY_ORDER = list(Sensitivity)
 
 
 class _Strict(BaseModel):

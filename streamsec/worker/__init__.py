@@ -1,8 +1,7 @@
-"""The streaming worker: Faust agents that protect Kafka records (see ``app``, ``agents``).
+"""The streaming worker: Faust agents that run the pure :mod:`streamsec.pipeline`.
 
-Modules: ``pipeline`` (pure core), ``events``/``headers``/``model`` (what is sent),
-``agents`` (the only code on the event loop and topics), ``transactions``
-(exactly-once), ``metrics``, ``app``/``runtime``/``run``/``process`` (wiring).
+Modules: ``agents`` (the only code on the event loop and topics), ``transactions``
+(exactly-once), ``metrics``, ``app``/``run``/``process`` (wiring).
 """
 
 __all__: list[str] = []

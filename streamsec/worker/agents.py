@@ -31,10 +31,10 @@ from typing import Any
 
 import faust
 
+from streamsec.pipeline.model import Outcome, OutMessage, SourceRecord
+from streamsec.pipeline.pipeline import RecordPipeline
 from streamsec.settings import Settings
 from streamsec.worker.metrics import WorkerMetrics
-from streamsec.worker.model import Outcome, OutMessage, SourceRecord
-from streamsec.worker.pipeline import RecordPipeline
 from streamsec.worker.transactions import TransactionalDelivery
 
 __all__ = ["FaustDelivery", "OutputTopic", "TopologyAgent", "attach_agents", "topology_agents"]

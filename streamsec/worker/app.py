@@ -19,10 +19,10 @@ from typing import Any
 
 import faust
 
+from streamsec.pipeline.pipeline import MAX_OUTPUT_BYTES, RecordPipeline
 from streamsec.settings import Settings
 from streamsec.topology.model import Topology
 from streamsec.worker.metrics import WorkerMetrics
-from streamsec.worker.pipeline import MAX_OUTPUT_BYTES, RecordPipeline
 
 __all__ = [
     "build_app",
@@ -111,8 +111,8 @@ def build_app(
     audit key from the keyring); a :class:`RecordPipeline` is used as given (tests,
     custom detectors).
     """
+    from streamsec.pipeline.runtime import open_pipeline
     from streamsec.worker.agents import attach_agents
-    from streamsec.worker.runtime import open_pipeline
 
     if not topologies:
         raise ValueError("a worker needs at least one topology")

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
-from streamsec.worker.model import Outcome
+from streamsec.pipeline.model import Outcome
 
 __all__ = ["WorkerMetrics", "safe_label"]
 

@@ -18,12 +18,12 @@ import faust
 
 from streamsec.detection.base import Detector
 from streamsec.errors import ConfigError
+from streamsec.pipeline.pipeline import RecordPipeline
+from streamsec.pipeline.runtime import open_pipeline
 from streamsec.settings import Settings
 from streamsec.topology.model import Topology
 from streamsec.worker.app import build_app, worker_id_of
 from streamsec.worker.metrics import WorkerMetrics
-from streamsec.worker.pipeline import RecordPipeline
-from streamsec.worker.runtime import open_pipeline
 
 __all__ = ["load_factory", "run_worker", "warm_up"]
 

@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, ProducerFenced
 from aiokafka.structs import TopicPartition
 
-from streamsec.worker.model import Outcome
+from streamsec.pipeline.model import Outcome
 
 __all__ = ["TransactionalDelivery"]
 

@@ -13,6 +13,7 @@ from unittest.mock import AsyncMock
 import faust
 import pytest
 
+from streamsec.pipeline.runtime import make_pipeline
 from streamsec.settings import Settings
 from streamsec.testing import FakeDetector
 from streamsec.testing.keys import InMemoryKeyProvider
@@ -21,7 +22,6 @@ from streamsec.topology.model import Topology
 from streamsec.worker.agents import TopologyAgent, topology_agents
 from streamsec.worker.app import build_app
 from streamsec.worker.metrics import WorkerMetrics
-from streamsec.worker.runtime import make_pipeline
 
 TOPOLOGY = """
 name: agenttest

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from streamsec.pipeline import headers as h
 from streamsec.testing import FakeDetector
 from streamsec.testing.lineage_schema import LineageSchemaValidator
-from streamsec.worker import headers as h
 from tests.agent.conftest import Harness, make_harness, wait_until
 
 EMAIL = "jane.roe@example.com"

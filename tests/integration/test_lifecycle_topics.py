@@ -24,13 +24,13 @@ from streamsec.events.verify import verify
 from streamsec.lifecycle.envelopes import key_ids_in
 from streamsec.lifecycle.rekey import Rekeyer
 from streamsec.lifecycle.rekey_io import rekey_topic
+from streamsec.pipeline.headers import KEY_IDS, protected_headers
+from streamsec.pipeline.model import SourceRecord
 from streamsec.protection.decryptor import Decryptor
 from streamsec.protection.protector import Protector
 from streamsec.testing import FakeDetector
 from streamsec.topology.loader import load_topology
 from streamsec.topology.model import Topology
-from streamsec.worker.headers import KEY_IDS, protected_headers
-from streamsec.worker.model import SourceRecord
 
 pytestmark = pytest.mark.integration
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from streamsec.crypto.keyring_setup import init_keyring
+from streamsec.pipeline.headers import REASON
 from streamsec.testing.corpus import generate_corpus
 from streamsec.testing.lineage_schema import LineageSchemaValidator
-from streamsec.worker.headers import REASON
 from streamsec.worker.process import WorkerProcess, read_topics
 
 pytestmark = pytest.mark.integration

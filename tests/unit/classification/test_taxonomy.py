@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from streamsec.classification.model import Category, Sensitivity
 from streamsec.classification.taxonomy import DEFAULT_TAXONOMY, UNKNOWN_ENTITY
-from streamsec.topology.model import Category, ClassificationOverride, Sensitivity
+from streamsec.topology.model import ClassificationOverride
 
 
 def test_defaults() -> None:

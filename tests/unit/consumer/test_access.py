@@ -4,10 +4,10 @@ import pytest
 
 from streamsec.consumer.access import RecordSummary, RoleAccess
 from streamsec.errors import ConfigError
+from streamsec.pipeline.headers import protected_headers
+from streamsec.pipeline.model import SourceRecord
 from streamsec.protection.result import FieldAction
 from streamsec.topology import parse_topology
-from streamsec.worker.headers import protected_headers
-from streamsec.worker.model import SourceRecord
 
 TOPOLOGY = parse_topology("""
 name: shop

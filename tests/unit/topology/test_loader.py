@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from streamsec.classification.model import Category, Sensitivity
 from streamsec.errors import TopologyError
-from streamsec.topology import Category, Sensitivity, load_topology, parse_topology
+from streamsec.topology import load_topology, parse_topology
 
 CONF = Path(__file__).parent / "conf"
 SHIPPED = sorted((Path(__file__).parents[3] / "topologies").glob("*.yaml"))

@@ -4,13 +4,13 @@ import pytest
 from pydantic import SecretStr
 
 from streamsec.errors import ConfigError
+from streamsec.pipeline.runtime import make_pipeline
 from streamsec.settings import Settings
 from streamsec.testing import FakeDetector
 from streamsec.testing.keys import InMemoryKeyProvider
 from streamsec.topology import parse_topology
 from streamsec.worker.app import build_app, client_options, faust_options
 from streamsec.worker.run import load_factory
-from streamsec.worker.runtime import make_pipeline
 
 
 def test_faust_options_translate_the_settings() -> None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from prometheus_client import generate_latest
 
+from streamsec.pipeline.model import Outcome, SourceRecord
 from streamsec.worker.metrics import WorkerMetrics, safe_label
-from streamsec.worker.model import Outcome, SourceRecord
 
 
 def test_safe_label_replaces_anything_that_is_not_a_code() -> None:

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from streamsec.pipeline.runtime import make_pipeline
 from streamsec.settings import Settings
 from streamsec.testing import FakeDetector
 from streamsec.testing.keys import InMemoryKeyProvider
 from streamsec.topology.loader import parse_topology
 from streamsec.worker.run import warm_up
-from streamsec.worker.runtime import make_pipeline
 
 
 class WarmingDetector(FakeDetector):

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+from streamsec.classification.model import Sensitivity
+from streamsec.pipeline.model import Header, SourceRecord
 from streamsec.protection.result import FieldAction
-from streamsec.topology.model import Sensitivity, Topology
-from streamsec.worker.model import Header, SourceRecord
+from streamsec.topology.model import Topology
 
 __all__ = [
     "CATEGORIES",

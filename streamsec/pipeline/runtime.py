@@ -7,11 +7,11 @@ from streamsec.crypto.keyring_setup import open_keyring
 from streamsec.crypto.keys import KeyPurpose
 from streamsec.crypto.provider import KeyProvider
 from streamsec.detection.base import Detector
+from streamsec.pipeline.events import RecordEvents
+from streamsec.pipeline.pipeline import RecordPipeline
 from streamsec.protection.protector import Protector
 from streamsec.settings import Settings
 from streamsec.topology.model import Topology
-from streamsec.worker.events import RecordEvents
-from streamsec.worker.pipeline import RecordPipeline
 
 __all__ = ["make_pipeline", "open_pipeline"]
 

@@ -24,9 +24,9 @@ from streamsec.events.audit import (
 )
 from streamsec.events.chain import AuditChain
 from streamsec.events.lineage_tracker import LineageTracker
+from streamsec.pipeline.model import SourceRecord
 from streamsec.protection.result import FieldAction
 from streamsec.topology.model import Topology
-from streamsec.worker.model import SourceRecord
 
 __all__ = ["RecordEvents"]
 

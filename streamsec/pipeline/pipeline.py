@@ -20,13 +20,13 @@ from streamsec.errors import (
     StreamsecError,
 )
 from streamsec.events.lineage_shape import leaf_types
+from streamsec.pipeline.events import RecordEvents
+from streamsec.pipeline.headers import dead_letter_headers, protected_headers
+from streamsec.pipeline.model import Outcome, OutMessage, SourceRecord
 from streamsec.protection.protector import Protector
 from streamsec.protection.result import FieldAction, ProtectionFailure, ProtectionResult
 from streamsec.records.decoding import decode_record, encode_record
 from streamsec.topology.model import Topology
-from streamsec.worker.events import RecordEvents
-from streamsec.worker.headers import dead_letter_headers, protected_headers
-from streamsec.worker.model import Outcome, OutMessage, SourceRecord
 
 __all__ = ["MAX_OUTPUT_BYTES", "RecordPipeline"]
 

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from streamsec.errors import KeyAccessError
+from streamsec.pipeline import headers as h
+from streamsec.pipeline.model import SourceRecord
+from streamsec.pipeline.pipeline import RecordPipeline
+from streamsec.pipeline.runtime import make_pipeline
 from streamsec.settings import Settings
 from streamsec.testing import FakeDetector
 from streamsec.testing.keys import InMemoryKeyProvider
 from streamsec.topology import parse_topology
-from streamsec.worker import headers as h
-from streamsec.worker.model import SourceRecord
-from streamsec.worker.pipeline import RecordPipeline
-from streamsec.worker.runtime import make_pipeline
 
 TOPOLOGY = "name: unit\ninput: raw.u\noutput: prot.u\nfields:\n  name: encrypt\n"
 
