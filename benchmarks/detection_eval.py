@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-DATASET = Path("/work/shared/eval/presidio_synth_dataset_v2.json")
+DATASET = Path(__file__).resolve().parent / "data" / "presidio_synth_dataset_v2.json"
 COVERAGE = 0.9
 BATCH = 64
 

@@ -4,8 +4,8 @@ The schemas are local files (the OpenLineage core ``OpenLineage.json`` and one
 file per facet) whose ``$ref`` s name each other by ``$id`` URL; a
 :mod:`referencing` registry maps those URLs to the files, so nothing is fetched.
 
-Directory: ``$STREAMSEC_OPENLINEAGE_SCHEMAS``, else ``shared/eval/openlineage``
-next to the repository (or any parent of the working directory).
+Directory: ``$STREAMSEC_OPENLINEAGE_SCHEMAS``, else the copy shipped in this package
+(``streamsec/testing/openlineage/``, Apache-2.0, see its ``LICENSE``).
 
     validator = LineageSchemaValidator()
     validator.validate(event)          # raises AssertionError listing every error
@@ -37,6 +37,7 @@ from referencing import Registry, Resource
 __all__ = ["FACET_FILES", "LineageSchemaValidator", "find_schema_dir", "format_checker"]
 
 ENV_VAR: Final = "STREAMSEC_OPENLINEAGE_SCHEMAS"
+PACKAGED_DIR: Final = Path(__file__).resolve().parent / "openlineage"
 CORE_FILE: Final = "OpenLineage.json"
 FACET_FILES: Final = {
     "jobType": "JobTypeJobFacet.json",
@@ -57,15 +58,12 @@ def find_schema_dir() -> Path:
     candidates: list[Path] = []
     if os.environ.get(ENV_VAR):
         candidates.append(Path(os.environ[ENV_VAR]))
-    for base in (Path.cwd(), Path(__file__).resolve()):
-        for parent in (base, *base.parents):
-            candidates.append(parent / "shared" / "eval" / "openlineage")
+    candidates.append(PACKAGED_DIR)
     for candidate in candidates:
         if (candidate / CORE_FILE).is_file():
             return candidate
     raise FileNotFoundError(
-        f"OpenLineage schemas not found; set {ENV_VAR} (looked for shared/eval/openlineage "
-        "above the working directory and the package)"
+        f"OpenLineage schemas not found in {', '.join(str(c) for c in candidates)}"
     )
 
 
