@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import dumps, minimal_topology, strict_equal, temp_settings
 
-from streamsec.protection.decryptor import Decryptor
+from streamsec.decryption.decryptor import Decryptor
 from streamsec.protection.protector import Protector
 from streamsec.protection.result import ProtectionFailure
 from streamsec.records.paths import get_at

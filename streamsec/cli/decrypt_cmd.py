@@ -23,7 +23,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from streamsec.protection.decryptor import Decryptor
+    from streamsec.decryption.decryptor import Decryptor
 
     decryptor = Decryptor.from_topology(args.topology, settings=settings_from(args))
     failures = 0

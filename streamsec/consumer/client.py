@@ -27,11 +27,11 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
-from streamsec.consumer.access import RecordSummary, RoleAccess
 from streamsec.consumer.kafka_io import KafkaAuditSink, bootstrap_of, client_options
-from streamsec.consumer.view import RoleDecryptor, decrypt_events
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.provider import KeyProvider
+from streamsec.decryption.roles import RecordSummary, RoleAccess
+from streamsec.decryption.view import RoleDecryptor, decrypt_events
 from streamsec.errors import BrokerError, ConfigError, RecordError, StreamsecError
 from streamsec.events.audit import RecordRef
 from streamsec.lifecycle.audit import AuditSink, AuditTrail, FileAuditSink, actor_id

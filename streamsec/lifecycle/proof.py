@@ -20,7 +20,7 @@ from typing import Any
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.keys import KeyInfo, KeyState
 from streamsec.crypto.provider import KeyProvider
-from streamsec.lifecycle.envelopes import ProtectedLeaf, open_value, protected_leaves
+from streamsec.decryption.envelopes import ProtectedLeaf, open_value, protected_leaves
 from streamsec.lifecycle.forget import require_subject_path
 from streamsec.lifecycle.subjects import SubjectResolver, subject_key_ids
 from streamsec.protection.protector import KEY_PATH

@@ -28,8 +28,7 @@ from streamsec.actions.encrypt import is_envelope
 from streamsec.crypto.cipher import KeyringCipher, seal
 from streamsec.crypto.keys import DataKey, KeyInfo, KeyState
 from streamsec.crypto.provider import KeyProvider
-from streamsec.errors import KeyDestroyedError, ProtectionError
-from streamsec.lifecycle.envelopes import (
+from streamsec.decryption.envelopes import (
     EnvelopeSlot,
     ProtectedLeaf,
     key_ids_in,
@@ -37,6 +36,7 @@ from streamsec.lifecycle.envelopes import (
     protected_leaves,
     replace_slots,
 )
+from streamsec.errors import KeyDestroyedError, ProtectionError
 from streamsec.lifecycle.subjects import SubjectHasher, SubjectResolver
 from streamsec.protection.applier import copy_json
 from streamsec.protection.protector import KEY_PATH

@@ -21,8 +21,8 @@ from typing import IO, Any
 from aiokafka.errors import KafkaError
 
 from streamsec.consumer.kafka_io import TopicRecord, new_producer, read_to_end
+from streamsec.decryption.envelopes import key_ids_in
 from streamsec.errors import BrokerError, ConfigError, ProtectionError
-from streamsec.lifecycle.envelopes import key_ids_in
 from streamsec.lifecycle.rekey import Rekeyer, RekeySummary, rekey_key_ids
 from streamsec.pipeline.headers import KEY_IDS
 from streamsec.records.decoding import encode_record

@@ -25,8 +25,8 @@ from streamsec.actions.encrypt import is_envelope
 from streamsec.crypto.cipher import PSEUDONYM_RE, KeyringCipher, pseudonym
 from streamsec.crypto.plaintext import decode_value
 from streamsec.crypto.provider import KeyProvider
+from streamsec.decryption.envelopes import key_ids_in
 from streamsec.errors import ProtectionError
-from streamsec.lifecycle.envelopes import key_ids_in
 from streamsec.protection.analysis import CompiledRules
 from streamsec.records.paths import JsonValue, format_path, get_at, parse_path
 from streamsec.topology.model import Topology

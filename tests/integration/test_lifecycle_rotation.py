@@ -14,8 +14,8 @@ from streamsec.crypto.keyfile import FileStore
 from streamsec.crypto.keyring import Keyring
 from streamsec.crypto.keyring_setup import create_keyring
 from streamsec.crypto.keys import KeyPurpose
-from streamsec.lifecycle.envelopes import key_ids_in
-from streamsec.protection.decryptor import Decryptor
+from streamsec.decryption.decryptor import Decryptor
+from streamsec.decryption.envelopes import key_ids_in
 from streamsec.topology.loader import load_topology
 from streamsec.worker.process import WorkerProcess
 

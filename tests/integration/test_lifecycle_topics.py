@@ -19,14 +19,14 @@ from streamsec.crypto.keyfile import FileStore
 from streamsec.crypto.keyring import Keyring
 from streamsec.crypto.keyring_setup import create_keyring
 from streamsec.crypto.keys import KeyPurpose, KeyState
+from streamsec.decryption.decryptor import Decryptor
+from streamsec.decryption.envelopes import key_ids_in
 from streamsec.events.cloudevents import EventType
 from streamsec.events.verify import verify
-from streamsec.lifecycle.envelopes import key_ids_in
 from streamsec.lifecycle.rekey import Rekeyer
 from streamsec.lifecycle.rekey_io import rekey_topic
 from streamsec.pipeline.headers import KEY_IDS, protected_headers
 from streamsec.pipeline.model import SourceRecord
-from streamsec.protection.decryptor import Decryptor
 from streamsec.protection.protector import Protector
 from streamsec.testing import FakeDetector
 from streamsec.topology.loader import load_topology

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from streamsec.crypto.cipher import KeyringCipher
-from streamsec.protection.decryptor import Decryptor
+from streamsec.decryption.decryptor import Decryptor
 from streamsec.protection.protector import Protector
 from streamsec.testing import FakeDetector
 from streamsec.testing.keys import InMemoryKeyProvider

@@ -12,9 +12,9 @@ from streamsec.cli.main import main
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.keyring_setup import create_keyring
 from streamsec.crypto.keys import KeyPurpose, KeyState
+from streamsec.decryption.decryptor import Decryptor
 from streamsec.events.cloudevents import EventType
 from streamsec.events.verify import verify
-from streamsec.protection.decryptor import Decryptor
 from streamsec.protection.protector import Protector
 from streamsec.testing import FakeDetector
 from tests.unit.lifecycle.conftest import CRM, KNOWN, crm_topology, customer

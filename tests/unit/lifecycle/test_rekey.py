@@ -6,8 +6,8 @@ import pytest
 
 from streamsec.crypto.envelope import ENVELOPE_RE, parse_envelope
 from streamsec.crypto.keys import KeyPurpose, KeyState
+from streamsec.decryption.envelopes import key_ids_in
 from streamsec.errors import DecryptionError, KeyDestroyedError, ProtectionError
-from streamsec.lifecycle.envelopes import key_ids_in
 from streamsec.lifecycle.rekey import Rekeyer, RekeySummary, rekey_key_ids
 from streamsec.protection.protector import KEY_PATH
 from tests.unit.lifecycle.conftest import Env, MakeEnv, customer

@@ -6,8 +6,8 @@ import pytest
 
 from streamsec.crypto.envelope import ENVELOPE_RE
 from streamsec.crypto.keys import KeyPurpose
+from streamsec.decryption.envelopes import key_ids_in
 from streamsec.errors import KeyDestroyedError
-from streamsec.lifecycle.envelopes import key_ids_in
 from streamsec.lifecycle.subjects import SubjectResolver, subject_key_ids
 from tests.unit.lifecycle.conftest import MakeEnv, customer
 

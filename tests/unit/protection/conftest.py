@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
-from streamsec.protection.decryptor import Decryptor
+from streamsec.decryption.decryptor import Decryptor
 from streamsec.protection.protector import Protector
 from streamsec.testing import FakeDetector
 from streamsec.topology import parse_topology

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.plaintext import encode_value
-from streamsec.errors import KeyDestroyedError
-from streamsec.lifecycle.envelopes import (
+from streamsec.decryption.envelopes import (
     ProtectedLeaf,
     key_ids_in,
     open_value,
     protected_leaves,
     replace_slots,
 )
+from streamsec.errors import KeyDestroyedError
 from streamsec.testing.keys import InMemoryKeyProvider
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from streamsec.consumer.access import RecordSummary, RoleAccess
+from streamsec.decryption.roles import RecordSummary, RoleAccess
 from streamsec.errors import ConfigError
 from streamsec.pipeline.headers import protected_headers
 from streamsec.pipeline.model import SourceRecord

@@ -15,18 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from streamsec.actions._text import value_text
-from streamsec.consumer.access import Basis, RecordSummary, RoleAccess
 from streamsec.crypto.base import FieldCipher
 from streamsec.crypto.plaintext import decode_value
-from streamsec.errors import DecryptionError
-from streamsec.events.audit import RecordRef, field_decrypted
-from streamsec.lifecycle.envelopes import (
+from streamsec.decryption.envelopes import (
     EnvelopeSlot,
     ProtectedLeaf,
     open_value,
     protected_leaves,
     replace_slots,
 )
+from streamsec.decryption.roles import Basis, RecordSummary, RoleAccess
+from streamsec.errors import DecryptionError
+from streamsec.events.audit import RecordRef, field_decrypted
 from streamsec.protection.applier import copy_json
 from streamsec.protection.protector import KEY_PATH
 from streamsec.records.paths import JsonValue, set_at

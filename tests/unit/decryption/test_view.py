@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import json
 
-from streamsec.consumer.access import RecordSummary, RoleAccess
-from streamsec.consumer.view import RoleDecryptor, decrypt_events
 from streamsec.crypto.cipher import KeyringCipher
+from streamsec.decryption.envelopes import key_ids_in
+from streamsec.decryption.roles import RecordSummary, RoleAccess
+from streamsec.decryption.view import RoleDecryptor, decrypt_events
 from streamsec.events.audit import Pseudonymizer, RecordRef
 from streamsec.events.cloudevents import EventType
-from streamsec.lifecycle.envelopes import key_ids_in
 from streamsec.protection.protector import Protector
 from streamsec.records.paths import iter_leaves
 from streamsec.testing import FakeDetector
