@@ -11,13 +11,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 from streamsec.actions.base import ActionContext, ActionOutcome, register
-from streamsec.actions.decrypt import decrypt_text, decrypt_value
 from streamsec.crypto.envelope import ENVELOPE_RE
 from streamsec.crypto.plaintext import encode_value
 from streamsec.errors import EncryptionError
 from streamsec.records.paths import JsonValue
 
-__all__ = ["EncryptAction", "decrypt_text", "decrypt_value", "is_envelope"]
+__all__ = ["EncryptAction", "is_envelope"]
 
 
 def is_envelope(value: JsonValue) -> bool:

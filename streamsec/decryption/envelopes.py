@@ -1,15 +1,20 @@
-"""Finding and opening every ciphertext envelope of a protected record.
+"""Finding and opening every ciphertext envelope of a protected record: the one opener.
 
-Re-keying, role-based decryption and the proof of erasure all walk a protected
-record the same way: every string leaf that holds envelopes, either as its whole
-value or embedded in free text (inline protection), plus the Kafka record key.
-:func:`open_value` opens each envelope of one leaf with a caller's ``opener`` and
-reports, per envelope, where it is, which key it names and either its plaintext
-or the error, so callers decide what to put back. Values never appear in errors.
+Decryption, re-keying, role-based views and the proof of erasure all walk a
+protected record the same way: every string leaf that holds envelopes, either as
+its whole value or embedded in free text (inline protection), plus the Kafka record
+key. :func:`open_value` opens each envelope of one leaf with a caller's ``opener``
+and reports, per envelope, where it is, which key it names and either its plaintext
+or the error, so callers decide what to put back; :func:`restore` puts the
+plaintexts back (a whole value gets its JSON type again, an envelope in text its
+text). :func:`decrypt_value` and :func:`decrypt_text` do both for one value.
+Values never appear in errors.
 
-In free text an envelope has no end marker: a match that fails authentication is
-retried shortened one character at a time (as :mod:`streamsec.actions.decrypt`
-does); only the true envelope verifies.
+In free text an envelope has no end marker: it runs to the last base64url
+character, so when the text had a base64url character (letter, digit, ``-``,
+``_``) right after the entity, the match is too long and fails authentication; it
+is retried shortened one character at a time (at most :data:`MAX_TRIM`).
+Authentication makes this safe: only the true envelope verifies.
 """
 
 from __future__ import annotations
@@ -19,25 +24,33 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from streamsec.actions.decrypt import MAX_TRIM
+from streamsec.actions._text import value_text
+from streamsec.actions.base import ActionContext
 from streamsec.actions.encrypt import is_envelope
 from streamsec.crypto.envelope import ENVELOPE_RE, MIN_PAYLOAD
-from streamsec.errors import DecryptionError, ProtectionError
+from streamsec.crypto.plaintext import decode_value
+from streamsec.errors import DecryptionError, EnvelopeFormatError, ProtectionError
 from streamsec.records.paths import JsonValue, Location, format_path, iter_leaves
 
 __all__ = [
+    "MAX_TRIM",
     "EnvelopeSlot",
     "Opener",
     "ProtectedLeaf",
+    "decrypt_text",
+    "decrypt_value",
     "key_ids_in",
     "open_value",
+    "plaintext_value",
     "protected_leaves",
     "replace_slots",
+    "restore",
 ]
 
 Opener = Callable[[str, str], bytes]
 """``opener(token, path) -> plaintext``; raises a :class:`ProtectionError` subclass."""
 
+MAX_TRIM: Final = 64
 _MIN_CHARS: Final = {alg: (size * 4 + 2) // 3 for alg, size in MIN_PAYLOAD.items()}
 
 
@@ -136,3 +149,63 @@ def replace_slots(
         pos = slot.end
     parts.append(text[pos:])
     return "".join(parts)
+
+
+def plaintext_value(data: bytes, *, path: str, key_id: str) -> JsonValue:
+    """The JSON value of a decrypted plaintext; a ``DecryptionError`` when malformed."""
+    try:
+        return decode_value(data)
+    except ValueError:
+        raise DecryptionError(
+            "decrypted plaintext is malformed", path=path, key_id=key_id
+        ) from None
+
+
+def _span_text(leaf: ProtectedLeaf, slot: EnvelopeSlot) -> str | None:
+    if slot.plaintext is None:
+        return None
+    value = plaintext_value(slot.plaintext, path=leaf.path, key_id=slot.key_id)
+    return value if isinstance(value, str) else value_text(value, path=leaf.path)
+
+
+def restore(leaf: ProtectedLeaf, slots: list[EnvelopeSlot]) -> JsonValue:
+    """``leaf`` with every opened slot replaced by its plaintext; unopened slots stay.
+
+    A whole-value envelope gets back its JSON value and type; an envelope inside
+    text its text (a non-string value as its JSON text).
+    """
+    opened = [s for s in slots if s.plaintext is not None]
+    if not opened:
+        return leaf.value
+    if leaf.whole:
+        first = opened[0]
+        return plaintext_value(first.plaintext or b"", path=leaf.path, key_id=first.key_id)
+    return replace_slots(leaf.value, slots, lambda s: _span_text(leaf, s))
+
+
+def _opener(ctx: ActionContext) -> Opener:
+    return lambda token, path: ctx.cipher.decrypt(token, path=path)
+
+
+def decrypt_value(token: JsonValue, ctx: ActionContext) -> JsonValue:
+    """The original JSON value of a whole-value envelope; raises a ``DecryptionError``."""
+    if not isinstance(token, str):
+        raise EnvelopeFormatError("expected a ciphertext envelope string", path=ctx.path)
+    plaintext = ctx.cipher.decrypt(token, path=ctx.path)
+    return plaintext_value(plaintext, path=ctx.path, key_id=ctx.cipher.key_id_of(token))
+
+
+def decrypt_text(text: str, ctx: ActionContext, *, strict: bool = True) -> str:
+    """``text`` with every envelope inside it decrypted.
+
+    ``strict=False`` leaves an envelope that cannot be decrypted (destroyed key,
+    another topology, tampered) as it is instead of raising.
+    """
+    if "ssec:" not in text:
+        return text
+    leaf = ProtectedLeaf((), ctx.path, text)
+    slots = open_value(leaf, _opener(ctx))
+    failed = next((s.error for s in slots if s.error is not None), None)
+    if failed is not None and strict:
+        raise failed
+    return replace_slots(text, slots, lambda s: _span_text(leaf, s))

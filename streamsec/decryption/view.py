@@ -14,18 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from streamsec.actions._text import value_text
 from streamsec.crypto.base import FieldCipher
-from streamsec.crypto.plaintext import decode_value
 from streamsec.decryption.envelopes import (
     EnvelopeSlot,
     ProtectedLeaf,
     open_value,
     protected_leaves,
-    replace_slots,
+    restore,
 )
 from streamsec.decryption.roles import Basis, RecordSummary, RoleAccess
-from streamsec.errors import DecryptionError
 from streamsec.events.audit import RecordRef, field_decrypted
 from streamsec.protection.applier import copy_json
 from streamsec.protection.protector import KEY_PATH
@@ -52,15 +49,6 @@ class RoleView:
     """Paths of encrypted fields the role may not read (left encrypted)."""
     failed: tuple[tuple[str, str], ...]
     """``(path, reason)`` of permitted envelopes that could not be decrypted."""
-
-
-def _plain(data: bytes, *, path: str, key_id: str) -> JsonValue:
-    try:
-        return decode_value(data)
-    except ValueError:
-        raise DecryptionError(
-            "decrypted plaintext is malformed", path=path, key_id=key_id
-        ) from None
 
 
 class RoleDecryptor:
@@ -102,34 +90,10 @@ class RoleDecryptor:
         for slot in slots:
             if slot.error is not None:
                 failed.append((leaf.path, slot.error.reason))
-        opened = [s for s in slots if s.plaintext is not None]
-        if not opened:
-            return leaf.value
-        if leaf.path == KEY_PATH and not leaf.location:  # record keys are untagged UTF-8
-            value: JsonValue = _utf8(opened[0].plaintext or b"", key_id=opened[0].key_id)
-        elif leaf.whole:
-            value = _plain(opened[0].plaintext or b"", path=leaf.path, key_id=opened[0].key_id)
-        else:
-            value = replace_slots(leaf.value, slots, lambda s: _text(leaf, s))
-        for key_id in dict.fromkeys(s.key_id for s in opened):
+        value = restore(leaf, slots)
+        for key_id in dict.fromkeys(s.key_id for s in slots if s.plaintext is not None):
             reads.append(FieldRead(leaf.path, key_id, basis))
         return value
-
-
-def _utf8(data: bytes, *, key_id: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DecryptionError(
-            "decrypted record key is not UTF-8", path=KEY_PATH, key_id=key_id
-        ) from None
-
-
-def _text(leaf: ProtectedLeaf, slot: EnvelopeSlot) -> str | None:
-    if slot.plaintext is None:
-        return None
-    value = _plain(slot.plaintext, path=leaf.path, key_id=slot.key_id)
-    return value if isinstance(value, str) else value_text(value, path=leaf.path)
 
 
 def decrypt_events(

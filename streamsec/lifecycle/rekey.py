@@ -27,6 +27,7 @@ from typing import Any
 from streamsec.actions.encrypt import is_envelope
 from streamsec.crypto.cipher import KeyringCipher, seal
 from streamsec.crypto.keys import DataKey, KeyInfo, KeyState
+from streamsec.crypto.plaintext import decode_value
 from streamsec.crypto.provider import KeyProvider
 from streamsec.decryption.envelopes import (
     EnvelopeSlot,
@@ -123,17 +124,20 @@ class Rekeyer:
         if info.state is KeyState.ACTIVE:
             state.current += 1
             return None
-        target = self._target(info, path, state)
+        target = self._target(info, path, state, slot.plaintext)
         token = seal(target, slot.plaintext, topology=self.topology.name, path=path)
         state.replaced[info.id] = target.id
         state.rekeyed += 1
         return token
 
-    def _target(self, info: KeyInfo, path: str, state: _RecordState) -> DataKey:
+    def _target(
+        self, info: KeyInfo, path: str, state: _RecordState, plaintext: bytes
+    ) -> DataKey:
         owner = self.topology.name
         if info.subject is None:
             return self.provider.current_key(owner, info.purpose)
-        subject = state.subject()
+        # a record key is sealed under its own text's subject key (protection.record_key)
+        subject = _key_subject(plaintext) if path == KEY_PATH else state.subject()
         if subject is None:
             raise ProtectionError(
                 "cannot re-key a per-subject ciphertext: the record's subject id is not "
@@ -149,6 +153,14 @@ class Rekeyer:
                 path=path, key_id=info.id,
             )
         return self.provider.current_key(owner, info.purpose, subject)
+
+
+def _key_subject(plaintext: bytes) -> str | None:
+    try:
+        value = decode_value(plaintext)
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def rekey_key_ids(header: bytes, replaced: dict[str, str]) -> bytes:

@@ -110,7 +110,7 @@ class RecordPipeline:
         if isinstance(result, ProtectionFailure):
             return self.dead_letter(source, result.error)
         try:
-            key, key_action = self._protect_key(source.key, self.protector.subject_of(record))
+            key, key_action = self._protect_key(source.key)
             value = encode_record(result.record)
             if len(value) > self.max_output_bytes:
                 raise RecordTooLargeError(
@@ -125,7 +125,8 @@ class RecordPipeline:
             return self.dead_letter(source, _as_error(exc))
 
     def _tombstone(self, source: SourceRecord) -> Outcome:
-        """A null value (a deletion on a compacted topic) passes on, with its key protected."""
+        """A null value (a deletion on a compacted topic) passes on, with its key protected
+        exactly as its record's was (the key alone decides), so compaction deletes it."""
         try:
             key, key_action = self._protect_key(source.key)
             actions = (key_action,) if key_action else ()
@@ -134,15 +135,13 @@ class RecordPipeline:
         except Exception as exc:  # noqa: BLE001 - one record's failure is data
             return self.dead_letter(source, _as_error(exc))
 
-    def _protect_key(
-        self, key: bytes | None, subject: str | None = None
-    ) -> tuple[bytes | None, FieldAction | None]:
-        """A sensitive key is encrypted under the record's subject key when it has one,
-        so crypto-shredding covers it (a tombstone has no subject: topology key)."""
+    def _protect_key(self, key: bytes | None) -> tuple[bytes | None, FieldAction | None]:
+        """A sensitive key protected per the topology's policy (a function of the key
+        alone: a record and its tombstone get the same protected key)."""
         if key is None:
             return None, None
         text = _key_text(key)
-        protected, action = self.protector.protect_key(text, subject=subject)
+        protected, action = self.protector.protect_key(text)
         return (protected.encode("utf-8") if action else key), action
 
     def _protected(

@@ -23,17 +23,16 @@ from streamsec.errors import DetectionError, ProtectionError, SensitiveKeyError,
 from streamsec.protection.analysis import CompiledRules, RecordAnalysis, analyze_structure
 from streamsec.protection.applier import apply_plan
 from streamsec.protection.planner import ProtectionPlan, plan_record
+from streamsec.protection.record_key import KEY_PATH, protect_record_key
 from streamsec.protection.result import FieldAction, ProtectionFailure, ProtectionResult
 from streamsec.records.paths import format_path, get_at, parse_path
 from streamsec.settings import Settings
 from streamsec.topology.loader import load_topology
 from streamsec.topology.model import Topology
 
-__all__ = ["Explanation", "Protector"]
+__all__ = ["KEY_PATH", "Explanation", "Protector"]
 
 log = logging.getLogger(__name__)
-
-KEY_PATH = "$key"
 
 _Detected = tuple[list[tuple[Finding, ...]], list[tuple[Finding, ...]]]
 
@@ -221,27 +220,11 @@ class Protector:
             raise result.error
         return result
 
-    def protect_key(
-        self, key: str, *, subject: str | None = None
-    ) -> tuple[str, FieldAction | None]:
-        """Protect a record key: when it holds a sensitive value it is replaced by its
-        deterministic ciphertext, so equal keys still land on the same partition.
-
-        Pass the record's ``subject`` (:meth:`subject_of`) so the key is encrypted under
-        the per-subject key and is shredded with the rest of that subject's data."""
+    def protect_key(self, key: str) -> tuple[str, FieldAction | None]:
+        """Protect a record key like a field, from the key alone, so a tombstone gets
+        the protected key of its record (see :mod:`streamsec.protection.record_key`)."""
         (findings,) = self.detector.detect([(KEY_PATH, key)])
-        if not findings:
-            return key, None
-        entity_types = tuple(dict.fromkeys(f.entity_type for f in findings))
-        category, sensitivity = self.taxonomy.classify_all(entity_types)
-        if sensitivity.rank < self.topology.policy.min_sensitivity.rank:
-            return key, None
-        token = self.cipher.encrypt(
-            key.encode(), path=KEY_PATH, deterministic=True, subject=subject
+        return protect_record_key(
+            key, tuple(findings), topology=self.topology, taxonomy=self.taxonomy,
+            cipher=self.cipher,
         )
-        action = FieldAction(
-            path=KEY_PATH, action="encrypt", mode="field", entity_types=entity_types,
-            category=category.value, sensitivity=sensitivity.value, source="policy",
-            key_id=self.cipher.key_id_of(token), score=max(f.score for f in findings),
-        )
-        return token, action

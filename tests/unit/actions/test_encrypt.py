@@ -4,10 +4,11 @@ from typing import Any
 
 import pytest
 
-from streamsec.actions import decrypt_text, decrypt_value, get_action
+from streamsec.actions import get_action
 from streamsec.actions.encrypt import is_envelope
 from streamsec.crypto.envelope import parse_envelope
 from streamsec.crypto.keys import KeyPurpose
+from streamsec.decryption.envelopes import decrypt_text, decrypt_value
 from streamsec.errors import (
     DecryptionError,
     EncryptionError,

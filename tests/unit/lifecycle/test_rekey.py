@@ -140,11 +140,13 @@ def test_record_key_and_header(make_env: MakeEnv) -> None:
     env = make_env()
     token, _ = env.protector.protect_key("user1@example.com")
     old_id = env.cipher.key_id_of(token)
-    new = env.provider.rotate("crm", KeyPurpose.DETERMINISTIC)
+    # the key is sealed under its own text's subject key, and re-keyed under it again
+    new = env.provider.rotate("crm", KeyPurpose.DETERMINISTIC, "user1@example.com")
     result = Rekeyer(env.topology, env.provider).rekey({"x": 1}, token)
     assert result.key is not None
     assert env.cipher.key_id_of(result.key) == new.id
-    assert env.cipher.decrypt(result.key, path=KEY_PATH) == b"user1@example.com"
+    assert env.decryptor.decrypt_key(result.key) == "user1@example.com"
+    assert env.cipher.decrypt(result.key, path=KEY_PATH) == b"suser1@example.com"
     assert result.replaced == {old_id: new.id}
     header = f"kaaaaaaaaaa,{old_id}".encode()
     assert rekey_key_ids(header, result.replaced) == ",".join(

@@ -66,11 +66,19 @@ def test_hashed_subject_id_is_not_recoverable_but_still_matches(make_env: MakeEn
     assert not resolver.belongs(record, "C-0008", key_ids=None)
 
 
-def test_record_key_is_encrypted_under_the_subject_key(make_env: MakeEnv) -> None:
+def test_record_key_is_sealed_under_its_own_subject_key_and_shredded_with_it(
+    make_env: MakeEnv,
+) -> None:
+    """The key alone decides its protection (a tombstone must get the same key), so an
+    encrypted key is sealed under the subject key of its own text."""
     env = make_env()
-    subject = env.protector.subject_of(customer(7))
-    assert subject is not None
-    token, action = env.protector.protect_key("user7@example.com", subject=subject)
-    assert action is not None
+    token, action = env.protector.protect_key("C-0007@example.com")
+    again, _ = env.protector.protect_key("C-0007@example.com")
+    assert action is not None and action.action == "encrypt"
+    assert token == again  # deterministic: same partition, same compaction key
     info = env.provider.key_by_id(env.cipher.key_id_of(token)).info
-    assert info.subject is not None
+    assert info.subject == env.provider.subject_hash("crm", "C-0007@example.com")
+    assert env.decryptor.decrypt_key(token) == "C-0007@example.com"
+    env.provider.destroy_subject("crm", "C-0007@example.com")
+    with pytest.raises(KeyDestroyedError):
+        env.decryptor.decrypt_key(token)
