@@ -140,7 +140,9 @@ class ProtectedConsumer:
 
     async def start(self) -> None:
         if self._decryptor is not None:
-            self._trail = AuditTrail(self._provider, self.topology.name, actor=self._actor)
+            self._trail = AuditTrail.for_topology(
+                self._provider, self.topology.name, actor=self._actor
+            )
         self._consumer = AIOKafkaConsumer(self.topic, **self._consumer_options)
         try:
             await self._consumer.start()

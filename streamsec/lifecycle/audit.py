@@ -1,10 +1,8 @@
 """Audit events of key-lifecycle operations and decryptions, and where they go.
 
-:class:`AuditTrail` seals events in one tamper-evident chain
-(:class:`~streamsec.events.chain.AuditChain`) under the topology's audit key
-(purpose ``audit``, owner = topology name: the key the worker uses, so
-``streamsec audit verify`` checks these chains with the same keyring). Subject
-ids become keyed pseudonyms (:class:`~streamsec.events.audit.Pseudonymizer`).
+:class:`~streamsec.events.trail.AuditTrail` (the one owner of audit chains, also
+used by the worker's pipeline) seals events under the topology's audit key, so
+``streamsec audit verify`` checks these chains with the same keyring.
 
 An :class:`AuditSink` delivers sealed events: :class:`FileAuditSink` appends JSON
 Lines (offline use), :class:`MemoryAuditSink` keeps them (tests); the Kafka sink is
@@ -20,10 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from streamsec.crypto.keys import KeyPurpose
-from streamsec.crypto.provider import KeyProvider
-from streamsec.events.audit import Pseudonymizer
-from streamsec.events.chain import AuditChain
+from streamsec.events.trail import AuditTrail
 from streamsec.settings import Settings
 
 __all__ = [
@@ -78,37 +73,3 @@ class MemoryAuditSink:
 
     async def send(self, events: Sequence[Event]) -> None:
         self.events.extend(events)
-
-
-class AuditTrail:
-    """One audit chain of one actor over one topology's audit key."""
-
-    def __init__(
-        self, provider: KeyProvider, topology: str, *, actor: str, checkpoint_every: int = 1000
-    ) -> None:
-        key = provider.current_key(topology, KeyPurpose.AUDIT)
-        self.topology = topology
-        self.actor = actor
-        self.pseudonyms = Pseudonymizer(key.material)
-        self._chain = AuditChain(
-            key.material, key_id=key.id, worker_id=actor, partition=None,
-            checkpoint_every=checkpoint_every,
-        )
-
-    def __repr__(self) -> str:
-        return f"AuditTrail(topology={self.topology!r}, actor={self.actor!r})"
-
-    @property
-    def closed(self) -> bool:
-        return self._chain.closed
-
-    def seal(self, events: Sequence[Event]) -> list[Event]:
-        """Sealed ``events`` (and any checkpoint now due), in order."""
-        out: list[Event] = []
-        for event in events:
-            out.extend(self._chain.append(event))
-        return out
-
-    def close(self) -> list[Event]:
-        """The chain's final checkpoint (nothing when already closed)."""
-        return [] if self._chain.closed else [self._chain.close()]

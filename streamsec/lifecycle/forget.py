@@ -21,7 +21,7 @@ from streamsec.crypto.keys import KeyInfo
 from streamsec.crypto.provider import KeyProvider
 from streamsec.errors import ConfigError
 from streamsec.events.audit import subject_erased
-from streamsec.lifecycle.audit import AuditTrail
+from streamsec.events.trail import AuditTrail
 from streamsec.topology.model import Topology
 
 __all__ = ["Erasure", "forget_subject", "require_subject_path"]
@@ -59,7 +59,8 @@ def forget_subject(
     require_subject_path(topology)
     if not subject:
         raise ConfigError("the subject id is empty", key="subject")
-    trail = AuditTrail(provider, topology.name, actor=actor)  # audit key first: fail early
+    # the audit key first: fail early
+    trail = AuditTrail.for_topology(provider, topology.name, actor=actor)
     keys = tuple(provider.destroy_subject(topology.name, subject))
     subject_hmac = trail.pseudonyms.subject(subject)
     event = subject_erased(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.keyring_setup import open_keyring
-from streamsec.crypto.keys import KeyPurpose
 from streamsec.crypto.provider import KeyProvider
 from streamsec.detection.base import Detector
+from streamsec.events.trail import AuditTrail
 from streamsec.pipeline.events import RecordEvents
 from streamsec.pipeline.pipeline import RecordPipeline
 from streamsec.protection.protector import Protector
@@ -30,10 +30,8 @@ def make_pipeline(
     protector = Protector.from_topology(
         topology, settings=settings, detector=detector, cipher=cipher
     )
-    audit_key = provider.current_key(topology.name, KeyPurpose.AUDIT)
-    events = RecordEvents(
-        topology, worker_id=worker_id, audit_key=audit_key.material, audit_key_id=audit_key.id
-    )
+    trail = AuditTrail.for_topology(provider, topology.name, actor=worker_id)
+    events = RecordEvents(topology, trail)
     return RecordPipeline(
         topology, protector, events,
         max_bytes=settings.max_record_bytes, max_depth=settings.max_depth,
