@@ -1,7 +1,8 @@
 """``streamsec demo``: raw customer records in, protected records out, on a real Kafka.
 
 Starts the local broker when none is configured, creates the topics of
-``topologies/customers.yaml``, starts a worker process on it, produces a few hundred
+``topologies/customers.yaml`` (shipped in the package as ``demo_customers.yaml``, so
+the demo runs from any directory), starts a worker process on it, produces a few hundred
 generated records (plus two broken ones), then shows raw next to protected records
 and a summary. Everything it started is stopped at the end. The demo has its own
 keyring (``<home>/demo/keyring.json``), so it never touches yours.
@@ -19,7 +20,8 @@ from typing import Any
 
 __all__ = ["register"]
 
-DEFAULT_TOPOLOGY = Path("topologies/customers.yaml")
+DEFAULT_TOPOLOGY = Path(__file__).resolve().with_name("demo_customers.yaml")
+"""A link to ``topologies/customers.yaml`` in a checkout; a copy in the wheel."""
 BROKEN = [b'{"customer_id": "C-000000", "email": ', b"\xff\xfenot utf-8"]
 
 

@@ -125,8 +125,13 @@ def _prove(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     prover = ForgetProver(load_topology(args.topology), open_keyring(settings), subject)
     if args.input:
-        with open_input(args.input) as source:
-            for number, line in enumerate(source, start=1):
+        from streamsec.cli.progress import file_size, progress, tracked_lines
+
+        with (
+            open_input(args.input) as source,
+            progress("checking", total=file_size(args.input), unit="bytes") as bar,
+        ):
+            for number, line in enumerate(tracked_lines(source, bar), start=1):
                 if not line.strip():
                     continue
                 try:
@@ -145,17 +150,24 @@ def _prove(args: argparse.Namespace) -> int:
 
 
 async def _prove_topic(prover: Any, args: argparse.Namespace, settings: Any) -> None:
+    from streamsec.cli.progress import progress
     from streamsec.consumer.kafka_io import bootstrap_of, client_options, read_to_end
 
     bootstrap = bootstrap_of(settings, args.bootstrap)
-    async for msg in read_to_end(
-        args.topic, bootstrap=bootstrap, options=client_options(settings),
-        idle_timeout=args.timeout,
-    ):
-        try:
-            record = json.loads(msg.value) if msg.value is not None else None
-            key = msg.key.decode("utf-8") if msg.key is not None else None
-        except (ValueError, UnicodeDecodeError):
-            record = None
-        if isinstance(record, dict):
-            prover.check(record, key)
+    with progress(f"checking {args.topic}") as bar:
+        async for msg in read_to_end(
+            args.topic, bootstrap=bootstrap, options=client_options(settings),
+            idle_timeout=args.timeout,
+        ):
+            bar.advance()
+            _check(prover, msg)
+
+
+def _check(prover: Any, msg: Any) -> None:
+    try:
+        record = json.loads(msg.value) if msg.value is not None else None
+        key = msg.key.decode("utf-8") if msg.key is not None else None
+    except (ValueError, UnicodeDecodeError):
+        record = None
+    if isinstance(record, dict):
+        prover.check(record, key)

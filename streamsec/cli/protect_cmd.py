@@ -1,22 +1,30 @@
-"""``streamsec protect``: the protection core over JSON Lines files.
+"""``streamsec protect``: the worker's record pipeline over JSON Lines files.
 
-One protected line per good input line, in order. Bad lines go to the dead-letter
-output with their line number and reason, never to the output.
+A file source and a file sink around :class:`~streamsec.pipeline.RecordPipeline`,
+the very pipeline the worker runs: same protection (record keys included, with
+``--keyed``), same output size check, same dead letters, same audit and lineage
+events. One protected line per good input line, in order.
+
+Bad lines are never dropped silently: with ``--dead-letter`` they go there (line
+number, reason code, the original line); without it each is reported on stderr by
+line number and reason, and the command exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 
-from streamsec.cli.io import add_settings_args, json_line, open_input, open_output, settings_from
-from streamsec.errors import RecordError
-from streamsec.protection.result import ProtectionFailure, ProtectionResult
-from streamsec.records.decoding import decode_record
+from streamsec.cli.io import add_settings_args, open_input, open_output, settings_from
+from streamsec.pipeline.model import Outcome, SourceRecord
+
+if TYPE_CHECKING:
+    from streamsec.pipeline.files import SourceLine
+    from streamsec.pipeline.pipeline import RecordPipeline
 
 __all__ = ["register"]
 
@@ -26,26 +34,21 @@ def register(sub: Any) -> None:
     p.add_argument("--topology", "-t", required=True, help="topology YAML file")
     p.add_argument("--in", dest="input", default="-", help="input JSON Lines (default stdin)")
     p.add_argument("--out", default="-", help="protected output (default stdout)")
-    p.add_argument("--dead-letter", help="where bad lines go (default: stderr summary only)")
+    p.add_argument(
+        "--dead-letter", metavar="FILE",
+        help="where bad lines go; without it they are reported on stderr and the exit code is 1",
+    )
     p.add_argument("--audit", help="write audit events (JSON Lines) here")
     p.add_argument("--lineage", help="write lineage events (JSON Lines) here")
+    p.add_argument(
+        "--keyed", action="store_true",
+        help='lines are {"key": ..., "value": ...} (as `consume --meta` prints): the record '
+        "key is protected too, and a null value is a tombstone",
+    )
     p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
+    p.add_argument("--quiet", "-q", action="store_true", help="no summary and no progress bar")
     add_settings_args(p)
     p.set_defaults(func=run)
-
-
-def _batches(handle: IO[bytes], size: int) -> Iterator[list[tuple[int, bytes]]]:
-    batch: list[tuple[int, bytes]] = []
-    for number, line in enumerate(handle, start=1):
-        if not line.strip():
-            continue
-        batch.append((number, line.rstrip(b"\r\n")))
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 class Summary:
@@ -57,12 +60,14 @@ class Summary:
         self.actions = Counter[str]()
         self.started = time.perf_counter()
 
-    def add(self, result: ProtectionResult) -> None:
+    def add(self, outcome: Outcome) -> None:
+        self.records += 1
+        if outcome.reason is not None:
+            self.dead[outcome.reason] += 1
+            return
         self.protected += 1
-        for action in result.actions:
-            self.actions[action.action] += action.spans
-            for entity in action.entity_types:
-                self.entities[entity] += 1
+        self.entities.update(outcome.detections)
+        self.actions.update(outcome.actions)
 
     def render(self) -> str:
         elapsed = max(time.perf_counter() - self.started, 1e-9)
@@ -71,93 +76,84 @@ class Summary:
             f"dead-lettered: {sum(self.dead.values())}  "
             f"({self.records / elapsed:,.0f} records/s in {elapsed:.2f}s)"
         ]
-        if self.dead:
-            lines.append(
-                "dead-letter reasons: " + ", ".join(f"{k}={v}" for k, v in self.dead.most_common())
-            )
-        if self.entities:
-            lines.append(
-                "entities: " + ", ".join(f"{k}={v}" for k, v in self.entities.most_common())
-            )
-        if self.actions:
-            lines.append("actions: " + ", ".join(f"{k}={v}" for k, v in self.actions.most_common()))
+        for title, counts in (
+            ("dead-letter reasons", self.dead), ("entities", self.entities),
+            ("actions", self.actions),
+        ):
+            if counts:
+                lines.append(f"{title}: " + ", ".join(f"{k}={v}" for k, v in counts.most_common()))
         return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
-    from streamsec.cli.event_files import EventWriters
-    from streamsec.protection.protector import Protector
+    from streamsec.cli.progress import file_size, progress
+    from streamsec.pipeline.files import FileSink, FileSource
+    from streamsec.pipeline.runtime import open_pipeline
+    from streamsec.topology.loader import load_topology
 
+    if args.batch_size < 1:
+        print("streamsec: error: --batch-size must be at least 1", file=sys.stderr)
+        return 2
     settings = settings_from(args)
-    protector = Protector.from_topology(args.topology, settings=settings)
+    topology = load_topology(args.topology)
+    worker_id = settings.worker_id or f"protect@{os.uname().nodename}-{os.getpid()}"
+    pipeline = open_pipeline(topology, settings, worker_id=worker_id)
+    pipeline.events.bootstrap = settings.broker or "localhost:9092"
+    name = "stdin" if args.input in ("-", None) else args.input
     summary = Summary()
-    progress = None
-    if sys.stderr.isatty() and not args.quiet:
-        from tqdm import tqdm
-
-        progress = tqdm(unit=" rec", file=sys.stderr, desc="protecting")
+    unreported: list[Outcome] = []
     with (
-        open_input(args.input) as source,
+        open_input(args.input) as handle,
         open_output(args.out) as out,
         open_output(args.dead_letter) as dead,
-        EventWriters.open(
-            protector, settings, _source_name(args.input), args.audit, args.lineage
-        ) as events,
+        open_output(args.audit) as audit,
+        open_output(args.lineage) as lineage,
+        progress("protecting", total=file_size(args.input), unit="bytes",
+                 enabled=not args.quiet) as bar,
     ):
-        for batch in _batches(source, args.batch_size):
-            good: list[tuple[int, dict[str, Any]]] = []
-            for number, raw in batch:
-                summary.records += 1
-                try:
-                    good.append(
-                        (
-                            number,
-                            decode_record(
-                                raw,
-                                max_bytes=settings.max_record_bytes,
-                                max_depth=settings.max_depth,
-                            ),
-                        )
-                    )
-                except RecordError as exc:
-                    _dead_letter(dead, summary, number, raw, exc.reason, str(exc))
-                    events.dead_lettered(number, exc)
-            results = protector.protect_many([record for _, record in good])
-            for (number, record), result in zip(good, results, strict=True):
-                if isinstance(result, ProtectionFailure):
-                    raw = next(r for n, r in batch if n == number)
-                    _dead_letter(dead, summary, number, raw, result.reason, str(result.error))
-                    events.dead_lettered(number, result.error)
-                    continue
-                summary.add(result)
-                if out is not None:
-                    out.write(json_line(result.record))
-                events.protected(number, record, result)
-            if progress is not None:
-                progress.update(len(batch))
-    if progress is not None:
-        progress.close()
+        source = FileSource(handle, name=name, keyed=args.keyed)
+        sink = FileSink(
+            topology, out=out, dead_letter=dead, audit=audit, lineage=lineage, keyed=args.keyed
+        )
+        error: BaseException | None = None
+        try:
+            for batch in source.batches(args.batch_size):
+                for outcome in _process(pipeline, batch):
+                    sink.write(outcome)
+                    summary.add(outcome)
+                    if outcome.reason is not None and dead is None:
+                        unreported.append(outcome)
+                bar.update(source.bytes_read)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            sink.write_events(pipeline.close_chains(None, error=error))
+    for outcome in unreported:
+        print(f"line {outcome.source.offset}: dead letter ({outcome.reason})", file=sys.stderr)
     if not args.quiet:
         print(summary.render(), file=sys.stderr)
+    if unreported:
+        print(
+            f"streamsec: error: {len(unreported)} line(s) could not be protected and were not "
+            "written; give --dead-letter FILE to keep them",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
-def _source_name(path: str) -> str:
-    return "file:stdin" if path in ("-", None) else f"file:{path}"
-
-
-def _dead_letter(
-    dead: IO[str] | None, summary: Summary, number: int, raw: bytes, reason: str, message: str
-) -> None:
-    summary.dead[reason] += 1
-    if dead is not None:
-        dead.write(
-            json_line(
-                {
-                    "line": number,
-                    "reason": reason,
-                    "error": message,
-                    "raw": raw.decode("utf-8", errors="replace"),
-                }
-            )
-        )
+def _process(pipeline: RecordPipeline, batch: list[SourceLine]) -> list[Outcome]:
+    """One outcome per line, in line order (a line that is not even a record is a
+    dead letter between the runs of the pipeline around it)."""
+    outcomes: list[Outcome] = []
+    run: list[SourceRecord] = []
+    for line in batch:
+        if line.error is None:
+            run.append(line.record)
+            continue
+        outcomes += pipeline.process(run)
+        run = []
+        outcomes.append(pipeline.dead_letter(line.record, line.error))
+    outcomes += pipeline.process(run)
+    return outcomes

@@ -43,6 +43,7 @@ def _report(where: str, exc: Exception) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from streamsec.cli.progress import file_size, progress, tracked_lines
     from streamsec.crypto.keyring_setup import open_keyring
     from streamsec.lifecycle.rekey import Rekeyer, RekeySummary
     from streamsec.lifecycle.rekey_io import rekey_lines, rekey_topic
@@ -59,17 +60,22 @@ def run(args: argparse.Namespace) -> int:
     rekeyer = Rekeyer(load_topology(args.topology), open_keyring(settings))
     if files:
         summary = RekeySummary()
-        with open_input(args.input) as source, open_output(args.out) as out:
+        with (
+            open_input(args.input) as source, open_output(args.out) as out,
+            progress("re-keying", total=file_size(args.input), unit="bytes") as bar,
+        ):
             assert out is not None
-            rekey_lines(rekeyer, source, out, summary, _report)
+            rekey_lines(rekeyer, tracked_lines(source, bar), out, summary, _report)
     else:
         from streamsec.consumer.kafka_io import bootstrap_of, client_options
 
-        summary = asyncio.run(rekey_topic(
-            rekeyer, args.from_topic, args.to_topic,
-            bootstrap=bootstrap_of(settings, args.bootstrap), options=client_options(settings),
-            report=_report, idle_timeout=args.timeout,
-        ))
+        with progress(f"re-keying {args.from_topic}") as bar:
+            summary = asyncio.run(rekey_topic(
+                rekeyer, args.from_topic, args.to_topic,
+                bootstrap=bootstrap_of(settings, args.bootstrap),
+                options=client_options(settings), report=_report,
+                idle_timeout=args.timeout, on_record=bar.advance,
+            ))
     text = json.dumps(summary.as_dict(), indent=2) if args.json else summary.render()
     print(text, file=sys.stderr)
     return 1 if summary.failed else 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from aiokafka.errors import KafkaError
@@ -46,7 +46,8 @@ def _record_of(data: bytes | str) -> dict[str, Any] | None:
 
 
 def rekey_lines(
-    rekeyer: Rekeyer, source: IO[bytes], out: IO[str], summary: RekeySummary, report: Report
+    rekeyer: Rekeyer, source: Iterable[bytes], out: IO[str], summary: RekeySummary,
+    report: Report,
 ) -> None:
     """Re-key a JSON Lines file of protected records, one output line per input line."""
     for number, line in enumerate(source, start=1):
@@ -100,6 +101,7 @@ def rekey_message(
 async def rekey_topic(
     rekeyer: Rekeyer, source: str, target: str, *, bootstrap: str,
     options: dict[str, Any] | None = None, report: Report, idle_timeout: float = 30.0,
+    on_record: Callable[[], None] | None = None,
 ) -> RekeySummary:
     """Copy ``source`` to ``target`` re-keyed; returns once every copy is acknowledged."""
     if source == target:
@@ -114,6 +116,8 @@ async def rekey_topic(
             source, bootstrap=bootstrap, options=options, idle_timeout=idle_timeout
         ):
             key, value, headers = rekey_message(rekeyer, msg, summary, report)
+            if on_record is not None:
+                on_record()
             partition = msg.partition if msg.partition in partitions else None
             pending.append(await producer.send(
                 target, value=value, key=key, headers=list(headers), partition=partition

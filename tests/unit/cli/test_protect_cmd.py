@@ -1,0 +1,126 @@
+"""``streamsec protect``: the worker's pipeline between a file source and a file sink."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streamsec.cli.main import main
+from streamsec.crypto.keyfile import FileStore
+from streamsec.crypto.keyring import Keyring
+from streamsec.crypto.keyring_setup import create_keyring
+from streamsec.crypto.keys import KeyPurpose
+from streamsec.events.verify import verify
+from streamsec.testing import FakeDetector
+
+TOPOLOGY = """
+name: crm
+input: raw.crm
+output: protected.crm
+subject: customer_id
+policy:
+  entities:
+    EMAIL_ADDRESS: {action: encrypt, deterministic: true}
+fields:
+  customer_id: keep
+  name: {action: encrypt, entity: PERSON}
+"""
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    monkeypatch.setattr(
+        "streamsec.detection.build_detector", lambda *a, **k: FakeDetector(fail_on="BOOM")
+    )
+    keyring = tmp_path / "keyring.json"
+    create_keyring(keyring)
+    topology = tmp_path / "crm.yaml"
+    topology.write_text(TOPOLOGY)
+    return keyring, topology
+
+
+def run(env: tuple[Path, Path], tmp_path: Path, lines: list[str], *extra: str) -> int:
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(f"{line}\n" for line in lines))
+    keyring, topology = env
+    return main(["protect", "-t", str(topology), "--keyring", str(keyring), "--in", str(source),
+                 "--out", str(tmp_path / "out.jsonl"), *extra])
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def record(i: int, **more: Any) -> str:
+    return json.dumps({"customer_id": f"C-{i}", "name": "Ann", "mail": f"a{i}@x.io", **more})
+
+
+def test_bad_lines_without_a_dead_letter_file_are_reported_and_fail_the_run(
+    env: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(env, tmp_path, [record(1), "{bad", record(2, note="BOOM")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "line 2: dead letter (decode)" in err
+    assert "line 3: dead letter (detection)" in err
+    assert "--dead-letter" in err and "BOOM" not in err
+    assert [r["customer_id"] for r in read(tmp_path / "out.jsonl")] == ["C-1"]
+
+
+def test_with_a_dead_letter_file_bad_lines_go_there_and_the_run_succeeds(
+    env: tuple[Path, Path], tmp_path: Path
+) -> None:
+    dead = tmp_path / "dead.jsonl"
+    assert run(env, tmp_path, [record(1), "{bad", record(2)], "--dead-letter", str(dead)) == 0
+    assert read(dead) == [{"line": 2, "reason": "decode", "raw": "{bad"}]
+    out = read(tmp_path / "out.jsonl")
+    assert [r["customer_id"] for r in out] == ["C-1", "C-2"]
+    assert all(r["mail"].startswith("ssec:v1:") and r["name"].startswith("ssec:v1:") for r in out)
+
+
+def test_the_output_size_check_of_the_pipeline_applies(
+    env: tuple[Path, Path], tmp_path: Path
+) -> None:
+    dead = tmp_path / "dead.jsonl"
+    big = json.dumps({"customer_id": "C-1", "name": "A" * 800_000})  # base64 grows it by 4/3
+    assert len(big) < 1_000_000
+    assert run(env, tmp_path, [big, record(2)], "--dead-letter", str(dead)) == 0
+    assert [d["reason"] for d in read(dead)] == ["too_large"]
+    assert [r["customer_id"] for r in read(tmp_path / "out.jsonl")] == ["C-2"]
+
+
+def test_keyed_lines_protect_the_record_key_and_keep_it_for_the_tombstone(
+    env: tuple[Path, Path], tmp_path: Path
+) -> None:
+    lines = [
+        json.dumps({"key": "a1@x.io", "value": json.loads(record(1))}),
+        json.dumps({"key": "a1@x.io", "value": None}),
+        json.dumps({"key": "C-2", "value": json.loads(record(2))}),
+    ]
+    assert run(env, tmp_path, lines, "--keyed") == 0
+    first, tomb, plain = read(tmp_path / "out.jsonl")
+    assert first["key"].startswith("ssec:v1:") and "a1@x.io" not in first["key"]
+    assert tomb == {"key": first["key"], "value": None}
+    assert plain["key"] == "C-2"
+
+
+def test_audit_and_lineage_files_are_the_pipelines_events(
+    env: tuple[Path, Path], tmp_path: Path
+) -> None:
+    audit, lineage = tmp_path / "audit.jsonl", tmp_path / "lineage.jsonl"
+    dead = tmp_path / "dead.jsonl"
+    code = run(env, tmp_path, [record(1), "{bad", record(2)], "--dead-letter", str(dead),
+               "--audit", str(audit), "--lineage", str(lineage))
+    assert code == 0
+    events = read(audit)
+    assert [e["type"].rsplit(".", 2)[-2:] for e in events][-1] == ["audit", "checkpoint"]
+    assert [e["data"]["record"]["offset"] for e in events[:-1]] == [1, 2, 3]
+    key = Keyring(FileStore(env[0])).current_key("crm", KeyPurpose.AUDIT)
+    assert verify(events, {key.id: key.material}).ok
+    runs = [e["eventType"] for e in read(lineage)]
+    assert runs[0] == "START" and runs[-1] == "COMPLETE"
+    text = audit.read_text() + lineage.read_text()
+    assert "a1@x.io" not in text and "Ann" not in text
