@@ -16,6 +16,9 @@ At-least-once protects the next batch while this one is being delivered.
 A record that fails becomes a dead letter inside the pipeline, so the loop never
 raises for one record. An event that is never acked (the worker stops or dies
 mid-batch) is never committed and is read again: nothing is lost.
+
+A timer (every :data:`LINEAGE_TICK_SECONDS`) asks each agent for its lineage
+heartbeat, so an idle worker still reports its run as RUNNING (every 300 s).
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ from streamsec.worker.transactions import TransactionalDelivery
 __all__ = ["FaustDelivery", "OutputTopic", "TopologyAgent", "attach_agents", "topology_agents"]
 
 log = logging.getLogger(__name__)
+
+LINEAGE_TICK_SECONDS = 30.0
+"""How often the lineage tracker is asked whether a heartbeat is due."""
 
 _AGENTS: weakref.WeakKeyDictionary[faust.App, dict[str, TopologyAgent]] = (
     weakref.WeakKeyDictionary()
@@ -271,6 +277,20 @@ class TopologyAgent:
             self._error("delivery")
 
 
+    async def lineage_tick(self) -> None:
+        """The lineage heartbeat of an idle agent: a RUNNING event when one is due (or a
+        shape change waits), built in the agent's executor like every other event."""
+        loop = asyncio.get_running_loop()
+        messages = await loop.run_in_executor(self.executor, self.pipeline.lineage_tick)
+        if not messages:
+            return
+        try:
+            await self.delivery.send_all(messages)
+        except Exception as exc:  # noqa: BLE001 - a missed heartbeat loses no record
+            log.warning("lineage heartbeat not delivered (%s)", type(exc).__name__)
+            self._error("delivery")
+
+
 def attach_agents(
     app: faust.App,
     pipelines: Sequence[RecordPipeline],
@@ -323,6 +343,11 @@ def attach_agents(
                 await agent.close_chains(parts)
         if transactions is not None:
             await transactions.stop_partitions(tps)
+
+    @app.timer(interval=LINEAGE_TICK_SECONDS)
+    async def lineage_heartbeat() -> None:
+        for agent in agents.values():
+            await agent.lineage_tick()
 
     @app.on_before_shutdown.connect
     async def on_shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:

@@ -299,3 +299,20 @@ async def test_a_failure_delivering_in_the_background_crashes_the_agent_at_the_n
         await asyncio.wait_for(harness.agent.run(stream), 5)
     assert calls == [1]  # the second batch was protected, never sent
     assert stream.acked == []
+
+
+async def test_an_idle_agent_sends_its_lineage_heartbeat(harness: Harness) -> None:
+    await harness.agent.lineage_tick()  # no run yet: nothing to say
+    assert harness.sent(harness.topology.lineage) == []
+    harness.agent.pipeline.events._lineage_heartbeat = 0.001  # a heartbeat due at once
+    async with harness.faust_agent.test_context() as agent:
+        event = await agent.put(_raw(GOOD), key=EMAIL.encode())
+        await wait_until(lambda: event.message.acked)
+    before = len(harness.sent(harness.topology.lineage))
+    await asyncio.sleep(0.01)
+    await harness.agent.lineage_tick()
+    sent = harness.sent(harness.topology.lineage)
+    assert len(sent) == before + 1
+    heartbeat = json.loads(sent[-1]["value"])
+    assert heartbeat["eventType"] == "RUNNING"
+    assert EMAIL not in sent[-1]["value"].decode()
