@@ -344,10 +344,11 @@ def attach_agents(
         if transactions is not None:
             await transactions.stop_partitions(tps)
 
-    @app.timer(interval=LINEAGE_TICK_SECONDS)
     async def lineage_heartbeat() -> None:
         for agent in agents.values():
             await agent.lineage_tick()
+
+    app.timer(interval=LINEAGE_TICK_SECONDS)(lineage_heartbeat)
 
     @app.on_before_shutdown.connect
     async def on_shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:

@@ -302,6 +302,8 @@ async def test_a_failure_delivering_in_the_background_crashes_the_agent_at_the_n
 
 
 async def test_an_idle_agent_sends_its_lineage_heartbeat(harness: Harness) -> None:
+    timers = [getattr(t, "__name__", "") for t in harness.app._app_tasks]
+    assert "lineage_heartbeat" in timers  # the app's timer that calls lineage_tick
     await harness.agent.lineage_tick()  # no run yet: nothing to say
     assert harness.sent(harness.topology.lineage) == []
     harness.agent.pipeline.events._lineage_heartbeat = 0.001  # a heartbeat due at once
