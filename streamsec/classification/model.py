@@ -70,6 +70,3 @@ class RecordClassification:
     """The classification of one record: only its sensitive leaves appear."""
 
     fields: tuple[FieldClassification, ...] = field(default_factory=tuple)
-
-    def by_location(self) -> dict[Location, FieldClassification]:
-        return {f.location: f for f in self.fields}

@@ -101,8 +101,5 @@ class Taxonomy:
         category = next(c for c in _CATEGORY_PRECEDENCE if c in categories)
         return category, next(s for _, s in pairs if s.rank == top)
 
-    def as_table(self) -> dict[str, tuple[str, str]]:
-        return {k: (c.value, s.value) for k, (c, s) in sorted(self._mapping.items())}
-
 
 DEFAULT_TAXONOMY = Taxonomy(_DEFAULTS)
