@@ -64,7 +64,7 @@ def _subject(args: argparse.Namespace) -> str | None:
 def _forget(args: argparse.Namespace) -> int:
     from streamsec.crypto.keyring_setup import open_keyring
     from streamsec.errors import StreamsecError
-    from streamsec.lifecycle.audit import AuditSink, FileAuditSink, actor_id
+    from streamsec.events.sinks import AuditSink, FileAuditSink, actor_id
     from streamsec.lifecycle.forget import forget_subject, require_subject_path
     from streamsec.topology.loader import load_topology
 

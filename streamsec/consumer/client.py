@@ -10,7 +10,7 @@
 Every decryption is audited *before* the clear record is handed out: one
 ``io.streamsec.field.decrypted`` event per field and key, sealed in the
 consumer's own audit chain, delivered to the topology's audit topic (or any
-:class:`~streamsec.lifecycle.audit.AuditSink`, e.g. a file offline). If the audit
+:class:`~streamsec.events.sinks.AuditSink`, e.g. a file offline). If the audit
 events cannot be delivered, iteration raises and nothing in clear is returned.
 Keys come from the keyring, which is re-read at most once a second: a rotation or
 an erasure is seen without restarting.
@@ -34,7 +34,8 @@ from streamsec.decryption.roles import RecordSummary, RoleAccess
 from streamsec.decryption.view import RoleDecryptor, decrypt_events
 from streamsec.errors import BrokerError, ConfigError, RecordError, StreamsecError
 from streamsec.events.audit import RecordRef
-from streamsec.lifecycle.audit import AuditSink, AuditTrail, FileAuditSink, actor_id
+from streamsec.events.sinks import AuditSink, FileAuditSink, actor_id
+from streamsec.events.trail import AuditTrail
 from streamsec.records.decoding import decode_record
 from streamsec.settings import Settings, load_settings
 from streamsec.topology.loader import load_topology

@@ -11,8 +11,8 @@ import pytest
 from streamsec.crypto.keys import KeyPurpose, KeyState
 from streamsec.errors import ConfigError
 from streamsec.events.cloudevents import EventType, cloudevent_problems
+from streamsec.events.sinks import FileAuditSink
 from streamsec.events.verify import verify
-from streamsec.lifecycle.audit import FileAuditSink
 from streamsec.lifecycle.forget import forget_subject
 from streamsec.lifecycle.proof import ForgetProver
 from streamsec.testing.keys import InMemoryKeyProvider

@@ -1,4 +1,4 @@
-"""Audit events of key-lifecycle operations and decryptions, and where they go.
+"""Where the sealed audit events of tools go (key lifecycle, role decryptions).
 
 :class:`~streamsec.events.trail.AuditTrail` (the one owner of audit chains, also
 used by the worker's pipeline) seals events under the topology's audit key, so
@@ -18,12 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from streamsec.events.trail import AuditTrail
 from streamsec.settings import Settings
 
 __all__ = [
     "AuditSink",
-    "AuditTrail",
     "FileAuditSink",
     "MemoryAuditSink",
     "actor_id",
