@@ -7,6 +7,6 @@
 from __future__ import annotations
 
 from streamsec.actions import drop, encrypt, hash, keep, mask, redact  # noqa: F401 (registers)
-from streamsec.actions.base import get_action, registered_actions
+from streamsec.actions.base import action_spec, get_action, registered_actions
 
-__all__ = ["get_action", "registered_actions"]
+__all__ = ["action_spec", "get_action", "registered_actions"]

@@ -1,14 +1,16 @@
 """The contract every protection action implements, and the action registry.
 
 An action is one small module under ``streamsec/actions/`` that registers itself
-with :func:`register`. ``apply`` protects a whole value of any JSON type;
+with :func:`register`, saying which rule parameters it takes and whether it works
+inline and as a default; topologies are checked against the registry, so a new
+action touches this folder only. ``apply`` protects a whole value of any JSON type;
 ``apply_span`` protects one entity found inside free text and returns the string
 that replaces it in place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -19,6 +21,8 @@ __all__ = [
     "Action",
     "ActionContext",
     "ActionOutcome",
+    "ActionSpec",
+    "action_spec",
     "get_action",
     "register",
     "registered_actions",
@@ -53,20 +57,40 @@ class Action(Protocol):
     def apply_span(self, text: str, ctx: ActionContext) -> ActionOutcome: ...
 
 
-_REGISTRY: dict[str, Callable[[], Action]] = {}
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """What a topology may say about an action (checked when a topology is loaded)."""
+
+    factory: Callable[[], Action]
+    params: frozenset[str] = frozenset()
+    """The rule parameters it takes (``deterministic``, ``keep_last``, ...)."""
+    inline: bool = True
+    """Whether it can apply to each entity found inside a text (``inline: true``)."""
+    default: bool = True
+    """Whether it can be a policy's ``default_action``."""
 
 
-def register(name: str, factory: Callable[[], Action]) -> None:
+_REGISTRY: dict[str, ActionSpec] = {}
+
+
+def register(
+    name: str, factory: Callable[[], Action], *, params: Iterable[str] = (),
+    inline: bool = True, default: bool = True,
+) -> None:
     if name in _REGISTRY:
         raise ValueError(f"action {name!r} is already registered")
-    _REGISTRY[name] = factory
+    _REGISTRY[name] = ActionSpec(factory, frozenset(params), inline, default)
+
+
+def action_spec(name: str) -> ActionSpec:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"no action named {name!r}; known: {sorted(_REGISTRY)}") from None
 
 
 def get_action(name: str) -> Action:
-    try:
-        return _REGISTRY[name]()
-    except KeyError:
-        raise KeyError(f"no action named {name!r}; known: {sorted(_REGISTRY)}") from None
+    return action_spec(name).factory()
 
 
 def registered_actions() -> list[str]:

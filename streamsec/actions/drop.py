@@ -26,4 +26,4 @@ class DropAction:
         return ActionOutcome(value="")
 
 
-register(DropAction.name, DropAction)
+register(DropAction.name, DropAction, inline=False, default=False)

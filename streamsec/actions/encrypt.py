@@ -46,4 +46,4 @@ class EncryptAction:
         return self.apply(text, ctx)
 
 
-register(EncryptAction.name, EncryptAction)
+register(EncryptAction.name, EncryptAction, params={"deterministic"})

@@ -20,4 +20,4 @@ class KeepAction:
         return ActionOutcome(value=text)
 
 
-register(KeepAction.name, KeepAction)
+register(KeepAction.name, KeepAction, inline=False, default=False)

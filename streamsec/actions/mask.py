@@ -47,4 +47,4 @@ class MaskAction:
         return ActionOutcome(value=masked)
 
 
-register(MaskAction.name, MaskAction)
+register(MaskAction.name, MaskAction, params={"keep_first", "keep_last", "mask_char"})

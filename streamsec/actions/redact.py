@@ -32,4 +32,4 @@ class RedactAction:
         return ActionOutcome(value=placeholder_for(ctx))
 
 
-register(RedactAction.name, RedactAction)
+register(RedactAction.name, RedactAction, params={"placeholder"})

@@ -6,9 +6,16 @@ weakening protection. See ``topologies/`` for annotated examples.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from streamsec.classification.model import Category, Sensitivity
 from streamsec.records.paths import Segment, parse_path
@@ -24,8 +31,27 @@ __all__ = [
 ]
 
 TOPIC = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,249}$")]
-ActionName = Literal["encrypt", "mask", "redact", "hash", "keep", "drop"]
-DefaultActionName = Literal["encrypt", "mask", "redact", "hash"]
+
+
+def _known_action(name: str) -> str:
+    from streamsec.actions import registered_actions  # importing it registers them
+
+    if name not in registered_actions():
+        raise ValueError(f"unknown action {name!r}; known: {', '.join(registered_actions())}")
+    return name
+
+
+def _default_action(name: str) -> str:
+    from streamsec.actions import action_spec
+
+    if not action_spec(_known_action(name)).default:
+        raise ValueError(f"{name!r} cannot be a default action")
+    return name
+
+
+ActionName = Annotated[str, AfterValidator(_known_action)]
+"""A registered action (:mod:`streamsec.actions`)."""
+DefaultActionName = Annotated[str, AfterValidator(_default_action)]
 
 
 class _Strict(BaseModel):
@@ -53,17 +79,16 @@ class FieldRule(_Strict):
 
     @model_validator(mode="after")
     def _params_fit_action(self) -> FieldRule:
+        from streamsec.actions import action_spec
+
         given = self.model_fields_set
-        allowed = {
-            "encrypt": {"deterministic"},
-            "mask": {"keep_first", "keep_last", "mask_char"},
-            "redact": {"placeholder"},
-        }.get(self.action, set())
+        spec = action_spec(self.action)
+        allowed = spec.params
         common = {"action", "inline", "entity"}
         extra = sorted(given - allowed - common)
         if extra:
             raise ValueError(f"{', '.join(extra)} does not apply to action {self.action!r}")
-        if self.inline and self.action in ("keep", "drop"):
+        if self.inline and not spec.inline:
             raise ValueError(f"inline does not apply to action {self.action!r}")
         return self
 

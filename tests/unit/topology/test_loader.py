@@ -51,7 +51,7 @@ policy:
     [
         ("unknown_key", "fields.email.determinstic", "unknown key"),
         ("missing_output", "output", "required"),
-        ("bad_action", "policy.default_action", "Input should be"),
+        ("bad_action", "policy.default_action", "'keep' cannot be a default action"),
         ("bad_param", "fields.card.number", "keep_last does not apply"),
         ("duplicate_key", None, "duplicate key 'email'"),
         ("bad_path", "fields", "malformed path"),
