@@ -24,7 +24,10 @@ to use as a metric label.
     │   ├── EncryptionError            encryption failed
     │   └── DecryptionError            decryption failed: tampered, moved or wrong key
     │       └── EnvelopeFormatError    the value is not a well-formed ciphertext envelope
-    └── BrokerError                    the local Kafka broker could not be installed/started
+    └── BrokerError                    Kafka: the local broker could not be started, or a
+        │                              client failed (topic, setting or file named)
+        ├── KafkaConnectError          cannot connect: unreachable, TLS or authentication
+        └── KafkaAuthorizationError    connected, but an ACL denies the operation
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ __all__ = [
     "DetectionError",
     "EncryptionError",
     "EnvelopeFormatError",
+    "KafkaAuthorizationError",
+    "KafkaConnectError",
     "KeyAccessError",
     "KeyDestroyedError",
     "KeyNotFoundError",
@@ -155,3 +160,15 @@ class EnvelopeFormatError(DecryptionError):
 
 class BrokerError(StreamsecError):
     reason = "broker"
+
+
+class KafkaConnectError(BrokerError):
+    """Kafka could not be reached or refused the connection (TLS, authentication)."""
+
+    reason = "kafka_connect"
+
+
+class KafkaAuthorizationError(BrokerError):
+    """Authenticated, but the principal is not allowed the operation on the topic/group."""
+
+    reason = "kafka_authorization"

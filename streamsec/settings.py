@@ -6,6 +6,8 @@ dumped or printed. :func:`Settings.safe_dump` is what logs and ``--show-config``
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from streamsec.errors import SettingsError
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["OTHER_VARIABLES", "Settings", "check_environment", "load_settings"]
 
 DEFAULT_HOME = Path(".streamsec")
 
@@ -34,8 +36,33 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=1, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
     worker_id: str | None = Field(default=None, description="Defaults to host name + pid.")
-    kafka_username: str | None = None
-    kafka_password: SecretStr | None = None
+
+    # --- Kafka connection (every client is built from these by streamsec.kafka) -----
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="How clients talk to the brokers.",
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    sasl_oauth_token_provider: str | None = Field(
+        default=None,
+        description="OAUTHBEARER: 'module:callable' returning an aiokafka AbstractTokenProvider.",
+    )
+    ssl_cafile: Path | None = Field(default=None, description="CA bundle (PEM) to trust.")
+    ssl_certfile: Path | None = Field(default=None, description="Client certificate (mTLS).")
+    ssl_keyfile: Path | None = Field(default=None, description="Client private key (mTLS).")
+    ssl_key_password: SecretStr | None = None
+    ssl_check_hostname: bool = Field(
+        default=True, description="Verify the broker certificate names the host connected to.",
+    )
+    kafka_connect_timeout: float = Field(
+        default=20.0, gt=0, le=600, description="Seconds to reach and authenticate to Kafka.",
+    )
+    forward_headers: str = Field(
+        default="traceparent",
+        description="Input header names carried over to the protected record (comma-separated;"
+        " unscanned, so only headers that never hold personal data).",
+    )
 
     # --- Records ----------------------------------------------------------------
     max_record_bytes: int = Field(default=1_048_576, ge=64)
@@ -63,13 +90,82 @@ class Settings(BaseSettings):
         return self.model_dump(mode="json")
 
 
+OTHER_VARIABLES = frozenset({"STREAMSEC_OPENLINEAGE_SCHEMAS"})
+"""``STREAMSEC_*`` variables read outside this model (test tooling)."""
+
+_REPLACED = {
+    "STREAMSEC_KAFKA_USERNAME": "STREAMSEC_SASL_USERNAME",
+    "STREAMSEC_KAFKA_PASSWORD": "STREAMSEC_SASL_PASSWORD",
+}
+
+
+def check_environment(environ: Mapping[str, str] | None = None) -> None:
+    """An unknown ``STREAMSEC_*`` variable (a typo would silently change nothing, e.g.
+    downgrade security) stops start-up naming it."""
+    env = os.environ if environ is None else environ
+    known = {f"STREAMSEC_{name.upper()}" for name in Settings.model_fields} | OTHER_VARIABLES
+    for raw in sorted(env):
+        name = raw.upper()
+        if not name.startswith("STREAMSEC_") or name in known:
+            continue
+        if name in _REPLACED:
+            raise SettingsError(
+                f"{name} is no longer read: set STREAMSEC_SECURITY_PROTOCOL, "
+                f"STREAMSEC_SASL_MECHANISM and {_REPLACED[name]} instead",
+                key=name,
+            )
+        raise SettingsError(f"unknown setting {name}: unset it or fix its name", key=name)
+
+
+def _check_kafka(settings: Settings) -> None:
+    protocol, mechanism = settings.security_protocol, settings.sasl_mechanism
+    sasl = protocol.startswith("SASL_")
+    if sasl and mechanism is None:
+        raise SettingsError(
+            f"STREAMSEC_SECURITY_PROTOCOL={protocol} needs STREAMSEC_SASL_MECHANISM",
+            key="STREAMSEC_SASL_MECHANISM",
+        )
+    if not sasl and (mechanism or settings.sasl_username or settings.sasl_password):
+        raise SettingsError(
+            "SASL settings given but STREAMSEC_SECURITY_PROTOCOL is not SASL_SSL/SASL_PLAINTEXT",
+            key="STREAMSEC_SECURITY_PROTOCOL",
+        )
+    if sasl and mechanism != "OAUTHBEARER":
+        for key, value in (("USERNAME", settings.sasl_username),
+                           ("PASSWORD", settings.sasl_password)):
+            if not value:
+                raise SettingsError(
+                    f"SASL {mechanism} needs STREAMSEC_SASL_{key}", key=f"STREAMSEC_SASL_{key}"
+                )
+    if mechanism == "OAUTHBEARER" and not settings.sasl_oauth_token_provider:
+        raise SettingsError(
+            "SASL OAUTHBEARER needs a token provider",
+            key="STREAMSEC_SASL_OAUTH_TOKEN_PROVIDER",
+        )
+    if not protocol.endswith("SSL") and (settings.ssl_cafile or settings.ssl_certfile):
+        raise SettingsError(
+            "TLS files given but STREAMSEC_SECURITY_PROTOCOL is not SSL/SASL_SSL",
+            key="STREAMSEC_SECURITY_PROTOCOL",
+        )
+    if (settings.ssl_certfile is None) != (settings.ssl_keyfile is None):
+        missing = "KEYFILE" if settings.ssl_keyfile is None else "CERTFILE"
+        raise SettingsError(
+            "a client certificate needs both STREAMSEC_SSL_CERTFILE and STREAMSEC_SSL_KEYFILE",
+            key=f"STREAMSEC_SSL_{missing}",
+        )
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Read the settings; a bad value raises :class:`SettingsError` naming the variable."""
+    """Read the settings; a bad value or an unknown ``STREAMSEC_*`` variable raises
+    :class:`SettingsError` naming the variable."""
+    check_environment()
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
         name = ".".join(str(p) for p in first["loc"]) or "?"
         raise SettingsError(
             f"invalid setting: {first['msg']}", key=f"STREAMSEC_{name.upper()}"
         ) from None
+    _check_kafka(settings)
+    return settings

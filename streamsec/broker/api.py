@@ -40,9 +40,13 @@ def local_broker(settings: Settings, instance: str = DEFAULT_INSTANCE) -> LocalB
     return LocalBroker(settings.home, instance)
 
 
+def _plaintext(settings: Settings) -> bool:
+    return settings.security_protocol == "PLAINTEXT"
+
+
 def _external_answers(settings: Settings, bootstrap: str, timeout: float) -> bool:
     # A SASL/TLS cluster cannot be probed with a plaintext request: TCP must do.
-    if settings.kafka_username:
+    if not _plaintext(settings):
         return tcp_reachable(bootstrap, timeout=timeout)
     return probe(bootstrap, timeout=timeout) is not None
 
@@ -74,9 +78,9 @@ def stop_broker(settings: Settings, *, timeout: float = 30.0) -> bool:
 def broker_status(settings: Settings, *, timeout: float = 2.0) -> BrokerStatus:
     """Where the broker is and whether it answers (never starts anything)."""
     if settings.broker:
-        cluster = None if settings.kafka_username else probe(settings.broker, timeout=timeout)
+        cluster = probe(settings.broker, timeout=timeout) if _plaintext(settings) else None
         reachable = cluster is not None or (
-            bool(settings.kafka_username) and tcp_reachable(settings.broker, timeout=timeout)
+            not _plaintext(settings) and tcp_reachable(settings.broker, timeout=timeout)
         )
         return BrokerStatus(
             mode="external", bootstrap=settings.broker, reachable=reachable, cluster=cluster

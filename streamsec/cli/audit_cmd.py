@@ -112,15 +112,16 @@ def _feed_file(path: str, verifier: AuditVerifier) -> Callable[[int], str]:
 
 
 def _feed_topic(args: argparse.Namespace, verifier: AuditVerifier) -> Callable[[int], str]:
-    from streamsec.events.topic_reader import iter_topic
+    from streamsec.kafka import connect, read_to_end
 
-    bootstrap = args.bootstrap or settings_from(args).broker
-    if not bootstrap:
+    settings = settings_from(args)
+    if not (args.bootstrap or settings.broker):
         raise SettingsError("no Kafka broker: pass --bootstrap", key="STREAMSEC_BROKER")
+    conn = connect(settings, args.bootstrap)
     partitions, offsets = array("L"), array("Q")
 
     async def read() -> None:
-        async for message in iter_topic(args.topic, bootstrap=bootstrap, idle_timeout=args.timeout):
+        async for message in read_to_end(conn, args.topic, idle_timeout=args.timeout):
             verifier.feed(_parse(message.value))
             partitions.append(message.partition)
             offsets.append(message.offset)

@@ -35,8 +35,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from streamsec.broker import broker_status, ensure_broker, stop_broker
+    from streamsec.broker import broker_status, stop_broker
     from streamsec.crypto.keyring_setup import init_keyring
+    from streamsec.kafka import connect
     from streamsec.settings import load_settings
     from streamsec.topology.loader import load_topology
     from streamsec.worker.process import WorkerProcess
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     topology = load_topology(args.topology)
     started_broker = not settings.broker and not broker_status(settings).running
     print("starting the local Kafka broker..." if started_broker else "using the running broker")
-    bootstrap = ensure_broker(settings)
+    conn = connect(settings)
+    bootstrap = conn.bootstrap
     keyring = settings.home.resolve() / "demo" / "keyring.json"
     if not keyring.exists():
         init_keyring(keyring, settings=settings)
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         log_file=settings.home.resolve() / "demo" / "worker.log",
     )
     try:
-        return asyncio.run(_demo(args, topology, bootstrap, worker))
+        return asyncio.run(_demo(args, topology, conn, worker))
     finally:
         worker.stop()
         if started_broker:
@@ -66,20 +68,21 @@ def run(args: argparse.Namespace) -> int:
             print("stopped the local broker")
 
 
-async def _demo(args: argparse.Namespace, topology: Any, bootstrap: str, worker: Any) -> int:
-    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+async def _demo(args: argparse.Namespace, topology: Any, conn: Any, worker: Any) -> int:
+    from aiokafka import TopicPartition
 
+    from streamsec.kafka import create_topics, new_consumer, new_producer
     from streamsec.testing.corpus import generate_corpus
 
     topics = [topology.output, topology.dead_letter_topic, topology.audit]
-    partitions = await _create_topics(bootstrap, [topology.input, *topics])
-    starts = await _end_offsets(bootstrap, partitions)
+    partitions = await create_topics(conn, [topology.input, *topics])
+    starts = await _end_offsets(conn, partitions)
     corpus = generate_corpus(args.records, seed=int(time.time()))
     raw = {f"demo-{i:05d}": c.record for i, c in enumerate(corpus)}
     worker.start()
     print(f"worker started (pid {worker.pid}); producing {len(raw) + len(BROKEN)} records")
     t0 = time.monotonic()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = new_producer(conn)
     await producer.start()
     try:
         sent = [await producer.send(topology.input, json.dumps(r).encode(), key=k.encode())
@@ -89,7 +92,7 @@ async def _demo(args: argparse.Namespace, topology: Any, bootstrap: str, worker:
         await asyncio.gather(*sent)
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
+    consumer = new_consumer(conn)
     await consumer.start()
     got: dict[str, list[Any]] = {t: [] for t in topics}
     try:
@@ -171,33 +174,12 @@ def _summary(
           " including the worker's start-up)")
 
 
-async def _create_topics(bootstrap: str, names: list[str]) -> dict[str, int]:
-    """Create the missing topics; returns every topic's partition count."""
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+async def _end_offsets(conn: Any, partitions: dict[str, int]) -> dict[tuple[str, int], int]:
+    from aiokafka import TopicPartition
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        wanted = list(dict.fromkeys(names))
-        existing = set(await admin.list_topics())
-        new = [NewTopic(n, 1, 1) for n in wanted if n not in existing]
-        if new:
-            await admin.create_topics(new)
-        for _ in range(50):
-            described = await admin.describe_topics(wanted)
-            counts = {d["topic"]: len(d.get("partitions") or []) for d in described}
-            if all(counts.get(n) for n in wanted):
-                return counts
-            await asyncio.sleep(0.2)
-        raise RuntimeError("the demo topics were not created")
-    finally:
-        await admin.close()
+    from streamsec.kafka import new_consumer
 
-
-async def _end_offsets(bootstrap: str, partitions: dict[str, int]) -> dict[tuple[str, int], int]:
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = new_consumer(conn, isolation_level="read_uncommitted")
     await consumer.start()
     try:
         tps = [TopicPartition(n, p) for n, count in partitions.items() for p in range(count)]

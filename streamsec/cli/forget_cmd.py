@@ -81,10 +81,11 @@ def _forget(args: argparse.Namespace) -> int:
     if args.audit_out:
         sink, where = FileAuditSink(args.audit_out), args.audit_out
     else:
-        from streamsec.consumer.kafka_io import KafkaAuditSink, bootstrap_of, client_options
+        from streamsec.kafka import KafkaAuditSink, check_connection, connect
 
-        bootstrap = bootstrap_of(settings, args.bootstrap)  # before destroying anything
-        sink = KafkaAuditSink(bootstrap, topology.audit, client_options(settings))
+        conn = connect(settings, args.bootstrap)  # before destroying anything
+        asyncio.run(check_connection(conn))
+        sink = KafkaAuditSink(conn, topology.audit)
         where = f"topic {topology.audit}"
     erasure = forget_subject(
         open_keyring(settings), topology, subject, actor=actor_id(settings, "keys-forget")
@@ -151,14 +152,11 @@ def _prove(args: argparse.Namespace) -> int:
 
 async def _prove_topic(prover: Any, args: argparse.Namespace, settings: Any) -> None:
     from streamsec.cli.progress import progress
-    from streamsec.consumer.kafka_io import bootstrap_of, client_options, read_to_end
+    from streamsec.kafka import connect, read_to_end
 
-    bootstrap = bootstrap_of(settings, args.bootstrap)
+    conn = connect(settings, args.bootstrap)
     with progress(f"checking {args.topic}") as bar:
-        async for msg in read_to_end(
-            args.topic, bootstrap=bootstrap, options=client_options(settings),
-            idle_timeout=args.timeout,
-        ):
+        async for msg in read_to_end(conn, args.topic, idle_timeout=args.timeout):
             bar.advance()
             _check(prover, msg)
 

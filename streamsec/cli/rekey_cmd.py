@@ -67,14 +67,12 @@ def run(args: argparse.Namespace) -> int:
             assert out is not None
             rekey_lines(rekeyer, tracked_lines(source, bar), out, summary, _report)
     else:
-        from streamsec.consumer.kafka_io import bootstrap_of, client_options
+        from streamsec.kafka import connect
 
         with progress(f"re-keying {args.from_topic}") as bar:
             summary = asyncio.run(rekey_topic(
-                rekeyer, args.from_topic, args.to_topic,
-                bootstrap=bootstrap_of(settings, args.bootstrap),
-                options=client_options(settings), report=_report,
-                idle_timeout=args.timeout, on_record=bar.advance,
+                rekeyer, args.from_topic, args.to_topic, connect(settings, args.bootstrap),
+                report=_report, idle_timeout=args.timeout, on_record=bar.advance,
             ))
     text = json.dumps(summary.as_dict(), indent=2) if args.json else summary.render()
     print(text, file=sys.stderr)

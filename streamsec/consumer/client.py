@@ -27,15 +27,22 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
-from streamsec.consumer.kafka_io import KafkaAuditSink, bootstrap_of, client_options
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.provider import KeyProvider
 from streamsec.decryption.roles import RecordSummary, RoleAccess
 from streamsec.decryption.view import RoleDecryptor, decrypt_events
-from streamsec.errors import BrokerError, ConfigError, RecordError, StreamsecError
+from streamsec.errors import ConfigError, RecordError, StreamsecError
 from streamsec.events.audit import RecordRef
 from streamsec.events.sinks import AuditSink, FileAuditSink, actor_id
 from streamsec.events.trail import AuditTrail
+from streamsec.kafka import (
+    KafkaAuditSink,
+    KafkaConnection,
+    connect,
+    diagnosed,
+    new_consumer,
+    translate,
+)
 from streamsec.records.decoding import decode_record
 from streamsec.settings import Settings, load_settings
 from streamsec.topology.loader import load_topology
@@ -88,6 +95,7 @@ class ProtectedConsumer:
         max_bytes: int = 1_048_576,
         max_depth: int = 32,
         options: Mapping[str, Any] | None = None,
+        connection: KafkaConnection | None = None,
     ) -> None:
         if decrypt and role is None:
             raise ConfigError("decrypting needs a role (--role)", key="role")
@@ -106,14 +114,12 @@ class ProtectedConsumer:
         self._trail: AuditTrail | None = None
         self._audited = False
         self._own_sink = audit is None
-        self._audit: AuditSink = audit or KafkaAuditSink(
-            bootstrap, topology.audit, dict(options or {})
-        )
+        self._conn = connection or KafkaConnection(bootstrap, dict(options or {}))
+        self._group = group_id
+        self._audit: AuditSink = audit or KafkaAuditSink(self._conn, topology.audit)
         self._consumer_options: dict[str, Any] = {
-            "bootstrap_servers": bootstrap, "group_id": group_id,
-            "enable_auto_commit": group_id is not None, "isolation_level": "read_committed",
+            "group_id": group_id, "enable_auto_commit": group_id is not None,
             "auto_offset_reset": "earliest" if from_beginning else "latest",
-            **dict(options or {}),
         }
         self._consumer: AIOKafkaConsumer | None = None
 
@@ -128,11 +134,11 @@ class ProtectedConsumer:
 
         settings = settings or load_settings()
         topo = topology if isinstance(topology, Topology) else load_topology(topology)
+        conn = connect(settings, bootstrap)
         return cls(
-            topo, role, provider=open_keyring(settings),
-            bootstrap=bootstrap_of(settings, bootstrap),
-            audit=FileAuditSink(audit_file) if audit_file else None,
-            actor=actor_id(settings, "consumer"), options=client_options(settings),
+            topo, role, provider=open_keyring(settings), bootstrap=conn.bootstrap,
+            connection=conn, audit=FileAuditSink(audit_file) if audit_file else None,
+            actor=actor_id(settings, "consumer"),
             max_bytes=settings.max_record_bytes, max_depth=settings.max_depth, **kwargs,
         )
 
@@ -144,14 +150,16 @@ class ProtectedConsumer:
             self._trail = AuditTrail.for_topology(
                 self._provider, self.topology.name, actor=self._actor
             )
-        self._consumer = AIOKafkaConsumer(self.topic, **self._consumer_options)
-        try:
-            await self._consumer.start()
-        except KafkaError as exc:
-            self._consumer = None
-            raise BrokerError(
-                f"cannot reach Kafka: {type(exc).__name__}", topic=self.topic
-            ) from None
+        consumer = new_consumer(self._conn, self.topic, **self._consumer_options)
+        with diagnosed():
+            try:
+                await consumer.start()
+            except (KafkaError, OSError) as exc:
+                await consumer.stop()
+                raise translate(
+                    exc, self._conn, topic=self.topic, group=self._group, doing="reading"
+                ) from None
+        self._consumer = consumer
 
     async def stop(self) -> None:
         try:
@@ -179,7 +187,13 @@ class ProtectedConsumer:
             raise RuntimeError("start the consumer first (or use 'async with')")
         idle_since = time.monotonic()
         while True:
-            batch = await self._consumer.getmany(timeout_ms=200)
+            with diagnosed():
+                try:
+                    batch = await self._consumer.getmany(timeout_ms=200)
+                except (KafkaError, OSError) as exc:
+                    raise translate(
+                        exc, self._conn, topic=self.topic, group=self._group, doing="reading"
+                    ) from None
             if not batch:
                 if self.idle_timeout is not None and (
                     time.monotonic() - idle_since >= self.idle_timeout

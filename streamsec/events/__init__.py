@@ -7,7 +7,6 @@
 * :mod:`~streamsec.events.verify` - :func:`verify`: first broken event per chain.
 * :mod:`~streamsec.events.lineage` / :mod:`~streamsec.events.lineage_tracker` -
   OpenLineage RunEvents and when to emit them.
-* :mod:`~streamsec.events.topic_reader` - read a whole topic (imported on demand).
 """
 
 from __future__ import annotations

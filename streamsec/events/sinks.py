@@ -6,7 +6,7 @@ used by the worker's pipeline) seals events under the topology's audit key, so
 
 An :class:`AuditSink` delivers sealed events: :class:`FileAuditSink` appends JSON
 Lines (offline use), :class:`MemoryAuditSink` keeps them (tests); the Kafka sink is
-:class:`streamsec.consumer.kafka_io.KafkaAuditSink`. Events never carry a value.
+:class:`streamsec.kafka.KafkaAuditSink`. Events never carry a value.
 """
 
 from __future__ import annotations

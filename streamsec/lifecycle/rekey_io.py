@@ -20,9 +20,16 @@ from typing import IO, Any
 
 from aiokafka.errors import KafkaError
 
-from streamsec.consumer.kafka_io import TopicRecord, new_producer, read_to_end
 from streamsec.decryption.envelopes import key_ids_in
-from streamsec.errors import BrokerError, ConfigError, ProtectionError
+from streamsec.errors import ConfigError, ProtectionError
+from streamsec.kafka import (
+    KafkaConnection,
+    TopicRecord,
+    diagnosed,
+    new_producer,
+    read_to_end,
+    translate,
+)
 from streamsec.lifecycle.rekey import Rekeyer, RekeySummary, rekey_key_ids
 from streamsec.pipeline.headers import KEY_IDS
 from streamsec.records.decoding import encode_record
@@ -99,37 +106,40 @@ def rekey_message(
 
 
 async def rekey_topic(
-    rekeyer: Rekeyer, source: str, target: str, *, bootstrap: str,
-    options: dict[str, Any] | None = None, report: Report, idle_timeout: float = 30.0,
-    on_record: Callable[[], None] | None = None,
+    rekeyer: Rekeyer, source: str, target: str, conn: KafkaConnection, *,
+    report: Report, idle_timeout: float = 30.0, on_record: Callable[[], None] | None = None,
 ) -> RekeySummary:
     """Copy ``source`` to ``target`` re-keyed; returns once every copy is acknowledged."""
     if source == target:
         raise ConfigError("re-key into another topic, not the one being read", key="to-topic")
     summary = RekeySummary()
-    producer = new_producer(bootstrap, options)
-    await producer.start()
+    producer = new_producer(conn)
     try:
-        partitions = await producer.partitions_for(target)
+        with diagnosed():
+            try:
+                await producer.start()
+                partitions = await producer.partitions_for(target)
+            except (KafkaError, OSError) as exc:
+                raise translate(exc, conn, topic=target, doing="writing") from None
         pending: list[asyncio.Future[Any]] = []
-        async for msg in read_to_end(
-            source, bootstrap=bootstrap, options=options, idle_timeout=idle_timeout
-        ):
+        async for msg in read_to_end(conn, source, idle_timeout=idle_timeout):
             key, value, headers = rekey_message(rekeyer, msg, summary, report)
             if on_record is not None:
                 on_record()
             partition = msg.partition if msg.partition in partitions else None
-            pending.append(await producer.send(
-                target, value=value, key=key, headers=list(headers), partition=partition
-            ))
-            if len(pending) >= 500:
-                await asyncio.gather(*pending)
-                pending.clear()
-        await asyncio.gather(*pending)
-    except KafkaError as exc:
-        raise BrokerError(
-            f"writing the re-keyed topic failed: {type(exc).__name__}", topic=target
-        ) from None
+            try:
+                pending.append(await producer.send(
+                    target, value=value, key=key, headers=list(headers), partition=partition
+                ))
+                if len(pending) >= 500:
+                    await asyncio.gather(*pending)
+                    pending.clear()
+            except (KafkaError, OSError) as exc:
+                raise translate(exc, conn, topic=target, doing="writing") from None
+        try:
+            await asyncio.gather(*pending)
+        except (KafkaError, OSError) as exc:
+            raise translate(exc, conn, topic=target, doing="writing") from None
     finally:
         await producer.stop()
     log.info("re-keyed %d record(s) from %s to %s", summary.records, source, target)

@@ -1,12 +1,21 @@
 """Kafka headers the worker writes. Metadata only: names, codes and key ids, never values.
 
-Input headers are never copied to any output: they are not inspected by
-detection, so forwarding them could carry a sensitive value past the protector.
+Input headers are not inspected by detection, so they are forwarded fail-closed:
+only names on the allow-list (``STREAMSEC_FORWARD_HEADERS``, default the W3C
+``traceparent``, whose format is hex ids only) reach the protected record, never a
+``streamsec.*`` name (those are ours); a ``traceparent`` or ``tracestate`` not in the
+W3C format is dropped. Other names an operator allows (``tracestate`` included: its
+vendor values are opaque text) are forwarded unscanned, so allow only headers that
+never hold personal data. Dead letters carry no input header.
+
+Audit and lineage events follow the CloudEvents Kafka protocol binding in
+structured mode: ``content-type: application/cloudevents+json``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from streamsec.classification.model import Sensitivity
@@ -16,6 +25,8 @@ from streamsec.topology.model import Topology
 
 __all__ = [
     "CATEGORIES",
+    "CLOUDEVENTS_HEADERS",
+    "CONTENT_TYPE",
     "ENTITIES",
     "KEY_IDS",
     "REASON",
@@ -26,6 +37,8 @@ __all__ = [
     "TOPOLOGY",
     "TOPOLOGY_VERSION",
     "dead_letter_headers",
+    "forwardable",
+    "parse_forward_list",
     "protected_headers",
 ]
 
@@ -40,7 +53,44 @@ SOURCE_TOPIC: Final = "streamsec.source.topic"
 SOURCE_PARTITION: Final = "streamsec.source.partition"
 SOURCE_OFFSET: Final = "streamsec.source.offset"
 
+CONTENT_TYPE: Final = "content-type"
+CLOUDEVENTS_HEADERS: Final[tuple[Header, ...]] = (
+    (CONTENT_TYPE, b"application/cloudevents+json"),
+)
+
 _RANK = {s.value: s.rank for s in Sensitivity}
+
+# W3C Trace Context level 1: traceparent is hex ids only (cannot hold free text);
+# tracestate is up to 32 ``key=value`` members of restricted characters.
+_MEMBER: Final = rb"[a-z0-9][a-z0-9_\-*/@]{0,255}=[\x21-\x2b\x2d-\x3c\x3e-\x7e]{1,256}"
+_FORMATS: Final = {
+    "traceparent": re.compile(rb"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}"),
+    "tracestate": re.compile(rb"%s(?:[ \t]*,[ \t]*%s){0,31}" % (_MEMBER, _MEMBER)),
+}
+_MAX_FORWARDED = 512
+
+
+def parse_forward_list(text: str) -> frozenset[str]:
+    """``"traceparent, TraceState"`` -> ``{"traceparent", "tracestate"}`` (never ours)."""
+    names = {n.strip().lower() for n in text.split(",") if n.strip()}
+    return frozenset(n for n in names if not n.startswith("streamsec."))
+
+
+def forwardable(
+    headers: Iterable[tuple[str, bytes | bytearray | None]] | None, allowed: frozenset[str]
+) -> tuple[Header, ...]:
+    """The input headers that may be carried over to the protected record."""
+    out: list[Header] = []
+    for name, raw in headers or ():
+        lowered = name.lower()
+        if lowered not in allowed or raw is None or len(raw) > _MAX_FORWARDED:
+            continue
+        value = bytes(raw)
+        pattern = _FORMATS.get(lowered)
+        if pattern is not None and pattern.fullmatch(value) is None:
+            continue
+        out.append((name, value))
+    return tuple(out)
 
 
 def _b(text: str) -> bytes:
@@ -73,7 +123,7 @@ def protected_headers(
         (ENTITIES, _b(",".join(entities))),
         (KEY_IDS, _b(",".join(key_ids))),
     ]
-    return (*headers, *_source(source))
+    return (*headers, *_source(source), *source.headers)
 
 
 def dead_letter_headers(

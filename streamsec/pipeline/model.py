@@ -24,6 +24,8 @@ class SourceRecord:
     value: bytes | None
     timestamp: float | None = None
     """Broker timestamp in seconds since the epoch, when known."""
+    headers: tuple[Header, ...] = ()
+    """Input headers allowed to reach the protected record (see ``pipeline.headers``)."""
 
     @property
     def coordinates(self) -> str:

@@ -3,8 +3,8 @@
 Synchronous and free of I/O, so the agent runs it off the event loop. It never
 raises for a record: whatever goes wrong with one becomes its dead letter (the
 original bytes, a reason code header and the source coordinates) plus an audit
-event. A protected record is sent with its audit and lineage events; input
-headers are never forwarded.
+event. A protected record is sent with its audit and lineage events and the
+allowed input headers (``SourceRecord.headers``); a dead letter carries none.
 """
 
 from __future__ import annotations
@@ -21,7 +21,11 @@ from streamsec.errors import (
 )
 from streamsec.events.lineage_shape import leaf_types
 from streamsec.pipeline.events import RecordEvents
-from streamsec.pipeline.headers import dead_letter_headers, protected_headers
+from streamsec.pipeline.headers import (
+    CLOUDEVENTS_HEADERS,
+    dead_letter_headers,
+    protected_headers,
+)
 from streamsec.pipeline.model import Outcome, OutMessage, SourceRecord
 from streamsec.protection.protector import Protector
 from streamsec.protection.result import FieldAction, ProtectionFailure, ProtectionResult
@@ -185,6 +189,7 @@ class RecordPipeline:
                 self.topology.audit,
                 str(e.get("chain", self.topology.name)).encode("utf-8"),
                 encode_record(e),
+                CLOUDEVENTS_HEADERS,
             )
             for e in events
         ]

@@ -34,6 +34,8 @@ from typing import Any
 
 import faust
 
+from streamsec.kafka import KafkaConnection
+from streamsec.pipeline.headers import forwardable, parse_forward_list
 from streamsec.pipeline.model import Outcome, OutMessage, SourceRecord
 from streamsec.pipeline.pipeline import RecordPipeline
 from streamsec.settings import Settings
@@ -125,11 +127,12 @@ def _more_waiting(stream: Any) -> Callable[[], bool]:
     return lambda: not queue.empty()
 
 
-def _source(event: Any) -> SourceRecord:
+def _source(event: Any, forward: frozenset[str] = frozenset()) -> SourceRecord:
     message = event.message
     return SourceRecord(
         topic=message.topic, partition=message.partition, offset=message.offset,
         key=message.key, value=message.value, timestamp=message.timestamp,
+        headers=forwardable(getattr(message, "headers", None), forward) if forward else (),
     )
 
 
@@ -157,6 +160,7 @@ class TopologyAgent:
         )
         self.batches = 0
         self.declared = False
+        self.forward = parse_forward_list(settings.forward_headers)
 
     def _error(self, reason: str) -> None:
         self.metrics.error(self.name, reason)
@@ -222,7 +226,7 @@ class TopologyAgent:
             events = await self._drop_stale(stream, events)
             if not events:
                 return None
-        sources = [_source(e) for e in events]
+        sources = [_source(e, self.forward) for e in events]
         self.metrics.batch_in(self.name, len(sources))
         loop = asyncio.get_running_loop()
         outcomes = await loop.run_in_executor(self.executor, self.pipeline.process, sources)
@@ -297,22 +301,20 @@ def attach_agents(
     *,
     settings: Settings,
     metrics: WorkerMetrics,
-    bootstrap: str,
+    connection: KafkaConnection,
 ) -> dict[str, TopologyAgent]:
     """Register one agent per pipeline, plus the rebalance and shutdown hooks."""
-    from streamsec.worker.app import client_options
-
     delivery = FaustDelivery(app)
     transactions = None
     if settings.processing_guarantee == "exactly_once":
         transactions = TransactionalDelivery(
-            bootstrap=bootstrap, group_id=settings.app_id, client=client_options(settings),
+            connection=connection, group_id=settings.app_id,
             on_error=lambda reason: metrics.error("worker", reason),
             owns=lambda tp: tp in app.consumer.assignment(),
         )
     agents: dict[str, TopologyAgent] = {}
     for pipeline in pipelines:
-        pipeline.events.bootstrap = bootstrap
+        pipeline.events.bootstrap = connection.bootstrap
         agent = TopologyAgent(
             app, pipeline, settings=settings, metrics=metrics, delivery=delivery,
             transactions=transactions,

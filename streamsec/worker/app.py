@@ -19,18 +19,15 @@ from typing import Any
 
 import faust
 
+from streamsec.kafka import KafkaConnection, client_options, connect, faust_credentials
 from streamsec.pipeline.pipeline import MAX_OUTPUT_BYTES, RecordPipeline
+from streamsec.pipeline.runtime import open_pipeline
 from streamsec.settings import Settings
 from streamsec.topology.model import Topology
+from streamsec.worker.agents import attach_agents
 from streamsec.worker.metrics import WorkerMetrics
 
-__all__ = [
-    "build_app",
-    "client_options",
-    "faust_options",
-    "resolve_bootstrap",
-    "worker_id_of",
-]
+__all__ = ["build_app", "faust_options", "worker_id_of"]
 
 log = logging.getLogger(__name__)
 
@@ -39,34 +36,13 @@ log = logging.getLogger(__name__)
 _VALUE_LOGGERS = ("faust.topics", "faust.channels", "faust.agents.agent")
 
 
-def resolve_bootstrap(settings: Settings) -> str:
-    """``settings.broker``, or the local broker (started when it is not running)."""
-    if settings.broker:
-        return settings.broker
-    from streamsec.broker import ensure_broker
-
-    return str(ensure_broker(settings))
-
-
 def worker_id_of(settings: Settings) -> str:
     return settings.worker_id or f"{socket.gethostname()}-{os.getpid()}"
 
 
-def client_options(settings: Settings) -> dict[str, Any]:
-    """Authentication options for a plain aiokafka client (same as the Faust app's)."""
-    if settings.kafka_username is None:
-        return {}
-    password = settings.kafka_password.get_secret_value() if settings.kafka_password else ""
-    return {
-        "security_protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": "PLAIN",
-        "sasl_plain_username": settings.kafka_username,
-        "sasl_plain_password": password,
-    }
-
-
 def faust_options(settings: Settings, bootstrap: str) -> dict[str, Any]:
-    """Every ``faust.App`` option the worker sets, from the settings."""
+    """Every ``faust.App`` option the worker sets, from the settings (the connection's
+    TLS/SASL credentials come from :mod:`streamsec.kafka`, as every client's do)."""
     options: dict[str, Any] = {
         "broker": [f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip()],
         "processing_guarantee": "at_least_once",
@@ -90,11 +66,9 @@ def faust_options(settings: Settings, bootstrap: str) -> dict[str, Any]:
         "producer_max_request_size": MAX_OUTPUT_BYTES + 64 * 1024,
         "stream_buffer_maxsize": max(4096, 4 * settings.batch_size),
     }
-    if settings.kafka_username is not None:
-        password = settings.kafka_password.get_secret_value() if settings.kafka_password else ""
-        options["broker_credentials"] = faust.SASLCredentials(
-            username=settings.kafka_username, password=password, mechanism="PLAIN"
-        )
+    credentials = faust_credentials(settings)
+    if credentials is not None:
+        options["broker_credentials"] = credentials
     return options
 
 
@@ -104,16 +78,15 @@ def build_app(
     *,
     metrics: WorkerMetrics | None = None,
     bootstrap: str | None = None,
+    connection: KafkaConnection | None = None,
 ) -> faust.App:
     """A Faust app with one agent per topology.
 
     A :class:`Topology` gets the real protector (Presidio detector, keyring cipher,
     audit key from the keyring); a :class:`RecordPipeline` is used as given (tests,
-    custom detectors).
+    custom detectors). The connection defaults to the settings' (``bootstrap``
+    overrides its address).
     """
-    from streamsec.pipeline.runtime import open_pipeline
-    from streamsec.worker.agents import attach_agents
-
     if not topologies:
         raise ValueError("a worker needs at least one topology")
     worker_id = worker_id_of(settings)
@@ -124,15 +97,19 @@ def build_app(
     inputs = [p.topology.input for p in pipelines]
     if len(set(inputs)) != len(inputs):
         raise ValueError("two topologies read the same input topic")
-    bootstrap = bootstrap or resolve_bootstrap(settings)
+    if connection is None:
+        connection = (
+            KafkaConnection(bootstrap, client_options(settings), settings)
+            if bootstrap else connect(settings)
+        )
     for name in _VALUE_LOGGERS:
         logger = logging.getLogger(name)
         logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
-    options = faust_options(settings, bootstrap)
+    options = faust_options(settings, connection.bootstrap)
     Path(options["datadir"]).mkdir(parents=True, exist_ok=True)
     app = faust.App(settings.app_id, **options)
     attach_agents(
         app, pipelines, settings=settings, metrics=metrics or WorkerMetrics(),
-        bootstrap=bootstrap,
+        connection=connection,
     )
     return app

@@ -119,11 +119,11 @@ async def read_topics(
     """All records of ``topics`` from the beginning (``read_committed``), until ``want``
     arrived in all of them or ``timeout``; then ``settle`` seconds more for stragglers.
     Raises ``RuntimeError`` as soon as ``alive()`` turns false."""
-    from aiokafka import AIOKafkaConsumer
+    from streamsec.kafka import KafkaConnection, new_consumer
 
-    consumer = AIOKafkaConsumer(
-        *topics, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-        auto_offset_reset="earliest", isolation_level="read_committed", **dict(client or {}),
+    consumer = new_consumer(
+        KafkaConnection(bootstrap, dict(client or {})), *topics, group_id=None,
+        enable_auto_commit=False, auto_offset_reset="earliest",
     )
     await consumer.start()
     got: dict[str, list[Any]] = {t: [] for t in topics}

@@ -7,6 +7,7 @@ chains are closed. ``SIGKILL`` loses nothing either: unacked records are read ag
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib
 import logging
@@ -18,6 +19,7 @@ import faust
 
 from streamsec.detection.base import Detector
 from streamsec.errors import ConfigError
+from streamsec.kafka import KafkaConnection, check_connection, connect
 from streamsec.pipeline.pipeline import RecordPipeline
 from streamsec.pipeline.runtime import open_pipeline
 from streamsec.settings import Settings
@@ -25,7 +27,7 @@ from streamsec.topology.model import Topology
 from streamsec.worker.app import build_app, worker_id_of
 from streamsec.worker.metrics import WorkerMetrics
 
-__all__ = ["load_factory", "run_worker", "warm_up"]
+__all__ = ["load_factory", "preflight", "run_worker", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,18 @@ def warm_up(pipelines: Sequence[RecordPipeline]) -> None:
     log.info("detectors ready in %.1f s", time.monotonic() - started)
 
 
+def preflight(connection: KafkaConnection) -> None:
+    """Connect and authenticate once before anything is loaded or consumed: a bad
+    address, certificate or password stops start-up with one clear line (a
+    :class:`~streamsec.errors.BrokerError`) within ``STREAMSEC_KAFKA_CONNECT_TIMEOUT``.
+    Runs in a loop of its own, leaving none behind for Faust."""
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(check_connection(connection))
+    finally:
+        loop.close()
+
+
 def run_worker(
     settings: Settings,
     topologies: Sequence[Topology],
@@ -65,6 +79,8 @@ def run_worker(
     detector_factory: Callable[[], Detector] | None = None,
 ) -> int:
     """Run until stopped; the exit code is 0 after a graceful stop, 1 after a crash."""
+    connection = connect(settings)
+    preflight(connection)
     worker_id = worker_id_of(settings)
     pipelines = [
         open_pipeline(
@@ -75,7 +91,7 @@ def run_worker(
     ]
     warm_up(pipelines)
     metrics = WorkerMetrics()
-    app = build_app(settings, pipelines, metrics=metrics)
+    app = build_app(settings, pipelines, metrics=metrics, connection=connection)
     server = metrics.serve(settings.metrics_port)
     worker = faust.Worker(
         app, loglevel=settings.log_level.lower(), quiet=True, override_logging=False,

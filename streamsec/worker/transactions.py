@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, ProducerFenced
 from aiokafka.structs import TopicPartition
 
+from streamsec.kafka import KafkaConnection, new_producer
 from streamsec.pipeline.model import Outcome
 
 __all__ = ["TransactionalDelivery"]
@@ -33,16 +33,14 @@ class TransactionalDelivery:
     def __init__(
         self,
         *,
-        bootstrap: str,
+        connection: KafkaConnection,
         group_id: str,
-        client: dict[str, Any] | None = None,
         on_error: Callable[[str], None] = lambda reason: None,
         owns: Callable[[TP], bool] = lambda tp: True,
         max_backoff: float = 10.0,
     ) -> None:
-        self.bootstrap = bootstrap
+        self.connection = connection
         self.group_id = group_id
-        self.client = dict(client or {})
         self.on_error = on_error
         self.owns = owns
         self.max_backoff = max_backoff
@@ -55,9 +53,8 @@ class TransactionalDelivery:
     async def _producer(self, tp: TP) -> AIOKafkaProducer:
         producer = self._producers.get(tp)
         if producer is None:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap, transactional_id=self.transactional_id(tp),
-                enable_idempotence=True, acks="all", **self.client,
+            producer = new_producer(
+                self.connection, transactional_id=self.transactional_id(tp)
             )
             try:
                 await producer.start()  # init_transactions: fences older producers of this id

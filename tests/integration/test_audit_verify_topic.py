@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from streamsec.cli.audit_cmd import register
-from streamsec.events.topic_reader import read_topic
 from streamsec.events.verify import Reason, verify
+from streamsec.kafka import KafkaConnection, read_topic
 from tests.unit.events.conftest import AUDIT_KEY, KEY_ID, make_stream_events
 
 
@@ -35,7 +35,7 @@ async def test_verify_reads_a_whole_audit_topic(
     events = make_stream_events()
     await kafka_produce(topic, [(e["chain"], e) for e in events])  # keyed by chain id
 
-    messages = await read_topic(topic, bootstrap=kafka_bootstrap, idle_timeout=30)
+    messages = await read_topic(KafkaConnection(kafka_bootstrap), topic, idle_timeout=30)
     assert len(messages) == len(events)
     report = verify([json.loads(m.value or b"null") for m in messages], {KEY_ID: AUDIT_KEY})
     assert report.ok
@@ -58,7 +58,7 @@ async def test_verify_reads_a_whole_audit_topic(
     forged = copy.deepcopy(events[4])
     forged["data"]["worker"] = "mallory"
     await kafka_produce(topic, [(forged["chain"], forged)])
-    messages = await read_topic(topic, bootstrap=kafka_bootstrap, idle_timeout=30)
+    messages = await read_topic(KafkaConnection(kafka_bootstrap), topic, idle_timeout=30)
     report = verify([json.loads(m.value or b"null") for m in messages], {KEY_ID: AUDIT_KEY})
     (problem,) = report.first_problems
     assert (problem.chain, problem.seq, problem.reason) == (

@@ -23,6 +23,7 @@ from streamsec.decryption.decryptor import Decryptor
 from streamsec.decryption.envelopes import key_ids_in
 from streamsec.events.cloudevents import EventType
 from streamsec.events.verify import verify
+from streamsec.kafka import KafkaConnection
 from streamsec.lifecycle.rekey import Rekeyer
 from streamsec.lifecycle.rekey_io import rekey_topic
 from streamsec.pipeline.headers import KEY_IDS, protected_headers
@@ -125,7 +126,7 @@ async def test_rekey_a_topic_then_destroy_the_old_keys(
         assert key_ids_in(record) <= set(header)
     # the library function does the same, and a second pass finds nothing to do
     summary = await rekey_topic(Rekeyer(dep.topology, dep.ring), dep.topics["copy"],
-                                dep.topics["input"], bootstrap=dep.bootstrap,
+                                dep.topics["input"], KafkaConnection(dep.bootstrap),
                                 report=lambda where, exc: None)
     assert summary.records == N
     assert summary.rekeyed == 0

@@ -34,10 +34,10 @@ def test_unreachable_external_cluster_fails_after_the_timeout(closed_port: int) 
 
 def test_sasl_clusters_are_only_checked_for_tcp(closed_port: int, fake_broker) -> None:
     silent = fake_broker(lambda _request: None)  # accepts, never answers plaintext Kafka
-    settings = Settings(broker=f"127.0.0.1:{silent}", kafka_username="svc")
+    settings = Settings(broker=f"127.0.0.1:{silent}", security_protocol="SASL_SSL")
     assert ensure_broker(settings, timeout=2) == f"127.0.0.1:{silent}"
     assert broker_status(settings).reachable is True
-    down = Settings(broker=f"127.0.0.1:{closed_port}", kafka_username="svc")
+    down = Settings(broker=f"127.0.0.1:{closed_port}", security_protocol="SASL_SSL")
     assert broker_status(down).reachable is False
 
 

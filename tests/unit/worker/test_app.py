@@ -4,12 +4,13 @@ import pytest
 from pydantic import SecretStr
 
 from streamsec.errors import ConfigError
+from streamsec.kafka import client_options
 from streamsec.pipeline.runtime import make_pipeline
 from streamsec.settings import Settings
 from streamsec.testing import FakeDetector
 from streamsec.testing.keys import InMemoryKeyProvider
 from streamsec.topology import parse_topology
-from streamsec.worker.app import build_app, client_options, faust_options
+from streamsec.worker.app import build_app, faust_options
 from streamsec.worker.run import load_factory
 
 
@@ -27,10 +28,20 @@ def test_faust_options_translate_the_settings() -> None:
 
 
 def test_sasl_credentials_reach_faust_and_aiokafka_but_not_repr() -> None:
-    settings = Settings(kafka_username="svc", kafka_password=SecretStr("hunter2"))
+    settings = Settings(
+        security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-512", sasl_username="svc",
+        sasl_password=SecretStr("hunter2"),
+    )
     options = faust_options(settings, "h:9092")
-    assert options["broker_credentials"].username == "svc"
-    assert client_options(settings)["sasl_plain_password"] == "hunter2"
+    credentials = options["broker_credentials"]
+    assert credentials.username == "svc"
+    assert credentials.mechanism.value == "SCRAM-SHA-512"
+    assert credentials.protocol.value == "SASL_SSL"
+    assert credentials.ssl_context.check_hostname  # on by default
+    client = client_options(settings)
+    assert client["sasl_plain_password"] == "hunter2"
+    assert client["security_protocol"] == "SASL_SSL"
+    assert client["ssl_context"] is not None
     assert "hunter2" not in repr(settings)
 
 

@@ -7,14 +7,16 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaConnectionError
 
-from streamsec.errors import BrokerError
-from streamsec.events.topic_reader import read_topic
+from streamsec.errors import BrokerError, KafkaConnectError
+from streamsec.kafka import KafkaConnection, read_topic
 
 
 @dataclass
 class Message:
     offset: int
     value: bytes | None
+    key: bytes | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 class FakeConsumer:
@@ -64,16 +66,19 @@ class FakeConsumer:
         return out
 
 
-async def partitions_of(bootstrap: str, topic: str) -> set[int]:
+CONN = KafkaConnection("x:1")
+
+
+async def partitions_of(conn: KafkaConnection, topic: str) -> list[int]:
     if topic != "audit":
         raise BrokerError("no such topic", topic=topic)
-    return {1, 0}
+    return [1, 0]
 
 
 async def test_reads_every_partition_up_to_the_end_offsets() -> None:
     fake = FakeConsumer()
     messages = await read_topic(
-        "audit", bootstrap="x:1", consumer_factory=lambda _b: fake, partitions_of=partitions_of
+        CONN, "audit", consumer_factory=lambda _b: fake, partitions_of=partitions_of
     )
     assert [(m.partition, m.offset, m.value) for m in messages] == [
         (0, 0, b"a0"),
@@ -90,7 +95,7 @@ async def test_missing_topic_is_a_broker_error() -> None:
     fake = FakeConsumer()
     with pytest.raises(BrokerError, match="no such topic"):
         await read_topic(
-            "other", bootstrap="x:1", consumer_factory=lambda _b: fake, partitions_of=partitions_of
+            CONN, "other", consumer_factory=lambda _b: fake, partitions_of=partitions_of
         )
     assert not fake.started
 
@@ -99,8 +104,8 @@ async def test_no_progress_times_out() -> None:
     fake = FakeConsumer(stall=True)
     with pytest.raises(BrokerError, match="timed out"):
         await read_topic(
+            CONN,
             "audit",
-            bootstrap="x:1",
             idle_timeout=0.0,
             consumer_factory=lambda _b: fake,
             partitions_of=partitions_of,
@@ -114,8 +119,8 @@ async def test_kafka_errors_become_broker_errors() -> None:
             raise KafkaConnectionError("connection refused to x:1")
 
     down = Down()
-    with pytest.raises(BrokerError, match="KafkaConnectionError"):
+    with pytest.raises(KafkaConnectError, match="cannot connect to Kafka at x:1"):
         await read_topic(
-            "audit", bootstrap="x:1", consumer_factory=lambda _b: down, partitions_of=partitions_of
+            CONN, "audit", consumer_factory=lambda _b: down, partitions_of=partitions_of
         )
     assert down.stopped

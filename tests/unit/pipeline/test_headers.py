@@ -1,0 +1,64 @@
+"""Input headers are forwarded fail-closed; audit events carry the CloudEvents content type."""
+
+from __future__ import annotations
+
+import json
+
+from streamsec.pipeline import headers as h
+from streamsec.pipeline.model import SourceRecord
+from streamsec.pipeline.runtime import make_pipeline
+from streamsec.settings import Settings
+from streamsec.testing import FakeDetector
+from streamsec.testing.keys import InMemoryKeyProvider
+from streamsec.topology import parse_topology
+
+TRACEPARENT = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+DEFAULT = h.parse_forward_list(Settings().forward_headers)
+
+
+def test_the_default_forwards_a_w3c_traceparent_only() -> None:
+    incoming = [
+        ("traceparent", TRACEPARENT),
+        ("baggage", b"user=ann@example.com"),
+        ("x-customer-email", b"ann@example.com"),
+        ("streamsec.reason", b"forged"),
+    ]
+    assert frozenset({"traceparent"}) == DEFAULT
+    assert h.forwardable(incoming, DEFAULT) == (("traceparent", TRACEPARENT),)
+
+
+def test_a_traceparent_that_could_carry_text_is_dropped() -> None:
+    for value in (b"00-ann@example.com-00f067aa0ba902b7-01", TRACEPARENT + b" ann", b""):
+        assert h.forwardable([("traceparent", value)], DEFAULT) == ()
+
+
+def test_allowed_names_are_case_insensitive_and_never_ours() -> None:
+    allowed = h.parse_forward_list(" TraceState, x-request-id, streamsec.key-ids ")
+    assert allowed == frozenset({"tracestate", "x-request-id"})
+    incoming = [("x-request-id", b"r-1"), ("tracestate", b"vendor=abc,other=x1"),
+                ("tracestate", b"not a tracestate"), ("streamsec.key-ids", b"k1")]
+    assert h.forwardable(incoming, allowed) == (
+        ("x-request-id", b"r-1"), ("tracestate", b"vendor=abc,other=x1"),
+    )
+    assert h.forwardable([("x-request-id", b"x" * 600)], allowed) == ()  # size bound
+
+
+def test_forwarded_headers_reach_the_protected_record_not_the_dead_letter() -> None:
+    topology = parse_topology("name: u\ninput: raw.u\noutput: prot.u\nfields:\n  name: encrypt\n")
+    pipeline = make_pipeline(
+        topology, Settings(), worker_id="w", provider=InMemoryKeyProvider(),
+        detector=FakeDetector(),
+    )
+    fwd = (("traceparent", TRACEPARENT),)
+    good = SourceRecord("raw.u", 0, 1, b"k", json.dumps({"name": "Ann"}).encode(), None, fwd)
+    bad = SourceRecord("raw.u", 0, 2, b"k", b"{bad", None, fwd)
+    protected, dead = pipeline.process([good, bad])
+    out = protected.messages[0]
+    assert out.topic == "prot.u"
+    assert dict(out.headers)["traceparent"] == TRACEPARENT
+    assert "traceparent" not in dict(dead.messages[0].headers)
+    audit = [m for o in (protected, dead) for m in o.messages if m.topic == topology.audit]
+    assert audit
+    for message in audit:
+        assert dict(message.headers)["content-type"] == b"application/cloudevents+json"
+        assert json.loads(message.value or b"")["specversion"] == "1.0"
