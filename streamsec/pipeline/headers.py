@@ -17,6 +17,7 @@ from streamsec.topology.model import Topology
 __all__ = [
     "CATEGORIES",
     "ENTITIES",
+    "FORM",
     "KEY_IDS",
     "REASON",
     "SENSITIVITY",
@@ -39,6 +40,8 @@ REASON: Final = "streamsec.reason"
 SOURCE_TOPIC: Final = "streamsec.source.topic"
 SOURCE_PARTITION: Final = "streamsec.source.partition"
 SOURCE_OFFSET: Final = "streamsec.source.offset"
+FORM: Final = "streamsec.dead-letter.form"
+"""``reference`` on a dead letter whose value refers to the source instead of copying it."""
 
 _RANK = {s.value: s.rank for s in Sensitivity}
 
