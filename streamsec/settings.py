@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=9108, ge=0, le=65535)
     web_port: int = Field(default=6066, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    stop_timeout: float = Field(
+        default=30.0, gt=0,
+        description="Seconds a worker may take to stop after SIGTERM before it exits anyway.",
+    )
 
     def safe_dump(self) -> dict[str, Any]:
         """A JSON-safe dump with every secret masked."""

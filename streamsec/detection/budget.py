@@ -12,13 +12,16 @@ executor thread has its own.
 from __future__ import annotations
 
 import contextvars
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from streamsec.errors import RecordTooSlowError
 
-__all__ = ["check", "deadline", "remaining"]
+__all__ = ["check", "deadline", "remaining", "resume", "stop_all", "stopping"]
+
+_STOP = threading.Event()
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "streamsec_deadline", default=None
@@ -42,7 +45,25 @@ def remaining() -> float | None:
 
 
 def check() -> None:
-    """Raise :class:`RecordTooSlowError` once the budget is spent."""
+    """Raise :class:`RecordTooSlowError` once the budget is spent, or once the worker
+    is stopping (its caller then discards the batch unsent: nothing is acked)."""
     end = _DEADLINE.get()
     if end is not None and time.monotonic() > end:
         raise RecordTooSlowError("record took longer than its time budget")
+    if _STOP.is_set():
+        raise RecordTooSlowError("the worker is stopping")
+
+
+def stop_all() -> None:
+    """The process is stopping: every budget check from now on fails at once, so a
+    batch in progress ends within one chunk of work."""
+    _STOP.set()
+
+
+def stopping() -> bool:
+    return _STOP.is_set()
+
+
+def resume() -> None:
+    """Undo :func:`stop_all` (tests; a process that stops never resumes)."""
+    _STOP.clear()

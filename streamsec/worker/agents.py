@@ -31,6 +31,7 @@ from typing import Any
 
 import faust
 
+from streamsec.detection import budget
 from streamsec.pipeline.model import Outcome, OutMessage, SourceRecord
 from streamsec.pipeline.pipeline import RecordPipeline
 from streamsec.settings import Settings
@@ -220,6 +221,8 @@ class TopologyAgent:
         self.metrics.batch_in(self.name, len(sources))
         loop = asyncio.get_running_loop()
         outcomes = await loop.run_in_executor(self.executor, self.pipeline.process, sources)
+        if budget.stopping():  # cut short by the stop: never sent, never acked, read again
+            return None
         return events, outcomes, started
 
     async def complete(

@@ -33,3 +33,14 @@ def test_budget_is_checked_and_scoped() -> None:
         assert err.value.reason == "too_slow"
     budget.check()
     assert budget.remaining() is None
+
+
+def test_a_stop_fails_every_check_until_resumed() -> None:
+    try:
+        budget.stop_all()
+        assert budget.stopping()
+        with pytest.raises(RecordTooSlowError):
+            budget.check()
+    finally:
+        budget.resume()
+    budget.check()
