@@ -13,7 +13,12 @@ to use as a metric label.
     │   └── SettingsError              a STREAMSEC_* setting is invalid
     ├── RecordError                    one input record cannot be processed
     │   ├── DecodeError                not UTF-8 / not JSON / not a JSON object
+    │   │   ├── BadNumberError         NaN/Infinity, a float out of range, a huge integer
+    │   │   ├── BadUnicodeError        a lone surrogate (not encodable text)
+    │   │   └── DuplicateKeyError      an object with the same key twice
     │   ├── RecordTooLargeError        over the byte limit
+    │   │   ├── TooManyFieldsError     more fields than the limit
+    │   │   └── RecordTooSlowError     over the per-record time budget
     │   ├── RecordTooDeepError         nested deeper than the limit
     │   └── SensitiveKeyError          an object key (a field name) holds sensitive data
     ├── DetectionError                 the detector failed on a record
@@ -35,11 +40,14 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "BadNumberError",
+    "BadUnicodeError",
     "BrokerError",
     "ConfigError",
     "DecodeError",
     "DecryptionError",
     "DetectionError",
+    "DuplicateKeyError",
     "EncryptionError",
     "EnvelopeFormatError",
     "KafkaAuthorizationError",
@@ -51,9 +59,11 @@ __all__ = [
     "RecordError",
     "RecordTooDeepError",
     "RecordTooLargeError",
+    "RecordTooSlowError",
     "SensitiveKeyError",
     "SettingsError",
     "StreamsecError",
+    "TooManyFieldsError",
     "TopologyError",
 ]
 
@@ -115,8 +125,37 @@ class RecordTooLargeError(RecordError):
     reason = "too_large"
 
 
+class TooManyFieldsError(RecordTooLargeError):
+    reason = "too_many_fields"
+
+
+class RecordTooSlowError(RecordTooLargeError):
+    """Detection did not finish within the record's time budget."""
+
+    reason = "too_slow"
+
+
 class RecordTooDeepError(RecordError):
     reason = "too_deep"
+
+
+class BadNumberError(DecodeError):
+    """NaN, Infinity, a number outside the float range (``1e400``) or an integer too
+    long to convert: no valid JSON output could carry it unchanged."""
+
+    reason = "bad_number"
+
+
+class BadUnicodeError(DecodeError):
+    """A lone surrogate escape (``\\ud800``): not text that UTF-8 can encode."""
+
+    reason = "bad_unicode"
+
+
+class DuplicateKeyError(DecodeError):
+    """An object names the same key twice: which value is meant is unknowable."""
+
+    reason = "duplicate_key"
 
 
 class SensitiveKeyError(RecordError):

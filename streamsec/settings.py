@@ -67,6 +67,18 @@ class Settings(BaseSettings):
     # --- Records ----------------------------------------------------------------
     max_record_bytes: int = Field(default=1_048_576, ge=64)
     max_depth: int = Field(default=32, ge=1, le=512)
+    max_fields: int = Field(
+        default=5_000, ge=1,
+        description="Most values (object members and list items) in one record.",
+    )
+    max_text_chars: int = Field(
+        default=262_144, ge=1,
+        description="Most characters of text (string values and keys) one record may hold.",
+    )
+    record_time_budget: float = Field(
+        default=10.0, gt=0,
+        description="Seconds of detection one record may take before it is dead-lettered.",
+    )
     batch_size: int = Field(
         default=64, ge=1, le=10_000,
         description="Most records per batch; a batch is whatever is waiting, up to this.",
@@ -84,6 +96,10 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=9108, ge=0, le=65535)
     web_port: int = Field(default=6066, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    stop_timeout: float = Field(
+        default=30.0, gt=0,
+        description="Seconds a worker may take to stop after SIGTERM before it exits anyway.",
+    )
 
     def safe_dump(self) -> dict[str, Any]:
         """A JSON-safe dump with every secret masked."""

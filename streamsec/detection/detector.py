@@ -26,16 +26,19 @@ from typing import Final
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 
 from streamsec.classification.model import Finding
+from streamsec.detection import budget
 from streamsec.detection.analyzer import get_analyzer, use_bundled_suffix_list
 from streamsec.detection.base import Detector, TextItem
+from streamsec.detection.chunks import CHUNK_CHARS, windows
 from streamsec.detection.engine import BatchEngine, Job
 from streamsec.detection.entities import canonical
 from streamsec.detection.features import features_of
 from streamsec.detection.fields import FieldHint, field_hint
 from streamsec.detection.memo import PathMemo
+from streamsec.detection.normalize import Normalized, normalize
 from streamsec.detection.shapes import could_be_named_entity, is_benign_token, plausible
 from streamsec.detection.spans import Span, resolve, spans_from_results
-from streamsec.errors import DetectionError
+from streamsec.errors import DetectionError, RecordTooSlowError
 from streamsec.records.paths import ANY_INDEX, Segment, parse_path
 from streamsec.topology.model import DetectionConfig, Topology
 
@@ -110,10 +113,22 @@ class PresidioDetector:
 
     def detect(self, items: Sequence[TextItem]) -> list[tuple[Finding, ...]]:
         """Findings per item, in order. Any failure is a :class:`DetectionError` that
-        names only the exception type: library messages can quote the text."""
+        names only the exception type: library messages can quote the text.
+
+        Detection reads each text's normalised copy (:mod:`.normalize`: NFKC, digits,
+        no zero-width or control characters, homoglyphs folded); the findings are
+        mapped back onto the original characters. A text that cannot be normalised
+        safely (a lone surrogate) fails the record: fail closed."""
         try:
-            return self._detect(items)
-        except DetectionError:
+            copies = [normalize(_scannable(text)) for _, text in items]
+            found = self._detect(
+                [(path, n.text) for (path, _), n in zip(items, copies, strict=True)]
+            )
+            return [
+                _restore(n, findings) if n.changed and findings else findings
+                for n, findings in zip(copies, found, strict=True)
+            ]
+        except (DetectionError, RecordTooSlowError):
             raise
         except Exception as exc:  # noqa: BLE001 - re-raised without the value-bearing message
             raise DetectionError(f"detection failed ({type(exc).__name__})") from None
@@ -140,7 +155,7 @@ class PresidioDetector:
             jobs.append(Job(text, features, ner, profile.hint.words, free))
             pending.append((index, free))
         if jobs:
-            raw = self._batch_engine().run(jobs, self._config.score_threshold)
+            raw = self._run_jobs(jobs)
             for (index, free), job, found in zip(pending, jobs, raw, strict=True):
                 path, text = items[index]
                 findings = self._finish(text, found, self._profile(path), free)
@@ -151,6 +166,43 @@ class PresidioDetector:
                 else:
                     self._memo.add_benign(path, text)
         return results
+
+    def _run_jobs(self, jobs: list[Job]) -> list[list[RecognizerResult]]:
+        """The engine over ``jobs`` in groups of at most :data:`CHUNK_CHARS` characters
+        (a long text in overlapping windows, shifted back), with the record's time
+        budget checked between groups: work grows linearly with the text."""
+        engine = self._batch_engine()
+        threshold = self._config.score_threshold
+        units: list[tuple[int, int, Job]] = []  # (job index, offset, unit)
+        for index, job in enumerate(jobs):
+            spans = windows(job.text)
+            if len(spans) == 1:
+                units.append((index, 0, job))
+                continue
+            for start, end in spans:
+                piece = job.text[start:end]
+                chunk = Job(piece, features_of(piece), job.ner, job.context, job.free_text)
+                units.append((index, start, chunk))
+        out: list[list[RecognizerResult]] = [[] for _ in jobs]
+        group: list[tuple[int, int, Job]] = []
+        size = 0
+        for unit in [*units, None]:
+            if unit is not None and (not group or size + len(unit[2].text) <= CHUNK_CHARS):
+                group.append(unit)
+                size += len(unit[2].text)
+                continue
+            budget.check()
+            for (index, offset, _), found in zip(
+                group, engine.run([u[2] for u in group], threshold), strict=True
+            ):
+                for result in found:
+                    result.start += offset
+                    result.end += offset
+                out[index].extend(found)
+            if unit is not None:
+                group, size = [unit], len(unit[2].text)
+        budget.check()
+        return out
 
     def _from_hint(
         self, path: str, text: str, value: str, profile: _Profile
@@ -209,6 +261,23 @@ class PresidioDetector:
             free_text=field_hint(path).free_text
             or any(_covers(p, segments) for p in self._free_text_paths),
         )
+
+
+def _scannable(text: str) -> str:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise DetectionError("a value holds a lone surrogate and cannot be scanned") from None
+    return text
+
+
+def _restore(copy: Normalized, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """Findings on the normalised copy, as spans of the original characters."""
+    return tuple(
+        Finding(f.entity_type, copy.start(f.start), copy.end(f.end), f.score, f.recognizer)
+        for f in findings
+    )
 
 
 def _partial_single_word(text: str, span: Span) -> bool:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
@@ -137,32 +138,52 @@ def _merge_same_type(spans: list[Span]) -> list[Span]:
 
 
 def resolve(text: str, spans: list[Span]) -> tuple[Finding, ...]:
-    """Non-overlapping findings sorted by start; stronger spans win overlaps."""
-    taken: list[tuple[int, int]] = []
+    """Non-overlapping findings sorted by start; stronger spans win overlaps.
+
+    O(n log n) in the number of spans: the spans taken so far are kept as sorted,
+    disjoint intervals, and each new span only visits the ones it overlaps."""
+    taken = _Taken()
     out: list[Span] = []
     for span in sorted(_merge_same_type(spans), key=lambda s: (-s.score, s.start - s.end)):
-        for start, end in _free_parts(span.start, span.end, taken):
+        for start, end in taken.free_parts(span.start, span.end):
             start, end = _trim(text, start, end)
             if end > start and any(ch.isalnum() for ch in text[start:end]):
                 out.append(Span(span.entity_type, start, end, span.score, span.recognizer))
-                taken.append((start, end))
+                taken.add(start, end)
     out.sort(key=lambda s: s.start)
     return tuple(
         Finding(s.entity_type, s.start, s.end, round(s.score, 4), s.recognizer) for s in out
     )
 
 
-def _free_parts(start: int, end: int, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    parts = [(start, end)]
-    for t_start, t_end in taken:
-        next_parts: list[tuple[int, int]] = []
-        for p_start, p_end in parts:
-            if t_end <= p_start or p_end <= t_start:
-                next_parts.append((p_start, p_end))
-                continue
-            if p_start < t_start:
-                next_parts.append((p_start, t_start))
-            if t_end < p_end:
-                next_parts.append((t_end, p_end))
-        parts = next_parts
-    return parts
+class _Taken:
+    """Disjoint intervals, sorted by start (bisect, no scan of the whole set)."""
+
+    __slots__ = ("_ends", "_starts")
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def free_parts(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The parts of ``[start, end)`` that no taken interval covers."""
+        starts, ends = self._starts, self._ends
+        i = bisect.bisect_right(starts, start) - 1
+        if i < 0 or ends[i] <= start:
+            i += 1
+        parts: list[tuple[int, int]] = []
+        cursor = start
+        while i < len(starts) and starts[i] < end:
+            if starts[i] > cursor:
+                parts.append((cursor, starts[i]))
+            cursor = max(cursor, ends[i])
+            i += 1
+        if cursor < end:
+            parts.append((cursor, end))
+        return parts
+
+    def add(self, start: int, end: int) -> None:
+        """Add a free part (it overlaps nothing taken)."""
+        i = bisect.bisect_left(self._starts, start)
+        self._starts.insert(i, start)
+        self._ends.insert(i, end)

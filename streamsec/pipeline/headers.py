@@ -28,6 +28,7 @@ __all__ = [
     "CLOUDEVENTS_HEADERS",
     "CONTENT_TYPE",
     "ENTITIES",
+    "FORM",
     "KEY_IDS",
     "REASON",
     "SENSITIVITY",
@@ -52,6 +53,8 @@ REASON: Final = "streamsec.reason"
 SOURCE_TOPIC: Final = "streamsec.source.topic"
 SOURCE_PARTITION: Final = "streamsec.source.partition"
 SOURCE_OFFSET: Final = "streamsec.source.offset"
+FORM: Final = "streamsec.dead-letter.form"
+"""``reference`` on a dead letter whose value refers to the source instead of copying it."""
 
 CONTENT_TYPE: Final = "content-type"
 CLOUDEVENTS_HEADERS: Final[tuple[Header, ...]] = (

@@ -5,24 +5,37 @@ raises for a record: whatever goes wrong with one becomes its dead letter (the
 original bytes, a reason code header and the source coordinates) plus an audit
 event. A protected record is sent with its audit and lineage events and the
 allowed input headers (``SourceRecord.headers``); a dead letter carries none.
+
+Bounded work per record (each limit a setting, see the README "Limits" table):
+bytes, depth, values and text characters are checked while decoding
+(``too_large``, ``too_deep``, ``too_many_fields``); detection runs under a time
+budget (``too_slow``). Records of up to :data:`HEAVY_BYTES` share one detection
+batch, under the budget times their number (a batch that overruns is redone
+record by record); a bigger record is detected alone under its own budget, so
+it never holds its batch for longer than that. A dead letter that would not fit
+the output limit carries a reference to its source instead of the bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from typing import Any, Final
 
+from streamsec.detection import budget
 from streamsec.errors import (
     DecodeError,
     ProtectionError,
     RecordTooLargeError,
+    RecordTooSlowError,
     StreamsecError,
 )
 from streamsec.events.lineage_shape import leaf_types
 from streamsec.pipeline.events import RecordEvents
 from streamsec.pipeline.headers import (
     CLOUDEVENTS_HEADERS,
+    FORM,
     dead_letter_headers,
     protected_headers,
 )
@@ -32,12 +45,23 @@ from streamsec.protection.result import FieldAction, ProtectionFailure, Protecti
 from streamsec.records.decoding import decode_record, encode_record
 from streamsec.topology.model import Topology
 
-__all__ = ["MAX_OUTPUT_BYTES", "RecordPipeline"]
+__all__ = [
+    "HEAVY_BYTES", "MAX_KEY_BYTES", "MAX_OUTPUT_BYTES", "REFERENCE_FORM", "RecordPipeline",
+]
 
 log = logging.getLogger(__name__)
 
 MAX_OUTPUT_BYTES: Final = 1_000_000
 """A protected record larger than this is dead-lettered (below Kafka's 1 MiB default)."""
+
+HEAVY_BYTES: Final = 32_768
+"""A record larger than this is detected alone, under its own time budget."""
+
+MAX_KEY_BYTES: Final = 16_384
+"""A record key larger than this is dead-lettered (``too_large``) without being scanned."""
+
+REFERENCE_FORM: Final = "streamsec.dead-letter.reference"
+"""Value of a dead letter that refers to its source record instead of copying it."""
 
 
 def _as_error(exc: Exception) -> StreamsecError:
@@ -57,6 +81,9 @@ class RecordPipeline:
         max_bytes: int,
         max_depth: int,
         max_output_bytes: int = MAX_OUTPUT_BYTES,
+        max_fields: int | None = None,
+        max_chars: int | None = None,
+        time_budget: float | None = None,
     ) -> None:
         self.topology = topology
         self.protector = protector
@@ -64,6 +91,9 @@ class RecordPipeline:
         self.max_bytes = max_bytes
         self.max_depth = max_depth
         self.max_output_bytes = max_output_bytes
+        self.max_fields = max_fields
+        self.max_chars = max_chars
+        self.time_budget = time_budget
 
     # -- the batch --------------------------------------------------------------------
     def process(self, batch: Sequence[SourceRecord]) -> list[Outcome]:
@@ -77,11 +107,12 @@ class RecordPipeline:
                 if source.key is not None:
                     _key_text(source.key)
                 decoded[i] = decode_record(
-                    source.value, max_bytes=self.max_bytes, max_depth=self.max_depth
+                    source.value, max_bytes=self.max_bytes, max_depth=self.max_depth,
+                    max_fields=self.max_fields, max_chars=self.max_chars,
                 )
             except Exception as exc:  # noqa: BLE001 - one record's failure is data
                 failed[i] = _as_error(exc)
-        results = dict(zip(decoded, self._protect(list(decoded.values())), strict=True))
+        results = self._protect_all(batch, decoded)
         outcomes: list[Outcome] = []
         for i, source in enumerate(batch):
             if i in failed:
@@ -92,16 +123,39 @@ class RecordPipeline:
                 outcomes.append(self._tombstone(source))
         return outcomes
 
+    def _protect_all(
+        self, batch: Sequence[SourceRecord], decoded: dict[int, dict[str, Any]]
+    ) -> dict[int, ProtectionResult | ProtectionFailure]:
+        """Light records in one detection batch, heavy ones alone, each under its budget."""
+        light = [i for i in decoded if len(batch[i].value or b"") <= HEAVY_BYTES]
+        heavy = [i for i in decoded if len(batch[i].value or b"") > HEAVY_BYTES]
+        results: dict[int, ProtectionResult | ProtectionFailure] = {}
+        if light:
+            records = [decoded[i] for i in light]
+            seconds = None if self.time_budget is None else self.time_budget * len(light)
+            try:
+                results.update(zip(light, self._protect(records, seconds), strict=True))
+            except RecordTooSlowError:  # redo record by record: each gets its own budget
+                heavy = light + heavy
+        for i in sorted(heavy):
+            try:
+                (results[i],) = self._protect([decoded[i]], self.time_budget)
+            except RecordTooSlowError as exc:
+                results[i] = ProtectionFailure(exc)
+        return results
+
     def _protect(
-        self, records: list[dict[str, Any]]
+        self, records: list[dict[str, Any]], seconds: float | None
     ) -> Sequence[ProtectionResult | ProtectionFailure]:
-        if not records:
-            return []
+        """``protector.protect_many`` under a time budget (raises RecordTooSlowError)."""
         try:
-            results = self.protector.protect_many(records)
+            with budget.deadline(seconds):
+                results = self.protector.protect_many(records)
             if len(results) != len(records):
                 raise ProtectionError("protector returned the wrong number of results")
             return results
+        except RecordTooSlowError:
+            raise
         except Exception as exc:  # noqa: BLE001 - the contract says never; fail closed anyway
             error = _as_error(exc)
             return [ProtectionFailure(error) for _ in records]
@@ -144,8 +198,11 @@ class RecordPipeline:
         alone: a record and its tombstone get the same protected key)."""
         if key is None:
             return None, None
+        if len(key) > MAX_KEY_BYTES:
+            raise RecordTooLargeError(f"record key is {len(key)} bytes, over {MAX_KEY_BYTES}")
         text = _key_text(key)
-        protected, action = self.protector.protect_key(text)
+        with budget.deadline(self.time_budget):
+            protected, action = self.protector.protect_key(text)
         return (protected.encode("utf-8") if action else key), action
 
     def _protected(
@@ -165,7 +222,9 @@ class RecordPipeline:
         )
 
     def dead_letter(self, source: SourceRecord, error: StreamsecError) -> Outcome:
-        """The original bytes to the dead-letter topic, with the reason code only."""
+        """The original bytes to the dead-letter topic, with the reason code only; a
+        record too large to copy there goes as a reference to its source instead
+        (topic, partition, offset, sizes, SHA-256), so the dead letter always fits."""
         topo = self.topology
         reason = error.reason
         try:
@@ -173,11 +232,13 @@ class RecordPipeline:
         except Exception as exc:  # noqa: BLE001 - the dead letter must still go out
             log.error("could not build the dead-letter audit event: %s", type(exc).__name__)
             audit = []
+        headers = dead_letter_headers(topo, source, reason)
+        key, value = source.key, source.value
+        if len(key or b"") + len(value or b"") > self.max_output_bytes:
+            key, value = _reference(source, reason)
+            headers = (*headers, (FORM, b"reference"))
         messages = (
-            OutMessage(
-                topo.dead_letter_topic, source.key, source.value,
-                dead_letter_headers(topo, source, reason),
-            ),
+            OutMessage(topo.dead_letter_topic, key, value, headers),
             *self._audit_messages(audit),
         )
         return Outcome(source, messages, reason)
@@ -211,6 +272,24 @@ class RecordPipeline:
         if partitions is None:
             messages += self._lineage_messages(self.events.finish_lineage(error))
         return messages
+
+
+def _reference(source: SourceRecord, reason: str) -> tuple[bytes | None, bytes]:
+    """A dead letter's key and value that point at the source record (no value bytes):
+    replay it from the raw topic while its retention lasts."""
+    key = source.key if source.key is None or len(source.key) <= MAX_KEY_BYTES else None
+    value = source.value or b""
+    reference = {
+        "form": REFERENCE_FORM,
+        "reason": reason,
+        "topic": source.topic,
+        "partition": source.partition,
+        "offset": source.offset,
+        "value_bytes": len(value),
+        "key_bytes": len(source.key or b""),
+        "value_sha256": hashlib.sha256(value).hexdigest(),
+    }
+    return key, encode_record(reference)
 
 
 def _key_text(key: bytes) -> str:

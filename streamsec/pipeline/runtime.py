@@ -35,6 +35,8 @@ def make_pipeline(
     return RecordPipeline(
         topology, protector, events,
         max_bytes=settings.max_record_bytes, max_depth=settings.max_depth,
+        max_fields=settings.max_fields, max_chars=settings.max_text_chars,
+        time_budget=settings.record_time_budget,
     )
 
 

@@ -19,7 +19,13 @@ from streamsec.classification.model import Finding, RecordClassification, Sensit
 from streamsec.classification.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from streamsec.crypto.base import FieldCipher
 from streamsec.detection.base import Detector
-from streamsec.errors import DetectionError, ProtectionError, SensitiveKeyError, StreamsecError
+from streamsec.errors import (
+    DetectionError,
+    ProtectionError,
+    RecordTooSlowError,
+    SensitiveKeyError,
+    StreamsecError,
+)
 from streamsec.protection.analysis import CompiledRules, RecordAnalysis, analyze_structure
 from streamsec.protection.applier import apply_plan
 from streamsec.protection.planner import ProtectionPlan, plan_record
@@ -107,6 +113,8 @@ class Protector:
             flat = self.detector.detect(items)
             if len(flat) != len(items):
                 raise DetectionError("detector returned the wrong number of results")
+        except RecordTooSlowError:
+            raise  # the caller decides: redo record by record, or dead-letter (too_slow)
         except Exception:  # noqa: BLE001 - isolate the failing record(s) below
             if len(analyses) == 1:
                 return [None]

@@ -1,64 +1,186 @@
-"""Decoding raw records with limits, so bad input is a clear error and never a crash."""
+"""Decoding raw records with limits, so bad input is a clear error and never a crash.
+
+What is accepted, and the reason code of what is not:
+
+* UTF-8, with or without a byte-order mark (stripped); else ``decode``.
+* A JSON object; an array, string or number at the top is ``decode``.
+* ``NaN``/``Infinity``, a float out of range (``1e400``) or an integer of more than
+  :data:`MAX_INT_DIGITS` digits: ``bad_number`` (no valid JSON output could carry
+  it unchanged, so it is never rounded to ``Infinity`` or a string).
+* The same key twice in one object: ``duplicate_key`` (which value is meant is
+  unknowable; JSON parsers disagree, so keeping either could pass a value on
+  unprotected).
+* A lone surrogate escape (``"\\ud800"``): ``bad_unicode`` (not encodable text).
+* Over ``max_bytes``: ``too_large``; nested deeper than ``max_depth``: ``too_deep``;
+  more than ``max_fields`` values: ``too_many_fields``; more than ``max_chars``
+  characters of text (string values and keys) to scan: ``too_large``.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Final
 
-from streamsec.errors import DecodeError, RecordTooDeepError, RecordTooLargeError
+from streamsec.errors import (
+    BadNumberError,
+    BadUnicodeError,
+    DecodeError,
+    DuplicateKeyError,
+    RecordTooDeepError,
+    RecordTooLargeError,
+    TooManyFieldsError,
+)
 
-__all__ = ["decode_record", "encode_record", "measure_depth"]
+__all__ = [
+    "MAX_INT_DIGITS",
+    "RecordSize",
+    "decode_record",
+    "encode_record",
+    "measure",
+    "measure_depth",
+]
+
+MAX_INT_DIGITS: Final = 1_000
+"""Longer integers are dead-lettered (``bad_number``)."""
+
+_BOM: Final = b"\xef\xbb\xbf"
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSize:
+    """The work a record asks for: nesting depth, values (every object member and list
+    item) and characters of text (string values and keys)."""
+
+    depth: int
+    fields: int
+    chars: int
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise BadNumberError(f"record holds {name}, which is not a JSON number")
 
 
-def measure_depth(value: Any) -> int:
-    """Nesting depth: a scalar is 0, ``{"a": 1}`` is 1."""
-    deepest = 0
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise BadNumberError(f"record holds a number out of range ({len(text)} characters)")
+    return value
+
+
+def _parse_int(text: str) -> int:
+    digits = len(text) - (text[0] == "-")
+    if digits > MAX_INT_DIGITS:
+        raise BadNumberError(f"record holds an integer of {digits} digits, over {MAX_INT_DIGITS}")
+    return int(text)
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise DuplicateKeyError(f"an object names the same key twice ({len(pairs)} members)")
+    return obj
+
+
+def measure(value: Any) -> RecordSize:
+    """Depth, values and text characters of a decoded record (one pass, no recursion)."""
+    deepest = fields = chars = 0
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         node, depth = stack.pop()
         if isinstance(node, dict):
+            fields += len(node)
+            chars += sum(map(len, node))
             stack.extend((v, depth + 1) for v in node.values())
             deepest = max(deepest, depth + 1)
         elif isinstance(node, list):
+            fields += len(node)
             stack.extend((v, depth + 1) for v in node)
             deepest = max(deepest, depth + 1)
-    return deepest
+        elif isinstance(node, str):
+            chars += len(node)
+    return RecordSize(deepest, fields, chars)
 
 
-def decode_record(data: bytes | str, *, max_bytes: int, max_depth: int) -> dict[str, Any]:
+def measure_depth(value: Any) -> int:
+    """Nesting depth: a scalar is 0, ``{"a": 1}`` is 1."""
+    return measure(value).depth
+
+
+def _check_text(value: Any) -> None:
+    """Raise :class:`BadUnicodeError` if a string or key holds a lone surrogate."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str) and not node.isascii():
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise BadUnicodeError(
+                    f"record holds a lone surrogate (string position {exc.start})"
+                ) from None
+
+
+def decode_record(
+    data: bytes | str,
+    *,
+    max_bytes: int,
+    max_depth: int,
+    max_fields: int | None = None,
+    max_chars: int | None = None,
+) -> dict[str, Any]:
     """Parse one record. Raises a :class:`~streamsec.errors.RecordError` subclass.
 
     The messages name what is wrong (position, size, depth) but never quote the input.
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if len(raw) > max_bytes:
         raise RecordTooLargeError(f"record is {len(raw)} bytes, over the limit of {max_bytes}")
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DecodeError(f"record is not valid UTF-8 (byte {exc.start})") from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(
+            text, parse_constant=_reject_constant, parse_float=_parse_float,
+            parse_int=_parse_int, object_pairs_hook=_unique_object,
+        )
     except RecursionError:
         raise RecordTooDeepError(f"record is nested deeper than {max_depth}") from None
     except json.JSONDecodeError as exc:
         raise DecodeError(
             f"record is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
-    except ValueError:
-        raise DecodeError("record is not valid JSON: NaN or Infinity") from None
     if not isinstance(value, dict):
         raise DecodeError(f"record must be a JSON object, got {type(value).__name__}")
-    depth = measure_depth(value)
-    if depth > max_depth:
-        raise RecordTooDeepError(f"record is nested {depth} deep, over the limit of {max_depth}")
+    size = measure(value)
+    if size.depth > max_depth:
+        raise RecordTooDeepError(
+            f"record is nested {size.depth} deep, over the limit of {max_depth}"
+        )
+    if max_fields is not None and size.fields > max_fields:
+        raise TooManyFieldsError(f"record has {size.fields} values, over the limit of {max_fields}")
+    if max_chars is not None and size.chars > max_chars:
+        raise RecordTooLargeError(
+            f"record holds {size.chars} characters of text, over the limit of {max_chars}"
+        )
+    if _SURROGATE_ESCAPE.search(text):
+        _check_text(value)
     return value
 
 
 def encode_record(record: Any) -> bytes:
-    """Compact UTF-8 JSON."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON; never ``NaN`` or ``Infinity`` (``ValueError`` instead)."""
+    return json.dumps(
+        record, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")

@@ -34,6 +34,7 @@ from typing import Any
 
 import faust
 
+from streamsec.detection import budget
 from streamsec.kafka import KafkaConnection
 from streamsec.pipeline.headers import forwardable, parse_forward_list
 from streamsec.pipeline.model import Outcome, OutMessage, SourceRecord
@@ -230,6 +231,8 @@ class TopologyAgent:
         self.metrics.batch_in(self.name, len(sources))
         loop = asyncio.get_running_loop()
         outcomes = await loop.run_in_executor(self.executor, self.pipeline.process, sources)
+        if budget.stopping():  # cut short by the stop: never sent, never acked, read again
+            return None
         return events, outcomes, started
 
     async def complete(

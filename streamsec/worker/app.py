@@ -61,7 +61,12 @@ def faust_options(settings: Settings, bootstrap: str) -> dict[str, Any]:
         # consumer heartbeats from its own thread, so protecting a batch never delays it.
         "broker_session_timeout": 10.0,
         "broker_heartbeat_interval": 1.0,
-        "stream_wait_empty": True,
+        # Never wait on a rebalance or stop for the streams' buffers to drain: Faust's
+        # wait has no bound (a batch being cut when the fetcher stops never completes,
+        # so the worker wedged) and dumps the events it waits on to the log. Unacked
+        # events are simply read again by the partition's owner; exactly-once drops
+        # the ones read before the rebalance (TopologyAgent._drop_stale).
+        "stream_wait_empty": False,
         "producer_acks": -1,
         "producer_max_request_size": MAX_OUTPUT_BYTES + 64 * 1024,
         "stream_buffer_maxsize": max(4096, 4 * settings.batch_size),

@@ -3,6 +3,15 @@
 ``SIGTERM``/``SIGINT`` stop the worker gracefully (mode's worker handles them):
 the batch in flight is delivered and acked, offsets are committed, the audit
 chains are closed. ``SIGKILL`` loses nothing either: unacked records are read again.
+
+The stop has a deadline, ``STREAMSEC_STOP_TIMEOUT`` (30 s): on the signal, detection
+in progress is cut short (its batch is dropped unsent, so it is read again), and if
+the graceful steps have not ended by the deadline (a broker that is down, a flush
+that never completes) the process exits anyway with code 3; nothing is lost, since
+offsets are only committed after delivery.
+
+Ports: when the metrics or web port is taken (a second worker on the host), the next
+free one of the following 32 is used and logged; 0 disables either.
 """
 
 from __future__ import annotations
@@ -11,12 +20,18 @@ import asyncio
 import gc
 import importlib
 import logging
+import os
+import signal
+import socket
+import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import faust
 
+from streamsec.detection import budget
 from streamsec.detection.base import Detector
 from streamsec.errors import ConfigError
 from streamsec.kafka import KafkaConnection, check_connection, connect
@@ -25,9 +40,10 @@ from streamsec.pipeline.runtime import open_pipeline
 from streamsec.settings import Settings
 from streamsec.topology.model import Topology
 from streamsec.worker.app import build_app, worker_id_of
+from streamsec.worker.logs import install as install_log_filters
 from streamsec.worker.metrics import WorkerMetrics
 
-__all__ = ["load_factory", "preflight", "run_worker", "warm_up"]
+__all__ = ["StoppingWorker", "free_port", "load_factory", "preflight", "run_worker", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +60,44 @@ def load_factory(spec: str) -> Callable[[], Detector]:
     if not callable(factory):
         raise ConfigError("the detector factory is not callable", key=spec)
     return factory  # type: ignore[no-any-return]
+
+
+def free_port(preferred: int, tries: int = 32, host: str = "127.0.0.1") -> int:
+    """``preferred`` if nothing listens on it, else the next free port (0 stays 0)."""
+    if preferred == 0:
+        return 0
+    for port in range(preferred, min(preferred + tries, 65536)):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise ConfigError(f"no free port in {preferred}-{preferred + tries - 1}", key=str(preferred))
+
+
+def _hard_exit(timeout: float) -> None:
+    log.error("the worker did not stop within %.0f s; exiting (uncommitted records are read"
+              " again)", timeout)
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(3)
+
+
+class StoppingWorker(faust.Worker):
+    """mode's worker, plus the stop deadline: on the first stop signal detection in
+    progress is cut short and a watchdog exits the process after ``stop_timeout``."""
+
+    stop_timeout: float = 30.0
+
+    def _schedule_shutdown(self, signum: signal.Signals) -> None:
+        if not getattr(self, "_watchdog", None):
+            budget.stop_all()
+            self._watchdog = threading.Timer(self.stop_timeout, _hard_exit, (self.stop_timeout,))
+            self._watchdog.daemon = True
+            self._watchdog.start()
+            log.info("stopping (%s); deadline %.0f s", signum.name, self.stop_timeout)
+        super()._schedule_shutdown(signum)
 
 
 def warm_up(pipelines: Sequence[RecordPipeline]) -> None:
@@ -79,6 +133,14 @@ def run_worker(
     detector_factory: Callable[[], Detector] | None = None,
 ) -> int:
     """Run until stopped; the exit code is 0 after a graceful stop, 1 after a crash."""
+    install_log_filters()
+    settings = settings.model_copy(
+        update={
+            "metrics_port": free_port(settings.metrics_port, host="0.0.0.0"),  # noqa: S104
+            "web_port": free_port(settings.web_port),
+        }
+    )
+    log.info("ports: metrics %d, web %d (0: off)", settings.metrics_port, settings.web_port)
     connection = connect(settings)
     preflight(connection)
     worker_id = worker_id_of(settings)
@@ -93,10 +155,11 @@ def run_worker(
     metrics = WorkerMetrics()
     app = build_app(settings, pipelines, metrics=metrics, connection=connection)
     server = metrics.serve(settings.metrics_port)
-    worker = faust.Worker(
+    worker = StoppingWorker(
         app, loglevel=settings.log_level.lower(), quiet=True, override_logging=False,
         redirect_stdouts=False,
     )
+    worker.stop_timeout = settings.stop_timeout
     log.info("worker %s: %s", worker_id, ", ".join(t.name for t in topologies))
     code: Any = 0
     try:

@@ -27,3 +27,41 @@ def test_contained_weaker_span_is_dropped() -> None:
     text = "mail jane@example.com now"
     spans = [Span("EMAIL_ADDRESS", 5, 21, 1.0, "e"), Span("DOMAIN_NAME", 10, 21, 0.5, "u")]
     assert [f.entity_type for f in resolve(text, spans)] == ["EMAIL_ADDRESS"]
+
+
+def test_resolution_matches_a_brute_force_check_on_random_spans() -> None:
+    import random
+
+    rng = random.Random(5)
+    text = "word " * 420
+    for _ in range(50):
+        spans = []
+        for _ in range(40):
+            start = rng.randrange(0, 1990)
+            spans.append(
+                Span(rng.choice("AB"), start, start + rng.randrange(1, 40), rng.random(), "r")
+            )
+        findings = resolve(text, spans)
+        covered = [False] * len(text)
+        for f in findings:
+            assert not any(covered[f.start : f.end]), "findings overlap"
+            covered[f.start : f.end] = [True] * (f.end - f.start)
+        for s in spans:  # every alphanumeric character of every span stays protected
+            assert all(covered[i] for i in range(s.start, s.end) if text[i].isalnum())
+
+
+def test_resolution_is_not_quadratic() -> None:
+    import time
+
+    def run(n: int) -> float:
+        text = "ab " * n
+        spans = [Span("A", i * 3, i * 3 + 2, 0.5 + (i % 7) / 20, "r") for i in range(n)]
+        spans += [Span("B", i * 3, i * 3 + 5, 0.4, "r") for i in range(0, n, 2)]
+        started = time.process_time()
+        findings = resolve(text, spans)
+        assert len(findings) == n
+        return time.process_time() - started
+
+    small, large = run(2_000), run(32_000)
+    # 16x the spans: quadratic would be ~256x; n log n stays far below 64x
+    assert large < 64 * max(small, 1e-3)

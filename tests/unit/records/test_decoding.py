@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from streamsec.errors import DecodeError, RecordTooDeepError, RecordTooLargeError
+from streamsec.errors import (
+    DecodeError,
+    RecordTooDeepError,
+    RecordTooLargeError,
+    TooManyFieldsError,
+)
 from streamsec.records.decoding import decode_record, encode_record, measure_depth
 
 LIMITS = {"max_bytes": 1000, "max_depth": 5}
@@ -41,3 +46,61 @@ def test_recursion_bomb_within_size_limit_is_too_deep() -> None:
 def test_depth_and_encoding() -> None:
     assert measure_depth({"a": {"b": [1]}}) == 3
     assert encode_record({"é": 1}) == '{"é":1}'.encode()
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b'{"a": NaN}', "bad_number"),
+        (b'{"a": -Infinity}', "bad_number"),
+        (b'{"a": 1e400}', "bad_number"),
+        (b'{"a": ' + b"7" * 1_001 + b"}", "bad_number"),
+        (b'{"a": "' + SECRET.encode() + b'", "a": "x"}', "duplicate_key"),
+        (b'{"b": {"a": 1, "a": 1}}', "duplicate_key"),
+        (b'{"a": "\\ud800 ' + SECRET.encode() + b'"}', "bad_unicode"),
+        (b'{"\\udfff": 1}', "bad_unicode"),
+        (b'[{"a": 1}]', "decode"),
+        (b"12", "decode"),
+    ],
+)
+def test_reason_codes_name_what_is_wrong(raw: bytes, reason: str) -> None:
+    with pytest.raises(DecodeError) as info:
+        decode_record(raw, max_bytes=10_000, max_depth=5)
+    assert info.value.reason == reason
+    assert SECRET not in str(info.value)
+
+
+def test_a_byte_order_mark_is_accepted() -> None:
+    assert decode_record(b'\xef\xbb\xbf{"a": 1}', **LIMITS) == {"a": 1}
+
+
+def test_valid_surrogate_pairs_and_big_numbers_pass() -> None:
+    record = decode_record(
+        b'{"e": "\\ud83d\\ude00", "n": 1e300, "i": ' + b"9" * 1000 + b"}",
+        max_bytes=10_000,
+        max_depth=5,
+    )
+    assert record["e"] == "\U0001f600" and record["n"] == 1e300
+
+
+def test_field_and_text_limits() -> None:
+    many = b"{" + b",".join(b'"k%d": %d' % (i, i) for i in range(50)) + b"}"
+    with pytest.raises(TooManyFieldsError) as info:
+        decode_record(many, max_bytes=10_000, max_depth=5, max_fields=49)
+    assert info.value.reason == "too_many_fields"
+    assert decode_record(many, max_bytes=10_000, max_depth=5, max_fields=50)
+    with pytest.raises(TooManyFieldsError):
+        decode_record(
+            b'{"a": [' + b",".join([b"1"] * 100) + b"]}",
+            max_bytes=10_000,
+            max_depth=5,
+            max_fields=50,
+        )
+    with pytest.raises(RecordTooLargeError) as large:
+        decode_record(b'{"a": "' + b"x" * 500 + b'"}', max_bytes=10_000, max_depth=5, max_chars=100)
+    assert large.value.reason == "too_large"
+
+
+def test_output_is_never_non_finite_json() -> None:
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        encode_record({"a": float("inf")})
