@@ -8,7 +8,8 @@ per-value encryption never touches the file. Changes made by another process
 inode, mtime, size) is checked at most once per ``refresh_interval`` seconds, and
 at once when an unknown key id is asked for.
 
-Thread-safe; safe across processes sharing one file (see ``keyfile``).
+Thread-safe; safe across processes sharing one file (see ``keyfile``). Every
+document is authenticated (``streamsec.crypto.integrity``).
 """
 
 from __future__ import annotations
@@ -20,16 +21,17 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from streamsec.crypto.aad import encode_fields, index_key_aad, wrapped_key_aad
 from streamsec.crypto.envelope import b64url_decode, b64url_encode
-from streamsec.crypto.keyfile import KeyRecord, KeyringDocument, KeyringStore
+from streamsec.crypto.integrity import document_mac, mac_key
+from streamsec.crypto.keyfile import _REVEAL, KeyRecord, KeyringDocument, KeyringStore
 from streamsec.crypto.keys import (
     KEK_SIZE,
     KEY_SIZES,
     DataKey,
-    Kek,
     KeyInfo,
     KeyPurpose,
     KeyState,
@@ -37,6 +39,8 @@ from streamsec.crypto.keys import (
     new_key_id,
     utc_now,
 )
+from streamsec.crypto.providers.base import DEFAULT_KEK, KekProvider
+from streamsec.crypto.providers.local import LocalKekProvider, StaticKekProvider
 from streamsec.errors import KeyAccessError, KeyDestroyedError, KeyNotFoundError
 
 __all__ = ["Keyring"]
@@ -50,9 +54,11 @@ _SUBJECT_PURPOSES = (KeyPurpose.ENCRYPT, KeyPurpose.DETERMINISTIC)
 class Keyring:
     """A :class:`KeyProvider` backed by a keyring document.
 
-    ``kek``: the key-encryption key material; when ``None`` it is read from the
-    document (``kek.material``). A KEK that does not unlock the document raises
-    :class:`KeyAccessError`.
+    ``kek_provider``: who wraps and unwraps data keys (HSM, KMS, local file).
+    ``kek``: instead, one fixed key-encryption key (``STREAMSEC_KEK``); when both
+    are ``None`` a legacy KEK kept in the document is used. A KEK that does not
+    unlock the document, or a document whose MAC or generation does not check,
+    raises :class:`KeyAccessError`.
     """
 
     def __init__(
@@ -60,18 +66,22 @@ class Keyring:
         store: KeyringStore,
         *,
         kek: bytes | None = None,
+        kek_provider: KekProvider | None = None,
         refresh_interval: float = 1.0,
         cache_size: int = 4096,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
         self._external_kek = kek
+        self._given_provider = kek_provider
+        self._kek_provider: KekProvider | None = kek_provider
+        self._mac_key = b""
+        self._generation = -1
         self._refresh_interval = refresh_interval
         self._cache_size = cache_size
         self._clock = clock
         self._lock = threading.RLock()
         self._cache: OrderedDict[str, DataKey] = OrderedDict()
-        self._kek: Kek | None = None
         self._index_key = b""
         self._document: KeyringDocument | None = None
         self._by_id: dict[str, KeyRecord] = {}
@@ -192,6 +202,7 @@ class Keyring:
         old = self._document
         if old is None or old.kek != document.kek or old.index_key != document.index_key:
             self._unlock(document)
+        self._verify(document)
         by_id = {k.id: k for k in document.keys}
         latest: dict[Slot, KeyRecord] = {}
         for record in document.keys:
@@ -203,9 +214,48 @@ class Keyring:
             if before is not after and before != after:
                 del self._cache[key_id]
         self._document, self._by_id, self._latest = document, by_id, latest
+        self._generation = document.generation
         self._signature = signature
 
+    def _verify(self, document: KeyringDocument) -> None:
+        """The MAC must check, and the generation must not go back (rollback)."""
+        if document.mac is None or not hmac.compare_digest(
+            document.mac, document_mac(self._mac_key, _body(document))
+        ):
+            raise KeyAccessError(
+                "key store failed its integrity check (edited, entries removed, or not "
+                "written by a holder of the key-encryption key)",
+                file=str(getattr(self._store, "path", "")) or None,
+            )
+        if document.generation < self._generation:
+            raise KeyAccessError(
+                f"key store was rolled back (generation {document.generation} after "
+                f"{self._generation}): refusing an older copy"
+            )
+
     def _unlock(self, document: KeyringDocument) -> None:
+        provider = self._given_provider or self._fallback_provider(document)
+        aad = index_key_aad(document.kek.id)
+        candidates = [(DEFAULT_KEK, document.index_kek_version, document.index_key)]
+        candidates += [(n, i.kek_version, i.wrapped) for n, i in document.index_keys.items()]
+        index_key, why = None, ""
+        for name, version, wrapped in candidates:
+            try:
+                index_key = provider.unwrap(name, version, b64url_decode(wrapped), aad)
+                break
+            except KeyAccessError as exc:
+                why = why or f": {exc.message}"
+            except ValueError:
+                continue
+        if index_key is None:
+            raise KeyAccessError(f"the key-encryption key does not unlock this keyring{why}")
+        self._kek_provider, self._index_key = provider, index_key
+        self._mac_key = mac_key(index_key)
+        self._cache.clear()
+
+    def _fallback_provider(self, document: KeyringDocument) -> KekProvider:
+        """No provider given: ``STREAMSEC_KEK``, a legacy KEK inside the document, or
+        the default local KEK file beside the keyring file."""
         if self._external_kek is not None:
             material = self._external_kek
         elif document.kek.material is not None:
@@ -214,20 +264,22 @@ class Keyring:
             except ValueError as exc:
                 raise KeyAccessError(str(exc), key="kek.material") from None
         else:
+            path = getattr(self._store, "path", None)
+            beside = None if path is None else Path(str(path)).with_name("kek.json")
+            if document.kek.provider == "local" and beside is not None and beside.exists():
+                return LocalKekProvider(beside)
             raise KeyAccessError(
-                "this keyring keeps its key-encryption key outside the file: set STREAMSEC_KEK"
+                f"this keyring's key-encryption keys are held by the "
+                f"{document.kek.provider!r} provider: set STREAMSEC_KEK_PROVIDER "
+                "(or STREAMSEC_KEK for a fixed KEK)"
             )
         if len(material) != KEK_SIZE:
             raise KeyAccessError(f"the key-encryption key must be {KEK_SIZE} bytes")
-        kek = Kek(material, kek_id=document.kek.id)
-        try:
-            index_key = kek.unwrap(b64url_decode(document.index_key), index_key_aad(kek.id))
-        except ValueError:
-            index_key = None
-        if index_key is None:
-            raise KeyAccessError("the key-encryption key does not unlock this keyring")
-        self._kek, self._index_key = kek, index_key
-        self._cache.clear()
+        return StaticKekProvider(material, kek_id=document.kek.id)
+
+    def _seal(self, document: KeyringDocument) -> KeyringDocument:
+        bumped = document.model_copy(update={"generation": document.generation + 1, "mac": None})
+        return bumped.model_copy(update={"mac": document_mac(self._mac_key, _body(bumped))})
 
     def _mutate(self, change: Callable[[KeyringDocument], tuple[KeyringDocument, T]]) -> T:
         with self._store.lock():
@@ -236,6 +288,7 @@ class Keyring:
             assert self._document is not None
             document, result = change(self._document)
             if document is not self._document:
+                document = self._seal(document)
                 self._install(document, self._store.write(document))
             self._checked = self._clock()
         return result
@@ -275,8 +328,8 @@ class Keyring:
         )
         return doc.model_copy(update={"keys": (*keys, record)}), record
 
-    def _record(self, slot: Slot, version: int) -> KeyRecord:
-        assert self._kek is not None
+    def _record(self, slot: Slot, version: int, kek: str = DEFAULT_KEK) -> KeyRecord:
+        assert self._kek_provider is not None
         owner, purpose, subject = slot
         key_id = new_key_id()
         while key_id in self._by_id:
@@ -284,7 +337,7 @@ class Keyring:
         aad = wrapped_key_aad(
             key_id=key_id, purpose=purpose, owner=owner, subject=subject, version=version
         )
-        wrapped = self._kek.wrap(os.urandom(KEY_SIZES[purpose]), aad)
+        kek_version, wrapped = self._kek_provider.wrap(kek, os.urandom(KEY_SIZES[purpose]), aad)
         return KeyRecord(
             id=key_id,
             purpose=purpose,
@@ -294,6 +347,8 @@ class Keyring:
             state=KeyState.ACTIVE,
             created=utc_now(),
             wrapped=b64url_encode(wrapped),
+            kek=kek,
+            kek_version=kek_version,
         )
 
     def _unwrap(self, record: KeyRecord) -> DataKey:
@@ -303,7 +358,16 @@ class Keyring:
         if cached is not None:
             self._cache.move_to_end(record.id)
             return cached
-        assert self._kek is not None
+        material = self._unwrap_material(record)
+        key = DataKey(record.info(), material)
+        self._cache[record.id] = key
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return key
+
+    def _unwrap_material(self, record: KeyRecord) -> bytes:
+        assert self._kek_provider is not None
+        assert record.wrapped is not None
         aad = wrapped_key_aad(
             key_id=record.id,
             purpose=record.purpose,
@@ -312,19 +376,25 @@ class Keyring:
             version=record.version,
         )
         try:
-            material = self._kek.unwrap(b64url_decode(record.wrapped), aad)
-        except ValueError:
+            material: bytes | None = self._kek_provider.unwrap(
+                record.kek, record.kek_version, b64url_decode(record.wrapped), aad
+            )
+        except (KeyAccessError, ValueError):
             material = None
         if material is None or len(material) != KEY_SIZES[record.purpose]:
             raise KeyAccessError(
-                "cannot unwrap data key: wrong key-encryption key or tampered keyring",
+                "cannot unwrap data key: no access to its key-encryption key, "
+                "or tampered keyring",
                 key_id=record.id,
             )
-        key = DataKey(record.info(), material)
-        self._cache[record.id] = key
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return key
+        return material
+
+
+def _body(document: KeyringDocument) -> dict[str, Any]:
+    dumped: dict[str, Any] = document.model_dump(
+        mode="json", exclude={"mac"}, context={_REVEAL: True}
+    )
+    return dumped
 
 
 def _destroyed(record: KeyRecord) -> KeyRecord:
