@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import hmac
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-__all__ = ["document_mac", "entry_mac", "mac_key"]
+from streamsec.errors import KeyAccessError
+
+if TYPE_CHECKING:
+    from streamsec.crypto.keyfile import KeyringDocument
+
+__all__ = ["document_mac", "entry_mac", "mac_key", "seal_document", "verify_document"]
 
 _INFO = b"streamsec key-store mac v1"
 
@@ -44,3 +49,39 @@ def entry_mac(key: bytes, entry: dict[str, Any]) -> str:
     """Hex HMAC-SHA256 of one registry entry (the Kafka key store) without its ``mac``."""
     body = {k: v for k, v in entry.items() if k != "mac"}
     return hmac.new(key, b"ssec-key-entry\x00" + _canonical(body), "sha256").hexdigest()
+
+
+def _body(document: KeyringDocument) -> dict[str, Any]:
+    from streamsec.crypto.keyfile import _REVEAL
+
+    dumped: dict[str, Any] = document.model_dump(
+        mode="json", exclude={"mac"}, context={_REVEAL: True}
+    )
+    return dumped
+
+
+def seal_document(document: KeyringDocument, key: bytes) -> KeyringDocument:
+    """The next generation of ``document``, with its MAC."""
+    bumped = document.model_copy(update={"generation": document.generation + 1, "mac": None})
+    return bumped.model_copy(update={"mac": document_mac(key, _body(bumped))})
+
+
+def verify_document(
+    document: KeyringDocument, key: bytes, seen_generation: int, *, file: object = None
+) -> None:
+    """The MAC must check and the generation must not go back; else KeyAccessError."""
+    where = str(file) if file is not None else None
+    if document.mac is None or not hmac.compare_digest(
+        document.mac, document_mac(key, _body(document))
+    ):
+        raise KeyAccessError(
+            "key store failed its integrity check (edited, entries removed, or not "
+            "written by a holder of the key-encryption key)",
+            file=where,
+        )
+    if document.generation < seen_generation:
+        raise KeyAccessError(
+            f"key store was rolled back (generation {document.generation} after "
+            f"{seen_generation}): refusing an older copy",
+            file=where,
+        )

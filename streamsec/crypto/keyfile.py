@@ -96,8 +96,8 @@ class KeyRecord(_Strict):
         return self
 
     @property
-    def slot(self) -> tuple[str, KeyPurpose, str | None]:
-        return (self.owner, self.purpose, self.subject)
+    def slot(self) -> tuple[str, KeyPurpose, str | None, str]:
+        return (self.owner, self.purpose, self.subject, self.kek)
 
     def info(self) -> KeyInfo:
         return KeyInfo(
@@ -109,6 +109,7 @@ class KeyRecord(_Strict):
             created=self.created,
             subject=self.subject,
             destroyed=self.destroyed,
+            kek=self.kek,
         )
 
 

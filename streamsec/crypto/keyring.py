@@ -21,33 +21,36 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from streamsec.crypto.aad import encode_fields, index_key_aad, wrapped_key_aad
 from streamsec.crypto.envelope import b64url_decode, b64url_encode
-from streamsec.crypto.integrity import document_mac, mac_key
-from streamsec.crypto.keyfile import _REVEAL, KeyRecord, KeyringDocument, KeyringStore
+from streamsec.crypto.integrity import mac_key, seal_document, verify_document
+from streamsec.crypto.keyfile import (
+    IndexKey,
+    KeyRecord,
+    KeyringDocument,
+    KeyringStore,
+)
 from streamsec.crypto.keys import (
-    KEK_SIZE,
     KEY_SIZES,
     DataKey,
     KeyInfo,
     KeyPurpose,
     KeyState,
-    decode_kek,
     new_key_id,
     utc_now,
 )
 from streamsec.crypto.providers.base import DEFAULT_KEK, KekProvider
-from streamsec.crypto.providers.local import LocalKekProvider, StaticKekProvider
+from streamsec.crypto.providers.local import fallback_provider
 from streamsec.errors import KeyAccessError, KeyDestroyedError, KeyNotFoundError
 
 __all__ = ["Keyring"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Slot = tuple[str, KeyPurpose, str | None]
+Slot = tuple[str, KeyPurpose, str | None, str]
+"""``(owner, purpose, subject hash, KEK name)``."""
 _SUBJECT_PURPOSES = (KeyPurpose.ENCRYPT, KeyPurpose.DETERMINISTIC)
 
 
@@ -86,6 +89,7 @@ class Keyring:
         self._document: KeyringDocument | None = None
         self._by_id: dict[str, KeyRecord] = {}
         self._latest: dict[Slot, KeyRecord] = {}
+        self._forgotten: set[tuple[str, str]] = set()
         self._signature: Hashable = None
         self._checked = clock()
         with self._lock:
@@ -101,24 +105,33 @@ class Keyring:
 
     # --- KeyProvider ------------------------------------------------------------
 
-    def current_key(self, owner: str, purpose: KeyPurpose, subject: str | None = None) -> DataKey:
-        slot = self._slot(owner, purpose, subject)
+    def current_key(
+        self, owner: str, purpose: KeyPurpose, subject: str | None = None, *,
+        kek: str = DEFAULT_KEK,
+    ) -> DataKey:
+        slot = self._slot(owner, purpose, subject, kek)
         with self._lock:
             self._refresh()
             record = self._latest.get(slot)
             if record is None:
+                self._refuse_forgotten(slot)
                 record = self._mutate(lambda doc: self._ensure(doc, slot))
             return self._unwrap(record)
 
-    def ensure_keys(self, owner: str, slots: Iterable[tuple[KeyPurpose, str | None]]) -> None:
+    def ensure_keys(
+        self, owner: str, slots: Iterable[tuple[KeyPurpose, str | None]], *,
+        kek: str = DEFAULT_KEK,
+    ) -> None:
         """Create every missing slot in one locked read-modify-write of the store (the
         file keyring rewrites its file per change, so a batch's new subjects cost one
         write, not one each). A destroyed subject stays destroyed (its tombstone counts)."""
-        wanted = {self._slot(owner, purpose, subject) for purpose, subject in slots}
+        wanted = {self._slot(owner, purpose, subject, kek) for purpose, subject in slots}
         with self._lock:
             self._refresh()
             if all(slot in self._latest for slot in wanted):
                 return
+            for slot in wanted:
+                self._refuse_forgotten(slot)
             self._mutate(lambda doc: self._add_first_versions(doc, wanted))
 
     def key_by_id(self, key_id: str) -> DataKey:
@@ -132,8 +145,22 @@ class Keyring:
                 raise KeyNotFoundError("no such data key", key_id=key_id)
             return self._unwrap(record)
 
-    def rotate(self, owner: str, purpose: KeyPurpose, subject: str | None = None) -> KeyInfo:
-        slot = self._slot(owner, purpose, subject)
+    def key_info(self, key_id: str) -> KeyInfo:
+        """Metadata of one version (its KEK name included) without releasing the key."""
+        with self._lock:
+            record = self._by_id.get(key_id)
+            if record is None:
+                self._refresh(force=True)
+                record = self._by_id.get(key_id)
+        if record is None:
+            raise KeyNotFoundError("no such data key", key_id=key_id)
+        return record.info()
+
+    def rotate(
+        self, owner: str, purpose: KeyPurpose, subject: str | None = None, *,
+        kek: str = DEFAULT_KEK,
+    ) -> KeyInfo:
+        slot = self._slot(owner, purpose, subject, kek)
         with self._lock:
             return self._mutate(lambda doc: self._add_version(doc, slot)).info()
 
@@ -161,8 +188,8 @@ class Keyring:
             ]
             # Tombstones: a forgotten subject stays forgotten, even for purposes never used.
             for purpose in _SUBJECT_PURPOSES:
-                if not any(k.slot == (owner, purpose, hashed) for k in keys):
-                    keys.append(_destroyed(self._record((owner, purpose, hashed), 1)))
+                if not any(k.slot == (owner, purpose, hashed, DEFAULT_KEK) for k in keys):
+                    keys.append(_destroyed(self._record((owner, purpose, hashed, DEFAULT_KEK), 1)))
             mine = [k.info() for k in keys if k.owner == owner and k.subject == hashed]
             log.warning("crypto-shredded %d key(s) of one subject of owner=%s", len(mine), owner)
             return doc.model_copy(update={"keys": tuple(keys)}), mine
@@ -184,11 +211,18 @@ class Keyring:
         mac = hmac.new(self._index_key, encode_fields("ssec-subject", owner, subject), "sha256")
         return mac.hexdigest()[:32]
 
-    def _slot(self, owner: str, purpose: KeyPurpose, subject: str | None) -> Slot:
+    def _slot(self, owner: str, purpose: KeyPurpose, subject: str | None, kek: str) -> Slot:
         if not owner:
             raise KeyAccessError("a key owner (topology name) is required")
         purpose = KeyPurpose(purpose)
-        return (owner, purpose, None if subject is None else self.subject_hash(owner, subject))
+        hashed = None if subject is None else self.subject_hash(owner, subject)
+        return (owner, purpose, hashed, kek)
+
+    def _refuse_forgotten(self, slot: Slot) -> None:
+        """A crypto-shredded subject gets no first key under any other KEK name either."""
+        owner, _, hashed, _ = slot
+        if hashed is not None and (owner, hashed) in self._forgotten and slot not in self._latest:
+            raise KeyDestroyedError("the data subject was forgotten (its keys were destroyed)")
 
     def _refresh(self, *, force: bool = False) -> None:
         now = self._clock()
@@ -205,6 +239,10 @@ class Keyring:
         self._verify(document)
         by_id = {k.id: k for k in document.keys}
         latest: dict[Slot, KeyRecord] = {}
+        self._forgotten = {
+            (k.owner, k.subject) for k in document.keys
+            if k.subject is not None and k.state is KeyState.DESTROYED
+        }  # fmt: skip
         for record in document.keys:
             have = latest.get(record.slot)
             if have is None or record.version > have.version:
@@ -218,23 +256,13 @@ class Keyring:
         self._signature = signature
 
     def _verify(self, document: KeyringDocument) -> None:
-        """The MAC must check, and the generation must not go back (rollback)."""
-        if document.mac is None or not hmac.compare_digest(
-            document.mac, document_mac(self._mac_key, _body(document))
-        ):
-            raise KeyAccessError(
-                "key store failed its integrity check (edited, entries removed, or not "
-                "written by a holder of the key-encryption key)",
-                file=str(getattr(self._store, "path", "")) or None,
-            )
-        if document.generation < self._generation:
-            raise KeyAccessError(
-                f"key store was rolled back (generation {document.generation} after "
-                f"{self._generation}): refusing an older copy"
-            )
+        file = getattr(self._store, "path", None)
+        verify_document(document, self._mac_key, self._generation, file=file)
 
     def _unlock(self, document: KeyringDocument) -> None:
-        provider = self._given_provider or self._fallback_provider(document)
+        provider = self._given_provider or fallback_provider(
+            document, self._external_kek, getattr(self._store, "path", None)
+        )
         aad = index_key_aad(document.kek.id)
         candidates = [(DEFAULT_KEK, document.index_kek_version, document.index_key)]
         candidates += [(n, i.kek_version, i.wrapped) for n, i in document.index_keys.items()]
@@ -253,34 +281,6 @@ class Keyring:
         self._mac_key = mac_key(index_key)
         self._cache.clear()
 
-    def _fallback_provider(self, document: KeyringDocument) -> KekProvider:
-        """No provider given: ``STREAMSEC_KEK``, a legacy KEK inside the document, or
-        the default local KEK file beside the keyring file."""
-        if self._external_kek is not None:
-            material = self._external_kek
-        elif document.kek.material is not None:
-            try:
-                material = decode_kek(document.kek.material.get_secret_value())
-            except ValueError as exc:
-                raise KeyAccessError(str(exc), key="kek.material") from None
-        else:
-            path = getattr(self._store, "path", None)
-            beside = None if path is None else Path(str(path)).with_name("kek.json")
-            if document.kek.provider == "local" and beside is not None and beside.exists():
-                return LocalKekProvider(beside)
-            raise KeyAccessError(
-                f"this keyring's key-encryption keys are held by the "
-                f"{document.kek.provider!r} provider: set STREAMSEC_KEK_PROVIDER "
-                "(or STREAMSEC_KEK for a fixed KEK)"
-            )
-        if len(material) != KEK_SIZE:
-            raise KeyAccessError(f"the key-encryption key must be {KEK_SIZE} bytes")
-        return StaticKekProvider(material, kek_id=document.kek.id)
-
-    def _seal(self, document: KeyringDocument) -> KeyringDocument:
-        bumped = document.model_copy(update={"generation": document.generation + 1, "mac": None})
-        return bumped.model_copy(update={"mac": document_mac(self._mac_key, _body(bumped))})
-
     def _mutate(self, change: Callable[[KeyringDocument], tuple[KeyringDocument, T]]) -> T:
         with self._store.lock():
             if self._document is None or self._store.signature() != self._signature:
@@ -288,7 +288,7 @@ class Keyring:
             assert self._document is not None
             document, result = change(self._document)
             if document is not self._document:
-                document = self._seal(document)
+                document = seal_document(document, self._mac_key)
                 self._install(document, self._store.write(document))
             self._checked = self._clock()
         return result
@@ -307,11 +307,13 @@ class Keyring:
             return doc, None
         records = [self._record(slot, 1) for slot in missing]
         log.info("created %d data key(s) of owner=%s", len(records), missing[0][0])
+        doc = self._with_index(doc, {slot[3] for slot in missing})
         return doc.model_copy(update={"keys": (*doc.keys, *records)}), None
 
     def _add_version(self, doc: KeyringDocument, slot: Slot) -> tuple[KeyringDocument, KeyRecord]:
         previous = self._latest.get(slot)
         record = self._record(slot, 1 if previous is None else previous.version + 1)
+        doc = self._with_index(doc, {slot[3]})
         keys = [
             k.model_copy(update={"state": KeyState.RETIRED})
             if k.slot == slot and k.state is KeyState.ACTIVE
@@ -328,9 +330,24 @@ class Keyring:
         )
         return doc.model_copy(update={"keys": (*keys, record)}), record
 
-    def _record(self, slot: Slot, version: int, kek: str = DEFAULT_KEK) -> KeyRecord:
+    def _with_index(self, doc: KeyringDocument, keks: set[str]) -> KeyringDocument:
+        """The index key wrapped by each new KEK name too, so a holder of that KEK only
+        can check the store's MAC and name subjects."""
+        new = keks - {DEFAULT_KEK} - set(doc.index_keys)
+        if not new:
+            return doc
         assert self._kek_provider is not None
-        owner, purpose, subject = slot
+        index_keys = dict(doc.index_keys)
+        for name in sorted(new):
+            version, wrapped = self._kek_provider.wrap(
+                name, self._index_key, index_key_aad(doc.kek.id)
+            )
+            index_keys[name] = IndexKey(wrapped=b64url_encode(wrapped), kek_version=version)
+        return doc.model_copy(update={"index_keys": index_keys})
+
+    def _record(self, slot: Slot, version: int) -> KeyRecord:
+        assert self._kek_provider is not None
+        owner, purpose, subject, kek = slot
         key_id = new_key_id()
         while key_id in self._by_id:
             key_id = new_key_id()
@@ -388,13 +405,6 @@ class Keyring:
                 key_id=record.id,
             )
         return material
-
-
-def _body(document: KeyringDocument) -> dict[str, Any]:
-    dumped: dict[str, Any] = document.model_dump(
-        mode="json", exclude={"mac"}, context={_REVEAL: True}
-    )
-    return dumped
 
 
 def _destroyed(record: KeyRecord) -> KeyRecord:

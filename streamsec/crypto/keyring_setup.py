@@ -155,6 +155,10 @@ def init_keyring(
     return create_keyring(target, kek=kek, kek_provider=provider, force=force)
 
 
-def open_cipher(settings: Settings | None, topology: str) -> KeyringCipher:
+def open_cipher(
+    settings: Settings | None, topology: str, *, separate_by_category: bool = False
+) -> KeyringCipher:
     """The field cipher of ``topology`` over the keyring named by the settings."""
-    return KeyringCipher(open_keyring(settings), topology)
+    return KeyringCipher(
+        open_keyring(settings), topology, separate_by_category=separate_by_category
+    )

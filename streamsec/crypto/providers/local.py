@@ -24,12 +24,16 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from streamsec.crypto.keys import KEK_SIZE, Kek
+from streamsec.crypto.keys import KEK_SIZE, Kek, decode_kek
 from streamsec.errors import KeyAccessError
 
-__all__ = ["LocalKekProvider", "StaticKekProvider"]
+__all__ = ["LocalKekProvider", "StaticKekProvider", "fallback_provider"]
+
+if TYPE_CHECKING:
+    from streamsec.crypto.keyfile import KeyringDocument
+    from streamsec.crypto.providers.base import KekProvider
 
 _FORMAT = "streamsec.kek-file"
 
@@ -237,3 +241,28 @@ def _versions(doc: dict[str, Any], name: str) -> dict[str, Any]:
 
 def _new_material() -> str:
     return base64.urlsafe_b64encode(os.urandom(KEK_SIZE)).decode()
+
+
+def fallback_provider(
+    document: KeyringDocument, external_kek: bytes | None, store_path: object
+) -> KekProvider:
+    """No provider given: ``STREAMSEC_KEK``, a legacy KEK inside the document, or the
+    default local KEK file beside the keyring file."""
+    if external_kek is not None:
+        material = external_kek
+    elif document.kek.material is not None:
+        try:
+            material = decode_kek(document.kek.material.get_secret_value())
+        except ValueError as exc:
+            raise KeyAccessError(str(exc), key="kek.material") from None
+    else:
+        beside = None if store_path is None else Path(str(store_path)).with_name("kek.json")
+        if document.kek.provider == "local" and beside is not None and beside.exists():
+            return LocalKekProvider(beside)
+        raise KeyAccessError(
+            f"this keyring's key-encryption keys are held by the {document.kek.provider!r} "
+            "provider: set STREAMSEC_KEK_PROVIDER (or STREAMSEC_KEK for a fixed KEK)"
+        )
+    if len(material) != KEK_SIZE:
+        raise KeyAccessError(f"the key-encryption key must be {KEK_SIZE} bytes")
+    return StaticKekProvider(material, kek_id=document.kek.id)
