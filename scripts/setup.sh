@@ -6,6 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
+# SoftHSM2: the PKCS#11 HSM the pkcs11 KEK provider is tested against (tests/integration/keys).
+if [ ! -e /usr/lib/softhsm/libsofthsm2.so ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "== installing SoftHSM2 (Debian package softhsm2)"
+    apt-get update -qq && apt-get install -y -qq softhsm2
+  else
+    echo "== SoftHSM2 missing: install the softhsm2 package (needed by the pkcs11 KEK tests)" >&2
+  fi
+fi
 if [ ! -x .venv/bin/python ]; then
   echo "== creating .venv"
   "$PY" -m venv .venv

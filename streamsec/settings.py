@@ -91,6 +91,25 @@ class Settings(BaseSettings):
         description="Base64 key-encryption key; overrides the one stored in the keyring.",
     )
 
+    # --- KEK providers and key store (issue 17; docs/keys.md) ---------------------
+    kek_provider: Literal["local", "pkcs11", "vault", "aws-kms"] = Field(
+        default="local", description="Who holds the key-encryption keys."
+    )
+    kek_file: Path | None = Field(
+        default=None, description="local provider: KEK file; default kek.json beside the keyring."
+    )
+    pkcs11_module: Path = Path("/usr/lib/softhsm/libsofthsm2.so")
+    pkcs11_token_label: str = "streamsec"  # noqa: S105 - a label, not a secret
+    pkcs11_pin: SecretStr | None = None
+    vault_addr: str | None = None
+    vault_token: SecretStr | None = None
+    vault_mount: str = "transit"
+    vault_key_prefix: str = "streamsec-"
+    aws_kms_endpoint: str | None = Field(default=None, description="Endpoint override.")
+    aws_region: str = "us-east-1"
+    aws_kms_alias_prefix: str = "alias/streamsec-"
+    key_store: Literal["file"] = Field(default="file", description="Where wrapped keys live.")
+
     # --- Ops -------------------------------------------------------------------
     home: Path = Field(default=DEFAULT_HOME, description="Cache and state directory.")
     metrics_port: int = Field(default=9108, ge=0, le=65535)

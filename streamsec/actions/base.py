@@ -40,6 +40,8 @@ class ActionContext:
     """Rule parameters: deterministic, keep_first, keep_last, mask_char, placeholder."""
     subject: str | None = None
     """Data-subject id, when the topology names one (per-subject keys)."""
+    category: str | None = None
+    """The field's category (PII, PCI...): its KEK under key separation."""
 
 
 @dataclass(frozen=True, slots=True)

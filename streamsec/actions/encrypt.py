@@ -39,6 +39,7 @@ class EncryptAction:
             path=ctx.path,
             deterministic=bool(ctx.params.get("deterministic", False)),
             subject=ctx.subject,
+            category=ctx.category,
         )
         return ActionOutcome(value=token, key_id=ctx.cipher.key_id_of(token))
 

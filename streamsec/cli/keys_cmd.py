@@ -5,6 +5,9 @@
     streamsec keys rotate --topology NAME [--purpose P ...]
     streamsec keys destroy KEY_ID --yes
     streamsec keys shred-subject --topology NAME --subject ID|- --yes
+    streamsec keys rotate-kek --yes
+
+The KEK provider is ``STREAMSEC_KEK_PROVIDER`` (local | pkcs11 | vault | aws-kms).
 
 Output never includes key material. ``--subject -`` reads the subject id from
 standard input, so it does not end up in the shell history or the process list.
@@ -63,6 +66,14 @@ def register(sub: Any) -> None:
     p.add_argument("--yes", action="store_true", help="confirm: the subject's data is lost")
     p.set_defaults(func=_shred)
 
+    p = cmds.add_parser(
+        "rotate-kek",
+        help="wrap every data key again under a new KEK version, then destroy the old one",
+    )
+    add_settings_args(p)
+    p.add_argument("--yes", action="store_true", help="confirm: old KEK versions are destroyed")
+    p.set_defaults(func=_rotate_kek)
+
     from streamsec.cli.forget_cmd import register_keys_commands  # keys forget, prove-forgotten
 
     register_keys_commands(cmds)
@@ -97,9 +108,31 @@ def _init(args: argparse.Namespace) -> int:
     from streamsec.crypto.keyring_setup import init_keyring
 
     settings = settings_from(args)
+    from streamsec.crypto.providers import kek_file_of
+
     init_keyring(settings.keyring, settings=settings, force=args.force)
-    where = "STREAMSEC_KEK (not stored)" if settings.kek is not None else "the file"
-    print(f"created keyring {settings.keyring} (mode 0600; key-encryption key in {where})")
+    if settings.kek is not None:
+        where = "STREAMSEC_KEK (fixed, not stored)"
+    elif settings.kek_provider == "local":
+        where = f"the local KEK file {kek_file_of(settings)} (not in the keyring)"
+    else:
+        where = f"the {settings.kek_provider} provider"
+    print(f"created keyring {settings.keyring} (mode 0600; key-encryption keys in {where})")
+    return 0
+
+
+def _rotate_kek(args: argparse.Namespace) -> int:
+    from streamsec.crypto.kek_rotation import rotate_kek
+    from streamsec.crypto.keyring_setup import open_keyring
+
+    if not args.yes:
+        print("refusing to rotate the KEK without --yes (old versions are destroyed)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    result = rotate_kek(open_keyring(settings_from(args)))
+    versions = ", ".join(f"{n} v{v}" for n, v in sorted(result.new_versions.items()))
+    print(f"wrapped {result.rewrapped} data key(s) again under {versions}; "
+          f"destroyed {len(result.destroyed)} old KEK version(s)")  # fmt: skip
     return 0
 
 

@@ -29,7 +29,7 @@ from aiokafka.errors import KafkaError
 
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.provider import KeyProvider
-from streamsec.decryption.roles import RecordSummary, RoleAccess
+from streamsec.decryption.roles import RoleAccess
 from streamsec.decryption.view import RoleDecryptor, decrypt_events
 from streamsec.errors import ConfigError, RecordError, StreamsecError
 from streamsec.events.audit import RecordRef
@@ -222,9 +222,7 @@ class ProtectedConsumer:
         if self._decryptor is None or self._trail is None:
             return ConsumedRecord(key=key, value=record, **base)
         try:
-            view = self._decryptor.view(
-                record, key=key, summary=RecordSummary.from_headers(headers)
-            )
+            view = self._decryptor.view(record, key=key)  # headers grant nothing
         except StreamsecError as exc:
             return ConsumedRecord(key=key, value=None, error=exc.reason, **base)
         ref = RecordRef.of(m.topic, m.partition, m.offset, m.key, self._trail.pseudonyms)

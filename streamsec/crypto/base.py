@@ -24,8 +24,10 @@ class FieldCipher(Protocol):
         path: str,
         deterministic: bool = False,
         subject: str | None = None,
+        category: str | None = None,
     ) -> str:
-        """Encrypt under the current data key and return an envelope string."""
+        """Encrypt under the current data key and return an envelope string. ``category``
+        (PII, PCI...) selects the KEK under key separation."""
         ...
 
     def prepare_keys(self, needs: Collection[tuple[str, bool]]) -> None:

@@ -38,7 +38,7 @@ from streamsec.crypto.keys import DataKey, KeyPurpose
 from streamsec.crypto.provider import KeyProvider
 from streamsec.errors import DecryptionError, EncryptionError, StreamsecError
 
-__all__ = ["PSEUDONYM_RE", "KeyringCipher", "pseudonym", "seal", "unseal"]
+__all__ = ["PSEUDONYM_RE", "KeyringCipher", "kek_name", "pseudonym", "seal", "unseal"]
 
 PSEUDONYM_RE: Final = re.compile(rf"hmac:(?P<key_id>{KEY_ID_PATTERN}):(?P<mac>[A-Za-z0-9_-]{{22}})")
 _ALG_PURPOSE: Final = {"gcm": KeyPurpose.ENCRYPT, "siv": KeyPurpose.DETERMINISTIC}
@@ -72,6 +72,12 @@ def unseal(key: DataKey, envelope: Envelope, *, topology: str, path: str) -> byt
     return key.gcm().decrypt(envelope.payload[:12], envelope.payload[12:], aad)
 
 
+def kek_name(category: str | None) -> str:
+    """The KEK of a category under key separation: ``pii``, ``pci``...; a field with no
+    category gets ``unclassified``, a KEK no category role is given."""
+    return category.lower() if category else "unclassified"
+
+
 def pseudonym(key: DataKey, data: bytes) -> str:
     mac = hmac.new(key.material, data, "sha256").digest()[:16]
     return f"hmac:{key.id}:{b64url_encode(mac)}"
@@ -85,9 +91,12 @@ def _reraise(exc: StreamsecError, path: str) -> NoReturn:
 class KeyringCipher:
     """A field cipher for one topology; keys come from a :class:`KeyProvider`."""
 
-    def __init__(self, provider: KeyProvider, topology: str) -> None:
+    def __init__(
+        self, provider: KeyProvider, topology: str, *, separate_by_category: bool = False
+    ) -> None:
         self.provider = provider
         self.topology = topology
+        self.separate_by_category = separate_by_category
 
     def __repr__(self) -> str:
         return f"KeyringCipher(topology={self.topology!r}, provider={self.provider!r})"
@@ -99,10 +108,12 @@ class KeyringCipher:
         path: str,
         deterministic: bool = False,
         subject: str | None = None,
+        category: str | None = None,
     ) -> str:
         purpose = _PURPOSE[deterministic]
+        kek = kek_name(category) if self.separate_by_category else "default"
         try:
-            key = self.provider.current_key(self.topology, purpose, subject)
+            key = self.provider.current_key(self.topology, purpose, subject, kek=kek)
         except StreamsecError as exc:
             _reraise(exc, path)
         try:
@@ -111,6 +122,8 @@ class KeyringCipher:
             raise EncryptionError("encryption failed", path=path, key_id=key.id) from None
 
     def prepare_keys(self, needs: Collection[tuple[str, bool]]) -> None:
+        if self.separate_by_category:
+            return  # the KEK depends on each field's category: created field by field
         slots = [(_PURPOSE[deterministic], subject) for subject, deterministic in needs]
         self.provider.ensure_keys(self.topology, slots)
 

@@ -34,10 +34,12 @@ from pydantic import (
 
 from streamsec.crypto.envelope import KEY_ID_PATTERN
 from streamsec.crypto.keys import KeyInfo, KeyPurpose, KeyState
+from streamsec.crypto.providers.base import KEK_NAME_PATTERN
 from streamsec.errors import KeyAccessError
 
 __all__ = [
     "FileStore",
+    "IndexKey",
     "KekRecord",
     "KeyRecord",
     "KeyringDocument",
@@ -56,7 +58,9 @@ class _Strict(BaseModel):
 class KekRecord(_Strict):
     id: KeyId
     material: SecretStr | None = None
-    """Base64url KEK; ``null`` when it is supplied by ``STREAMSEC_KEK`` instead."""
+    """Legacy only: a base64url KEK kept in the keyring itself (no longer created)."""
+    provider: str = "local"
+    """The KEK provider that wraps this keyring's keys (``STREAMSEC_KEK_PROVIDER``)."""
 
     @field_serializer("material", when_used="json")
     def _material_for_file(self, material: SecretStr | None, info: SerializationInfo) -> Any:
@@ -79,7 +83,11 @@ class KeyRecord(_Strict):
     created: datetime
     destroyed: datetime | None = None
     wrapped: str | None = None
-    """Base64url of ``nonce || AES-GCM(KEK, key, aad)``; ``null`` once destroyed."""
+    """Base64url of the key wrapped by the KEK provider; ``null`` once destroyed."""
+    kek: str = Field(default="default", pattern=f"^{KEK_NAME_PATTERN}$")
+    """The name of the KEK that wraps it (``default``, or a category/role)."""
+    kek_version: str = Field(default="static", min_length=1, max_length=128)
+    """The provider's version of that KEK."""
 
     @model_validator(mode="after")
     def _material_fits_state(self) -> KeyRecord:
@@ -88,8 +96,8 @@ class KeyRecord(_Strict):
         return self
 
     @property
-    def slot(self) -> tuple[str, KeyPurpose, str | None]:
-        return (self.owner, self.purpose, self.subject)
+    def slot(self) -> tuple[str, KeyPurpose, str | None, str]:
+        return (self.owner, self.purpose, self.subject, self.kek)
 
     def info(self) -> KeyInfo:
         return KeyInfo(
@@ -101,7 +109,13 @@ class KeyRecord(_Strict):
             created=self.created,
             subject=self.subject,
             destroyed=self.destroyed,
+            kek=self.kek,
         )
+
+
+class IndexKey(_Strict):
+    wrapped: str
+    kek_version: str
 
 
 class KeyringDocument(_Strict):
@@ -110,8 +124,16 @@ class KeyringDocument(_Strict):
     created: datetime
     kek: KekRecord
     index_key: str
-    """Base64url of the wrapped key that hashes subject ids."""
+    """Base64url of the wrapped key that hashes subject ids (and keys the MAC)."""
+    index_kek_version: str = "static"
+    index_keys: dict[str, IndexKey] = Field(default_factory=dict)
+    """The same index key wrapped by each other KEK name, for holders of that KEK only."""
     keys: tuple[KeyRecord, ...] = ()
+    generation: int = Field(default=0, ge=0)
+    """Bumped by every change: a process refuses a document older than one it has seen."""
+    mac: str | None = None
+    """HMAC-SHA256 of the rest of the document under a key derived (HKDF) from the
+    index key, which only a KEK holder can unwrap (``streamsec.crypto.integrity``)."""
 
     def to_json(self) -> str:
         """The keyring file's text, with the KEK material when the file holds it.

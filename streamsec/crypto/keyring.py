@@ -8,7 +8,8 @@ per-value encryption never touches the file. Changes made by another process
 inode, mtime, size) is checked at most once per ``refresh_interval`` seconds, and
 at once when an unknown key id is asked for.
 
-Thread-safe; safe across processes sharing one file (see ``keyfile``).
+Thread-safe; safe across processes sharing one file (see ``keyfile``). Every
+document is authenticated (``streamsec.crypto.integrity``).
 """
 
 from __future__ import annotations
@@ -24,35 +25,43 @@ from typing import Any, TypeVar
 
 from streamsec.crypto.aad import encode_fields, index_key_aad, wrapped_key_aad
 from streamsec.crypto.envelope import b64url_decode, b64url_encode
-from streamsec.crypto.keyfile import KeyRecord, KeyringDocument, KeyringStore
+from streamsec.crypto.integrity import mac_key, seal_document, verify_document
+from streamsec.crypto.keyfile import (
+    IndexKey,
+    KeyRecord,
+    KeyringDocument,
+    KeyringStore,
+)
 from streamsec.crypto.keys import (
-    KEK_SIZE,
     KEY_SIZES,
     DataKey,
-    Kek,
     KeyInfo,
     KeyPurpose,
     KeyState,
-    decode_kek,
     new_key_id,
     utc_now,
 )
+from streamsec.crypto.providers.base import DEFAULT_KEK, KekProvider
+from streamsec.crypto.providers.local import fallback_provider
 from streamsec.errors import KeyAccessError, KeyDestroyedError, KeyNotFoundError
 
 __all__ = ["Keyring"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Slot = tuple[str, KeyPurpose, str | None]
+Slot = tuple[str, KeyPurpose, str | None, str]
+"""``(owner, purpose, subject hash, KEK name)``."""
 _SUBJECT_PURPOSES = (KeyPurpose.ENCRYPT, KeyPurpose.DETERMINISTIC)
 
 
 class Keyring:
     """A :class:`KeyProvider` backed by a keyring document.
 
-    ``kek``: the key-encryption key material; when ``None`` it is read from the
-    document (``kek.material``). A KEK that does not unlock the document raises
-    :class:`KeyAccessError`.
+    ``kek_provider``: who wraps and unwraps data keys (HSM, KMS, local file).
+    ``kek``: instead, one fixed key-encryption key (``STREAMSEC_KEK``); when both
+    are ``None`` a legacy KEK kept in the document is used. A KEK that does not
+    unlock the document, or a document whose MAC or generation does not check,
+    raises :class:`KeyAccessError`.
     """
 
     def __init__(
@@ -60,22 +69,27 @@ class Keyring:
         store: KeyringStore,
         *,
         kek: bytes | None = None,
+        kek_provider: KekProvider | None = None,
         refresh_interval: float = 1.0,
         cache_size: int = 4096,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
         self._external_kek = kek
+        self._given_provider = kek_provider
+        self._kek_provider: KekProvider | None = kek_provider
+        self._mac_key = b""
+        self._generation = -1
         self._refresh_interval = refresh_interval
         self._cache_size = cache_size
         self._clock = clock
         self._lock = threading.RLock()
         self._cache: OrderedDict[str, DataKey] = OrderedDict()
-        self._kek: Kek | None = None
         self._index_key = b""
         self._document: KeyringDocument | None = None
         self._by_id: dict[str, KeyRecord] = {}
         self._latest: dict[Slot, KeyRecord] = {}
+        self._forgotten: set[tuple[str, str]] = set()
         self._signature: Hashable = None
         self._checked = clock()
         with self._lock:
@@ -91,24 +105,33 @@ class Keyring:
 
     # --- KeyProvider ------------------------------------------------------------
 
-    def current_key(self, owner: str, purpose: KeyPurpose, subject: str | None = None) -> DataKey:
-        slot = self._slot(owner, purpose, subject)
+    def current_key(
+        self, owner: str, purpose: KeyPurpose, subject: str | None = None, *,
+        kek: str = DEFAULT_KEK,
+    ) -> DataKey:
+        slot = self._slot(owner, purpose, subject, kek)
         with self._lock:
             self._refresh()
             record = self._latest.get(slot)
             if record is None:
+                self._refuse_forgotten(slot)
                 record = self._mutate(lambda doc: self._ensure(doc, slot))
             return self._unwrap(record)
 
-    def ensure_keys(self, owner: str, slots: Iterable[tuple[KeyPurpose, str | None]]) -> None:
+    def ensure_keys(
+        self, owner: str, slots: Iterable[tuple[KeyPurpose, str | None]], *,
+        kek: str = DEFAULT_KEK,
+    ) -> None:
         """Create every missing slot in one locked read-modify-write of the store (the
         file keyring rewrites its file per change, so a batch's new subjects cost one
         write, not one each). A destroyed subject stays destroyed (its tombstone counts)."""
-        wanted = {self._slot(owner, purpose, subject) for purpose, subject in slots}
+        wanted = {self._slot(owner, purpose, subject, kek) for purpose, subject in slots}
         with self._lock:
             self._refresh()
             if all(slot in self._latest for slot in wanted):
                 return
+            for slot in wanted:
+                self._refuse_forgotten(slot)
             self._mutate(lambda doc: self._add_first_versions(doc, wanted))
 
     def key_by_id(self, key_id: str) -> DataKey:
@@ -122,8 +145,22 @@ class Keyring:
                 raise KeyNotFoundError("no such data key", key_id=key_id)
             return self._unwrap(record)
 
-    def rotate(self, owner: str, purpose: KeyPurpose, subject: str | None = None) -> KeyInfo:
-        slot = self._slot(owner, purpose, subject)
+    def key_info(self, key_id: str) -> KeyInfo:
+        """Metadata of one version (its KEK name included) without releasing the key."""
+        with self._lock:
+            record = self._by_id.get(key_id)
+            if record is None:
+                self._refresh(force=True)
+                record = self._by_id.get(key_id)
+        if record is None:
+            raise KeyNotFoundError("no such data key", key_id=key_id)
+        return record.info()
+
+    def rotate(
+        self, owner: str, purpose: KeyPurpose, subject: str | None = None, *,
+        kek: str = DEFAULT_KEK,
+    ) -> KeyInfo:
+        slot = self._slot(owner, purpose, subject, kek)
         with self._lock:
             return self._mutate(lambda doc: self._add_version(doc, slot)).info()
 
@@ -151,8 +188,8 @@ class Keyring:
             ]
             # Tombstones: a forgotten subject stays forgotten, even for purposes never used.
             for purpose in _SUBJECT_PURPOSES:
-                if not any(k.slot == (owner, purpose, hashed) for k in keys):
-                    keys.append(_destroyed(self._record((owner, purpose, hashed), 1)))
+                if not any(k.slot == (owner, purpose, hashed, DEFAULT_KEK) for k in keys):
+                    keys.append(_destroyed(self._record((owner, purpose, hashed, DEFAULT_KEK), 1)))
             mine = [k.info() for k in keys if k.owner == owner and k.subject == hashed]
             log.warning("crypto-shredded %d key(s) of one subject of owner=%s", len(mine), owner)
             return doc.model_copy(update={"keys": tuple(keys)}), mine
@@ -174,11 +211,18 @@ class Keyring:
         mac = hmac.new(self._index_key, encode_fields("ssec-subject", owner, subject), "sha256")
         return mac.hexdigest()[:32]
 
-    def _slot(self, owner: str, purpose: KeyPurpose, subject: str | None) -> Slot:
+    def _slot(self, owner: str, purpose: KeyPurpose, subject: str | None, kek: str) -> Slot:
         if not owner:
             raise KeyAccessError("a key owner (topology name) is required")
         purpose = KeyPurpose(purpose)
-        return (owner, purpose, None if subject is None else self.subject_hash(owner, subject))
+        hashed = None if subject is None else self.subject_hash(owner, subject)
+        return (owner, purpose, hashed, kek)
+
+    def _refuse_forgotten(self, slot: Slot) -> None:
+        """A crypto-shredded subject gets no first key under any other KEK name either."""
+        owner, _, hashed, _ = slot
+        if hashed is not None and (owner, hashed) in self._forgotten and slot not in self._latest:
+            raise KeyDestroyedError("the data subject was forgotten (its keys were destroyed)")
 
     def _refresh(self, *, force: bool = False) -> None:
         now = self._clock()
@@ -192,8 +236,13 @@ class Keyring:
         old = self._document
         if old is None or old.kek != document.kek or old.index_key != document.index_key:
             self._unlock(document)
+        self._verify(document)
         by_id = {k.id: k for k in document.keys}
         latest: dict[Slot, KeyRecord] = {}
+        self._forgotten = {
+            (k.owner, k.subject) for k in document.keys
+            if k.subject is not None and k.state is KeyState.DESTROYED
+        }  # fmt: skip
         for record in document.keys:
             have = latest.get(record.slot)
             if have is None or record.version > have.version:
@@ -203,30 +252,33 @@ class Keyring:
             if before is not after and before != after:
                 del self._cache[key_id]
         self._document, self._by_id, self._latest = document, by_id, latest
+        self._generation = document.generation
         self._signature = signature
 
+    def _verify(self, document: KeyringDocument) -> None:
+        file = getattr(self._store, "path", None)
+        verify_document(document, self._mac_key, self._generation, file=file)
+
     def _unlock(self, document: KeyringDocument) -> None:
-        if self._external_kek is not None:
-            material = self._external_kek
-        elif document.kek.material is not None:
+        provider = self._given_provider or fallback_provider(
+            document, self._external_kek, getattr(self._store, "path", None)
+        )
+        aad = index_key_aad(document.kek.id)
+        candidates = [(DEFAULT_KEK, document.index_kek_version, document.index_key)]
+        candidates += [(n, i.kek_version, i.wrapped) for n, i in document.index_keys.items()]
+        index_key, why = None, ""
+        for name, version, wrapped in candidates:
             try:
-                material = decode_kek(document.kek.material.get_secret_value())
-            except ValueError as exc:
-                raise KeyAccessError(str(exc), key="kek.material") from None
-        else:
-            raise KeyAccessError(
-                "this keyring keeps its key-encryption key outside the file: set STREAMSEC_KEK"
-            )
-        if len(material) != KEK_SIZE:
-            raise KeyAccessError(f"the key-encryption key must be {KEK_SIZE} bytes")
-        kek = Kek(material, kek_id=document.kek.id)
-        try:
-            index_key = kek.unwrap(b64url_decode(document.index_key), index_key_aad(kek.id))
-        except ValueError:
-            index_key = None
+                index_key = provider.unwrap(name, version, b64url_decode(wrapped), aad)
+                break
+            except KeyAccessError as exc:
+                why = why or f": {exc.message}"
+            except ValueError:
+                continue
         if index_key is None:
-            raise KeyAccessError("the key-encryption key does not unlock this keyring")
-        self._kek, self._index_key = kek, index_key
+            raise KeyAccessError(f"the key-encryption key does not unlock this keyring{why}")
+        self._kek_provider, self._index_key = provider, index_key
+        self._mac_key = mac_key(index_key)
         self._cache.clear()
 
     def _mutate(self, change: Callable[[KeyringDocument], tuple[KeyringDocument, T]]) -> T:
@@ -236,6 +288,7 @@ class Keyring:
             assert self._document is not None
             document, result = change(self._document)
             if document is not self._document:
+                document = seal_document(document, self._mac_key)
                 self._install(document, self._store.write(document))
             self._checked = self._clock()
         return result
@@ -254,11 +307,13 @@ class Keyring:
             return doc, None
         records = [self._record(slot, 1) for slot in missing]
         log.info("created %d data key(s) of owner=%s", len(records), missing[0][0])
+        doc = self._with_index(doc, {slot[3] for slot in missing})
         return doc.model_copy(update={"keys": (*doc.keys, *records)}), None
 
     def _add_version(self, doc: KeyringDocument, slot: Slot) -> tuple[KeyringDocument, KeyRecord]:
         previous = self._latest.get(slot)
         record = self._record(slot, 1 if previous is None else previous.version + 1)
+        doc = self._with_index(doc, {slot[3]})
         keys = [
             k.model_copy(update={"state": KeyState.RETIRED})
             if k.slot == slot and k.state is KeyState.ACTIVE
@@ -275,16 +330,31 @@ class Keyring:
         )
         return doc.model_copy(update={"keys": (*keys, record)}), record
 
+    def _with_index(self, doc: KeyringDocument, keks: set[str]) -> KeyringDocument:
+        """The index key wrapped by each new KEK name too, so a holder of that KEK only
+        can check the store's MAC and name subjects."""
+        new = keks - {DEFAULT_KEK} - set(doc.index_keys)
+        if not new:
+            return doc
+        assert self._kek_provider is not None
+        index_keys = dict(doc.index_keys)
+        for name in sorted(new):
+            version, wrapped = self._kek_provider.wrap(
+                name, self._index_key, index_key_aad(doc.kek.id)
+            )
+            index_keys[name] = IndexKey(wrapped=b64url_encode(wrapped), kek_version=version)
+        return doc.model_copy(update={"index_keys": index_keys})
+
     def _record(self, slot: Slot, version: int) -> KeyRecord:
-        assert self._kek is not None
-        owner, purpose, subject = slot
+        assert self._kek_provider is not None
+        owner, purpose, subject, kek = slot
         key_id = new_key_id()
         while key_id in self._by_id:
             key_id = new_key_id()
         aad = wrapped_key_aad(
             key_id=key_id, purpose=purpose, owner=owner, subject=subject, version=version
         )
-        wrapped = self._kek.wrap(os.urandom(KEY_SIZES[purpose]), aad)
+        kek_version, wrapped = self._kek_provider.wrap(kek, os.urandom(KEY_SIZES[purpose]), aad)
         return KeyRecord(
             id=key_id,
             purpose=purpose,
@@ -294,6 +364,8 @@ class Keyring:
             state=KeyState.ACTIVE,
             created=utc_now(),
             wrapped=b64url_encode(wrapped),
+            kek=kek,
+            kek_version=kek_version,
         )
 
     def _unwrap(self, record: KeyRecord) -> DataKey:
@@ -303,7 +375,16 @@ class Keyring:
         if cached is not None:
             self._cache.move_to_end(record.id)
             return cached
-        assert self._kek is not None
+        material = self._unwrap_material(record)
+        key = DataKey(record.info(), material)
+        self._cache[record.id] = key
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return key
+
+    def _unwrap_material(self, record: KeyRecord) -> bytes:
+        assert self._kek_provider is not None
+        assert record.wrapped is not None
         aad = wrapped_key_aad(
             key_id=record.id,
             purpose=record.purpose,
@@ -312,19 +393,18 @@ class Keyring:
             version=record.version,
         )
         try:
-            material = self._kek.unwrap(b64url_decode(record.wrapped), aad)
-        except ValueError:
+            material: bytes | None = self._kek_provider.unwrap(
+                record.kek, record.kek_version, b64url_decode(record.wrapped), aad
+            )
+        except (KeyAccessError, ValueError):
             material = None
         if material is None or len(material) != KEY_SIZES[record.purpose]:
             raise KeyAccessError(
-                "cannot unwrap data key: wrong key-encryption key or tampered keyring",
+                "cannot unwrap data key: no access to its key-encryption key, "
+                "or tampered keyring",
                 key_id=record.id,
             )
-        key = DataKey(record.info(), material)
-        self._cache[record.id] = key
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return key
+        return material
 
 
 def _destroyed(record: KeyRecord) -> KeyRecord:

@@ -1,9 +1,11 @@
-"""Creating and opening the local keyring file from settings.
+"""Creating and opening the keyring from settings.
 
-``STREAMSEC_KEYRING`` (or ``--keyring``) names the file. ``STREAMSEC_KEK`` (base64,
-32 bytes), when set, is the key-encryption key: it is then never written to the
-file. Otherwise :func:`create_keyring` generates a KEK and keeps it in the file,
-which is created with mode 0600.
+``STREAMSEC_KEYRING`` (or ``--keyring``) names the key store file. The data keys
+in it are wrapped by the KEK provider named by ``STREAMSEC_KEK_PROVIDER``
+(``local`` by default: KEKs in ``STREAMSEC_KEK_FILE``, ``kek.json`` beside the
+keyring, never inside it). ``STREAMSEC_KEK`` (base64, 32 bytes) instead gives one
+fixed KEK that cannot rotate. Keyrings made by older versions, which keep their
+KEK inside the file, still open.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from pydantic import SecretStr
 from streamsec.crypto.aad import index_key_aad
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.envelope import b64url_encode
-from streamsec.crypto.keyfile import FileStore, KekRecord, KeyringDocument, KeyringStore
+from streamsec.crypto.integrity import document_mac, mac_key
+from streamsec.crypto.keyfile import _REVEAL, FileStore, KekRecord, KeyringDocument, KeyringStore
 from streamsec.crypto.keyring import Keyring
-from streamsec.crypto.keys import KEK_SIZE, Kek, decode_kek, new_key_id, utc_now
+from streamsec.crypto.keys import KEK_SIZE, decode_kek, new_key_id, utc_now
+from streamsec.crypto.providers import DEFAULT_KEK, KekProvider, kek_file_of, open_kek_provider
+from streamsec.crypto.providers.local import LocalKekProvider, StaticKekProvider
 from streamsec.errors import KeyAccessError, SettingsError
 from streamsec.settings import Settings, load_settings
 
@@ -35,15 +40,23 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def new_document(kek: Kek, *, store_kek: bytes | None) -> KeyringDocument:
-    """A fresh, empty keyring document. ``store_kek``: KEK material to keep in it."""
+def new_document(
+    provider: KekProvider, *, kek_id: str | None = None, store_kek: bytes | None = None
+) -> KeyringDocument:
+    """A fresh, empty, authenticated keyring document whose index key ``provider`` wraps.
+    ``store_kek``: legacy, KEK material to keep inside the document (tests only)."""
+    kek_id = kek_id or new_key_id()
     material = None if store_kek is None else SecretStr(b64url_encode(store_kek))
-    wrapped_index = kek.wrap(os.urandom(32), index_key_aad(kek.id))
-    return KeyringDocument(
+    index_key = os.urandom(32)
+    version, wrapped = provider.wrap(DEFAULT_KEK, index_key, index_key_aad(kek_id))
+    document = KeyringDocument(
         created=utc_now(),
-        kek=KekRecord(id=kek.id, material=material),
-        index_key=b64url_encode(wrapped_index),
+        kek=KekRecord(id=kek_id, material=material, provider=provider.kind),
+        index_key=b64url_encode(wrapped),
+        index_kek_version=version,
     )
+    body = document.model_dump(mode="json", exclude={"mac"}, context={_REVEAL: True})
+    return document.model_copy(update={"mac": document_mac(mac_key(index_key), body)})
 
 
 def kek_from_settings(settings: Settings) -> bytes | None:
@@ -60,10 +73,12 @@ def create_keyring(
     store: KeyringStore | Path | str,
     *,
     kek: bytes | None = None,
+    kek_provider: KekProvider | None = None,
     force: bool = False,
     refresh_interval: float = 1.0,
 ) -> Keyring:
-    """Create an empty keyring. ``kek`` given: kept outside the file; else generated and stored.
+    """Create an empty keyring whose keys ``kek_provider`` wraps; with ``kek``, one fixed
+    KEK (kept outside the file); with neither, a local KEK file beside the keyring.
 
     Refuses to replace an existing keyring unless ``force``: replacing one makes
     everything encrypted under it unreadable.
@@ -72,10 +87,16 @@ def create_keyring(
         store = FileStore(store)
     if kek is not None and len(kek) != KEK_SIZE:
         raise KeyAccessError(f"the key-encryption key must be {KEK_SIZE} bytes")
-    material = kek if kek is not None else os.urandom(KEK_SIZE)
-    document = new_document(
-        Kek(material, kek_id=new_key_id()), store_kek=None if kek is not None else material
-    )
+    kek_id = new_key_id()
+    provider: KekProvider
+    if kek_provider is not None:
+        provider = kek_provider
+    elif kek is not None:
+        provider = StaticKekProvider(kek, kek_id=kek_id)
+    elif isinstance(store, FileStore):
+        provider = LocalKekProvider(store.path.with_name("kek.json"))
+    else:
+        provider = StaticKekProvider(os.urandom(KEK_SIZE), kek_id=kek_id)
     file = str(store.path) if isinstance(store, FileStore) else None
     with store.lock():
         if store.exists() and not force:
@@ -83,9 +104,23 @@ def create_keyring(
                 "a keyring already exists; pass --force to replace it (its keys are lost)",
                 file=file,
             )
-        store.write(document)
-    log.info("created keyring file=%s kek=%s", file, "external" if kek else "stored")
-    return Keyring(store, kek=kek, refresh_interval=refresh_interval)
+        store.write(new_document(provider, kek_id=kek_id))
+    log.info("created keyring file=%s kek provider=%s", file, provider.kind)
+    return Keyring(
+        store,
+        kek=kek if kek_provider is None else None,
+        kek_provider=None if kek is not None and kek_provider is None else provider,
+        refresh_interval=refresh_interval,
+    )
+
+
+def provider_from_settings(settings: Settings, keyring: Path) -> KekProvider | None:
+    """The KEK provider for ``keyring``; ``None`` when a fixed or legacy in-file KEK applies."""
+    if settings.kek is not None:
+        return None
+    if settings.kek_provider == "local" and not kek_file_of(settings, keyring).exists():
+        return None  # a legacy keyring with its KEK inside (or a clear error from Keyring)
+    return open_kek_provider(settings, keyring=keyring)
 
 
 def open_keyring(
@@ -96,8 +131,13 @@ def open_keyring(
 ) -> Keyring:
     """Open the keyring named by ``path`` or the settings; raises :class:`KeyAccessError`."""
     settings = settings if settings is not None else load_settings()
-    store = FileStore(path if path is not None else settings.keyring)
-    return Keyring(store, kek=kek_from_settings(settings), refresh_interval=refresh_interval)
+    target = Path(path) if path is not None else settings.keyring
+    return Keyring(
+        FileStore(target),
+        kek=kek_from_settings(settings),
+        kek_provider=provider_from_settings(settings, target),
+        refresh_interval=refresh_interval,
+    )
 
 
 def init_keyring(
@@ -105,14 +145,20 @@ def init_keyring(
 ) -> Keyring:
     """``streamsec keys init``: create the keyring named by ``path`` or the settings.
 
-    With ``STREAMSEC_KEK`` set, that KEK protects the keyring and is not written to
-    the file; otherwise a new KEK is generated and kept in the file (mode 0600).
+    Its data keys are wrapped by ``STREAMSEC_KEK_PROVIDER`` (a local KEK file by
+    default, never the keyring itself), or by the fixed ``STREAMSEC_KEK``.
     """
     settings = settings if settings is not None else load_settings()
     target = Path(path) if path is not None else settings.keyring
-    return create_keyring(target, kek=kek_from_settings(settings), force=force)
+    kek = kek_from_settings(settings)
+    provider = None if kek is not None else open_kek_provider(settings, keyring=target)
+    return create_keyring(target, kek=kek, kek_provider=provider, force=force)
 
 
-def open_cipher(settings: Settings | None, topology: str) -> KeyringCipher:
+def open_cipher(
+    settings: Settings | None, topology: str, *, separate_by_category: bool = False
+) -> KeyringCipher:
     """The field cipher of ``topology`` over the keyring named by the settings."""
-    return KeyringCipher(open_keyring(settings), topology)
+    return KeyringCipher(
+        open_keyring(settings), topology, separate_by_category=separate_by_category
+    )

@@ -91,6 +91,8 @@ class KeyInfo:
     subject: str | None = None
     """Keyed hash of the data-subject id (per-subject keys), never the id itself."""
     destroyed: datetime | None = None
+    kek: str = "default"
+    """The KEK name that wraps it: ``default``, or a category/role under separation."""
 
 
 class DataKey:

@@ -32,11 +32,18 @@ __all__ = ["KeyProvider"]
 
 
 class KeyProvider(Protocol):
-    def current_key(self, owner: str, purpose: KeyPurpose, subject: str | None = None) -> DataKey:
-        """The current version for ``(owner, purpose[, subject])``, created if missing."""
+    def current_key(
+        self, owner: str, purpose: KeyPurpose, subject: str | None = None, *,
+        kek: str = "default",
+    ) -> DataKey:
+        """The current version for ``(owner, purpose[, subject])`` wrapped by the KEK named
+        ``kek`` (a category under key separation), created if missing."""
         ...
 
-    def ensure_keys(self, owner: str, slots: Iterable[tuple[KeyPurpose, str | None]]) -> None:
+    def ensure_keys(
+        self, owner: str, slots: Iterable[tuple[KeyPurpose, str | None]], *,
+        kek: str = "default",
+    ) -> None:
         """Make sure each ``(purpose, subject)`` of ``owner`` has a current version,
         creating the missing ones in one change (a batch's new subjects at once)."""
         ...
@@ -45,7 +52,10 @@ class KeyProvider(Protocol):
         """Any active or retired version, by id (to decrypt)."""
         ...
 
-    def rotate(self, owner: str, purpose: KeyPurpose, subject: str | None = None) -> KeyInfo:
+    def rotate(
+        self, owner: str, purpose: KeyPurpose, subject: str | None = None, *,
+        kek: str = "default",
+    ) -> KeyInfo:
         """Add a new current version; the previous one is retired but still decrypts."""
         ...
 

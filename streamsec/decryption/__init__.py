@@ -12,14 +12,13 @@ See ``docs/keys.md`` (Roles).
 from __future__ import annotations
 
 from streamsec.decryption.decryptor import Decryptor
-from streamsec.decryption.roles import Access, RecordSummary, RoleAccess
+from streamsec.decryption.roles import Access, RoleAccess
 from streamsec.decryption.view import FieldRead, RoleDecryptor, RoleView, decrypt_events
 
 __all__ = [
     "Access",
     "Decryptor",
     "FieldRead",
-    "RecordSummary",
     "RoleAccess",
     "RoleDecryptor",
     "RoleView",

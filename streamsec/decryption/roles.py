@@ -9,49 +9,29 @@ A topology's ``roles:`` grant each role ``paths``, ``categories`` and ``entities
    field names an ``entity``, the field is that entity: allowed when the role is
    granted the entity or its category (taxonomy with the topology's overrides);
    denied otherwise.
-3. **record summary**: any other field (found by detection) has no label of its
-   own in the record. The worker's headers list the categories and entity types of
-   the *whole* record (``streamsec.categories``, ``streamsec.entities``), so the
-   field is allowed only when the role is granted *every* entity type listed (by
-   entity or category), i.e. whatever the field holds, the role may read it.
+3. **key**: any other field (found by detection) is allowed when every key that
+   sealed it is wrapped by the KEK of a category the role is granted (topologies
+   with ``key_separation: category``; the key store authenticates this label).
 4. otherwise denied: a field stays encrypted.
+
+Record headers never grant anything: they are written by whoever produced the
+record. And this is only the client's courtesy: under key separation, the KEK
+provider (HSM, Vault, KMS) refuses to release another category's keys anyway.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from streamsec.classification.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from streamsec.errors import ConfigError
-from streamsec.pipeline.headers import CATEGORIES, ENTITIES
 from streamsec.records.paths import Segment, parse_path
 from streamsec.topology.model import FieldRule, Topology
 
-__all__ = ["Access", "Basis", "RecordSummary", "RoleAccess"]
+__all__ = ["Access", "Basis", "RoleAccess"]
 
-Basis = Literal["path", "entity", "category", "record", "none"]
-
-
-@dataclass(frozen=True, slots=True)
-class RecordSummary:
-    """The classification summary the worker puts in a protected record's headers."""
-
-    categories: frozenset[str] = frozenset()
-    entities: frozenset[str] = frozenset()
-
-    @classmethod
-    def from_headers(cls, headers: Iterable[tuple[str, bytes]] | None) -> RecordSummary | None:
-        """``None`` when the record carries no summary (not written by the worker)."""
-        found: dict[str, frozenset[str]] = {}
-        for name, raw in headers or ():
-            if name in (CATEGORIES, ENTITIES):
-                text = raw.decode("utf-8", "replace") if raw else ""
-                found[name] = frozenset(p.strip() for p in text.split(",") if p.strip())
-        if not found:
-            return None
-        return cls(found.get(CATEGORIES, frozenset()), found.get(ENTITIES, frozenset()))
+Basis = Literal["path", "entity", "category", "key", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,19 +93,15 @@ class RoleAccess:
             self._cache[path] = (by_path, entity)
         return by_path, entity
 
-    def decide(self, path: str, summary: RecordSummary | None) -> Access:
-        """May this role decrypt the encrypted field at ``path`` of a record?"""
+    def decide(self, path: str, keks: frozenset[str] = frozenset()) -> Access:
+        """May this role decrypt the encrypted field at ``path``, sealed under keys
+        wrapped by the KEKs named ``keks``?"""
         by_path, entity = self._static(path)
         if by_path is not None:
             return by_path
         if entity is not None:
             return self.entity_granted(entity)
-        if summary is None:
-            return _DENIED
-        if summary.entities:
-            if all(self.entity_granted(e).allowed for e in summary.entities):
-                return Access(True, "record")
-            return _DENIED
-        if summary.categories and summary.categories <= self._categories:
-            return Access(True, "record")
+        granted = {c.lower() for c in self._categories}
+        if keks and all(k in granted for k in keks):
+            return Access(True, "key")
         return _DENIED

@@ -11,6 +11,7 @@ record coordinates, never a value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +19,13 @@ from streamsec.crypto.base import FieldCipher
 from streamsec.decryption.envelopes import (
     EnvelopeSlot,
     ProtectedLeaf,
+    key_ids_in,
     open_value,
     protected_leaves,
     restore,
 )
-from streamsec.decryption.roles import Basis, RecordSummary, RoleAccess
+from streamsec.decryption.roles import Basis, RoleAccess
+from streamsec.errors import StreamsecError
 from streamsec.events.audit import RecordRef, field_decrypted
 from streamsec.protection.applier import copy_json
 from streamsec.protection.protector import KEY_PATH
@@ -51,18 +54,35 @@ class RoleView:
     """``(path, reason)`` of permitted envelopes that could not be decrypted."""
 
 
+def _kek_lookup(cipher: FieldCipher) -> Callable[[str], str | None]:
+    """Key id -> the name of the KEK that wraps it (metadata, no key release)."""
+    info = getattr(getattr(cipher, "provider", None), "key_info", None)
+
+    def kek_of(key_id: str) -> str | None:
+        if info is None:
+            return None
+        try:
+            return str(info(key_id).kek)
+        except StreamsecError:
+            return None
+
+    return kek_of
+
+
 class RoleDecryptor:
     def __init__(self, cipher: FieldCipher, access: RoleAccess) -> None:
         self.cipher = cipher
         self.access = access
+        self._kek_of = _kek_lookup(cipher)
+
+    def _keks(self, value: str) -> frozenset[str]:
+        names = {self._kek_of(k) for k in key_ids_in(value)}
+        return frozenset() if None in names else frozenset(n for n in names if n)
 
     def _open(self, token: str, path: str) -> bytes:
         return self.cipher.decrypt(token, path=path)
 
-    def view(
-        self, record: dict[str, Any], *, key: str | None = None,
-        summary: RecordSummary | None = None,
-    ) -> RoleView:
+    def view(self, record: dict[str, Any], *, key: str | None = None) -> RoleView:
         out: dict[str, Any] = copy_json(record)
         reads: list[FieldRead] = []
         denied: list[str] = []
@@ -71,7 +91,7 @@ class RoleDecryptor:
         key_leaf = ProtectedLeaf((), KEY_PATH, key) if key and "ssec:" in key else None
         new_key = key
         for leaf in [*leaves, *([key_leaf] if key_leaf else [])]:
-            access = self.access.decide(leaf.path, summary)
+            access = self.access.decide(leaf.path, self._keks(str(leaf.value)))
             if not access.allowed:
                 denied.append(leaf.path)
                 continue

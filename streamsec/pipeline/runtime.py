@@ -26,7 +26,9 @@ def make_pipeline(
 ) -> RecordPipeline:
     """The pipeline of ``topology`` over ``provider``: its field cipher, and its audit
     key (purpose ``audit``, owner = the topology name) to seal the audit chains."""
-    cipher = KeyringCipher(provider, topology.name)
+    cipher = KeyringCipher(
+        provider, topology.name, separate_by_category=topology.key_separation == "category"
+    )
     protector = Protector.from_topology(
         topology, settings=settings, detector=detector, cipher=cipher
     )

@@ -45,6 +45,7 @@ def _context(
     return ActionContext(
         topology=topology, path=step.path, entity_type=entity, cipher=cipher,
         params=rule.params, subject=subject,
+        category=step.category.value if step.category else None,
     )
 
 

@@ -99,7 +99,9 @@ class Protector:
         if cipher is None:
             from streamsec.crypto import open_cipher
 
-            cipher = open_cipher(settings, topo.name)
+            cipher = open_cipher(
+                settings, topo.name, separate_by_category=topo.key_separation == "category"
+            )
         return cls(topo, detector=detector, cipher=cipher)
 
     # -- analysis ---------------------------------------------------------------------

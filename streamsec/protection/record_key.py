@@ -54,6 +54,7 @@ def protect_record_key(
     ctx = ActionContext(
         topology=topology.name, path=KEY_PATH, entity_type=entity_types[0], cipher=cipher,
         params=params, subject=key if topology.subject and name == "encrypt" else None,
+        category=category.value,
     )
     outcome = get_action(name).apply(key, ctx)
     action = FieldAction(

@@ -6,7 +6,7 @@ weakening protection. See ``topologies/`` for annotated examples.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -179,6 +179,13 @@ class Topology(_Strict):
     classification: dict[str, ClassificationOverride] = Field(default_factory=dict)
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
     roles: dict[str, RoleGrant] = Field(default_factory=dict)
+    key_separation: Literal["none", "category"] = Field(
+        default="none",
+        description="category: each category's fields are encrypted under data keys wrapped "
+        "by a KEK of that category's own (pii, phi, pci, financial, credentials; "
+        "'unclassified' for a field with no category), so a holder of one KEK cannot "
+        "decrypt another category's fields (docs/keys.md)",
+    )
 
     @field_validator("fields", mode="before")
     @classmethod

@@ -11,13 +11,16 @@ from streamsec.crypto.keyfile import FileStore
 from streamsec.crypto.keyring import Keyring
 from streamsec.crypto.keyring_setup import create_keyring
 from streamsec.crypto.keys import KeyPurpose
+from streamsec.crypto.providers.local import LocalKekProvider
 
 WORKERS = 4
 OWNERS = [f"topology-{i}" for i in range(8)]
 
 
 def _worker(path: str, barrier: Any, queue: Any) -> None:
-    ring = Keyring(FileStore(path))  # opened before any key exists
+    ring = Keyring(
+        FileStore(path), kek_provider=LocalKekProvider(Path(path).with_name("kek.json"))
+    )  # opened before any key exists
     barrier.wait()
     ids = [ring.current_key(owner, KeyPurpose.ENCRYPT).id for owner in OWNERS]
     ids.append(ring.current_key("shared", KeyPurpose.ENCRYPT, "subject-1").id)

@@ -9,10 +9,12 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from streamsec.cli import keys_cmd
+from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.keyring_setup import open_keyring
 from streamsec.crypto.keys import KeyPurpose
 from streamsec.errors import KeyAccessError
@@ -29,7 +31,8 @@ def run(*argv: str) -> int:
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("STREAMSEC_KEK", "STREAMSEC_KEYRING"):
+    for name in ("STREAMSEC_KEK", "STREAMSEC_KEYRING", "STREAMSEC_KEK_PROVIDER",
+                 "STREAMSEC_KEK_FILE"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -126,3 +129,21 @@ def test_destroy_and_shred_need_confirmation(
     states = {i.id: i.state for i in open_keyring(Settings(keyring=path)).list_keys()}
     assert states[key.id] == "destroyed"
     assert states[subject_key.id] == "destroyed"
+
+
+def test_rotate_kek_with_the_local_provider(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "keyring.json"
+    assert run("keys", "init", "--keyring", str(path)) == 0
+    assert json.loads(path.read_text())["kek"]["material"] is None  # kept apart
+    kek_file = tmp_path / "kek.json"
+    first = json.loads(kek_file.read_text())["keks"]["default"]["versions"]
+    ring = open_keyring(Settings(keyring=path))
+    token = KeyringCipher(ring, "t").encrypt(b"x", path="p")
+    assert run("keys", "rotate-kek", "--keyring", str(path)) == 2  # needs --yes
+    assert run("keys", "rotate-kek", "--keyring", str(path), "--yes") == 0
+    assert "wrapped 1 data key(s) again under default v2" in capsys.readouterr().out
+    after = json.loads(kek_file.read_text())["keks"]["default"]["versions"]
+    assert list(after) == ["2"]
+    assert first["1"] not in kek_file.read_text()  # version 1 is gone from the file
+    fresh = KeyringCipher(open_keyring(Settings(keyring=path)), "t")
+    assert fresh.decrypt(token, path="p") == b"x"

@@ -4,7 +4,7 @@ import json
 
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.decryption.envelopes import key_ids_in
-from streamsec.decryption.roles import RecordSummary, RoleAccess
+from streamsec.decryption.roles import RoleAccess
 from streamsec.decryption.view import RoleDecryptor, decrypt_events
 from streamsec.events.audit import Pseudonymizer, RecordRef
 from streamsec.events.cloudevents import EventType
@@ -24,6 +24,7 @@ fields:
   email: {action: encrypt, deterministic: true, entity: EMAIL_ADDRESS}
   card: {action: encrypt, entity: CREDIT_CARD}
   age: {action: encrypt, entity: AGE}
+key_separation: category
 roles:
   support: {categories: [PII]}
   billing: {paths: [card]}
@@ -32,34 +33,34 @@ roles:
 
 RAW = {"id": "c1", "email": "ann@example.com", "card": "4111 1111 1111 1111", "age": 42,
        "bio": "reach me at +1 555-123-4567 please", "tier": "gold"}
-SUMMARY = RecordSummary(frozenset({"PII", "PCI"}),
-                        frozenset({"EMAIL_ADDRESS", "CREDIT_CARD", "AGE", "PHONE_NUMBER"}))
 
 
 def _setup() -> tuple[InMemoryKeyProvider, KeyringCipher, dict[str, object], str]:
     provider = InMemoryKeyProvider()
-    cipher = KeyringCipher(provider, "crm")
+    cipher = KeyringCipher(provider, "crm", separate_by_category=True)
     protector = Protector(TOPOLOGY, detector=FakeDetector(), cipher=cipher)
     record = protector.protect(RAW).record
     key, _ = protector.protect_key("ann@example.com")
     return provider, cipher, record, key
 
 
-def _view(role: str, summary: RecordSummary | None = SUMMARY):  # type: ignore[no-untyped-def]
+def _view(role: str):  # type: ignore[no-untyped-def]
     _provider, cipher, record, key = _setup()
     decryptor = RoleDecryptor(cipher, RoleAccess(TOPOLOGY, role))
-    return decryptor.view(record, key=key, summary=summary), record, key
+    return decryptor.view(record, key=key), record, key
 
 
 def test_role_reads_only_what_it_is_granted() -> None:
-    view, record, key = _view("support")
+    view, record, _key = _view("support")
     assert view.record["email"] == "ann@example.com"
     assert view.record["age"] == 42  # JSON type restored
     assert view.record["card"] == record["card"]  # PCI: stays ciphertext
-    assert view.record["bio"] == record["bio"]  # record holds PCI: detected field stays shut
-    assert view.key == key  # the record key is a detected value too
-    assert sorted(view.denied) == ["$key", "bio", "card"]
-    assert sorted(r.path for r in view.reads) == ["age", "email"]
+    # detected fields open by the KEK of their own keys (PII), whatever else the record holds
+    assert view.record["bio"] == RAW["bio"]
+    assert view.key == "ann@example.com"
+    assert sorted(view.denied) == ["card"]
+    assert sorted(r.path for r in view.reads) == ["$key", "age", "bio", "email"]
+    assert {r.basis for r in view.reads if r.path in ("bio", "$key")} == {"key"}
 
 
 def test_billing_reads_the_card_by_path() -> None:
@@ -73,8 +74,7 @@ def test_a_role_granted_everything_in_the_record_reads_detected_fields_and_key()
     topology = TOPOLOGY.model_copy(update={"roles": {
         "all": TOPOLOGY.roles["support"].model_copy(update={"categories": ["PII", "PCI"]})}})
     _provider, cipher, record, key = _setup()
-    view = RoleDecryptor(cipher, RoleAccess(topology, "all")).view(
-        record, key=key, summary=SUMMARY)
+    view = RoleDecryptor(cipher, RoleAccess(topology, "all")).view(record, key=key)
     assert view.record == RAW
     assert view.key == "ann@example.com"
     assert view.denied == ()
@@ -90,17 +90,19 @@ def test_no_role_rights_leaves_the_record_as_it_is() -> None:
 def test_forgotten_subject_stays_encrypted_and_is_reported() -> None:
     provider, cipher, record, _key = _setup()
     provider.destroy_subject("crm", "c1")
-    view = RoleDecryptor(cipher, RoleAccess(TOPOLOGY, "support")).view(record, summary=SUMMARY)
+    view = RoleDecryptor(cipher, RoleAccess(TOPOLOGY, "support")).view(record)
     assert view.record == record
     assert view.reads == ()
-    assert sorted(view.failed) == [("age", "key_destroyed"), ("email", "key_destroyed")]
+    assert sorted(view.failed) == [
+        ("age", "key_destroyed"), ("bio", "key_destroyed"), ("email", "key_destroyed")
+    ]
 
 
 def test_decrypt_events_carry_no_values() -> None:
     view, record, _ = _view("support")
     ref = RecordRef.of("protected.crm", 0, 5, b"ann@example.com", Pseudonymizer(bytes(32)))
     events = decrypt_events(view, role="support", actor="c@h", topology="crm", record=ref)
-    assert [e["data"]["path"] for e in events] == ["email", "age"]
+    assert [e["data"]["path"] for e in events] == ["email", "age", "bio", "$key"]
     assert {e["type"] for e in events} == {EventType.FIELD_DECRYPTED}
     assert events[0]["data"]["key_id"] in key_ids_in(record)
     assert events[0]["data"]["role"] == "support"

@@ -38,10 +38,10 @@ def setup(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 
 def _ring(path: Path):  # type: ignore[no-untyped-def]
-    from streamsec.crypto.keyfile import FileStore
-    from streamsec.crypto.keyring import Keyring
+    from streamsec.crypto.keyring_setup import open_keyring
+    from streamsec.settings import Settings
 
-    return Keyring(FileStore(path), refresh_interval=0.0)
+    return open_keyring(Settings(keyring=path), refresh_interval=0.0)
 
 
 def test_forget_then_prove(setup: tuple[Path, Path, Path], tmp_path: Path,
