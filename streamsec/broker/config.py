@@ -13,7 +13,7 @@ import base64
 import json
 import socket
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from streamsec.errors import BrokerError
@@ -46,6 +46,8 @@ class BrokerState:
     port: int
     controller_port: int
     kafka_version: str
+    mtls_port: int | None = None
+    """The secured instance's mTLS listener (None: a plaintext instance)."""
 
     @property
     def bootstrap(self) -> str:
@@ -65,6 +67,8 @@ class BrokerConfig:
     retention_bytes: int = 1024**3
     segment_bytes: int = 64 * 1024**2
     internal_partitions: int = 10
+    overrides: dict[str, str] = field(default_factory=dict)
+    """Entries replacing or adding to the rendered ones (the secured listeners)."""
 
 
 def render_server_properties(cfg: BrokerConfig) -> str:
@@ -98,6 +102,7 @@ def render_server_properties(cfg: BrokerConfig) -> str:
         "log.segment.bytes": str(cfg.segment_bytes),
         "log.retention.check.interval.ms": "300000",
     }
+    lines.update(cfg.overrides)
     body = "\n".join(f"{key}={value}" for key, value in lines.items())
     return f"# Rendered by streamsec.broker: single-node KRaft broker for development.\n{body}\n"
 
@@ -169,6 +174,7 @@ def load_state(path: Path) -> BrokerState | None:
             port=int(raw["port"]),
             controller_port=int(raw["controller_port"]),
             kafka_version=str(raw["kafka_version"]),
+            mtls_port=int(raw["mtls_port"]) if raw.get("mtls_port") else None,
         )
     except FileNotFoundError:
         return None

@@ -27,6 +27,7 @@ from streamsec.broker.layout import DEFAULT_INSTANCE, BrokerLayout
 from streamsec.broker.locks import file_lock
 from streamsec.broker.probe import ClusterInfo, probe
 from streamsec.broker.process import kill_now, process_alive, read_pid, spawn, terminate
+from streamsec.broker.secure import DEFAULT_USERS, SecureMaterial, secure_properties
 from streamsec.errors import BrokerError
 
 __all__ = ["LocalBroker", "LocalStatus"]
@@ -51,7 +52,9 @@ class LocalBroker:
 
     ``port``/``controller_port`` apply at the first start only (then ``state.json``
     keeps them). Without them the default instance takes 19092/19093 when free and
-    any other instance takes free ports.
+    any other instance takes free ports. ``secure``: TLS, SCRAM, mTLS and ACLs
+    (:mod:`streamsec.broker.secure`); the bootstrap is then the SASL_SSL listener and
+    :attr:`mtls_bootstrap` the mTLS one.
     """
 
     def __init__(
@@ -63,8 +66,12 @@ class LocalBroker:
         port: int | None = None,
         controller_port: int | None = None,
         heap: str = "1g",
+        secure: bool = False,
+        users: tuple[str, ...] = DEFAULT_USERS,
     ) -> None:
         self.layout = BrokerLayout(home=home, instance=instance)
+        self.secure = secure
+        self._users = users
         self.kafka_version = kafka_version
         self._port = port
         self._controller_port = controller_port
@@ -84,6 +91,25 @@ class LocalBroker:
         state = cfg.load_state(self.layout.state_file)
         return state.bootstrap if state else None
 
+    @property
+    def mtls_bootstrap(self) -> str | None:
+        state = cfg.load_state(self.layout.state_file)
+        return f"{cfg.LOOPBACK}:{state.mtls_port}" if state and state.mtls_port else None
+
+    @property
+    def material(self) -> SecureMaterial:
+        """The TLS files and SCRAM credentials (a secured instance, after its first start)."""
+        material = SecureMaterial.load(self.layout.dir)
+        if material is None:
+            raise BrokerError("the secured broker has not been started yet", key="--secure")
+        return material
+
+    def _probe(self, state: cfg.BrokerState, timeout: float) -> ClusterInfo | None:
+        if state.mtls_port is None:
+            return probe(state.bootstrap, timeout=timeout)
+        context = self.material.admin_context()
+        return probe(f"{cfg.LOOPBACK}:{state.mtls_port}", timeout=timeout, ssl_context=context)
+
     def pid(self) -> int | None:
         pid = read_pid(self.layout.pid_file)
         return pid if pid is not None and process_alive(pid, self.marker) else None
@@ -96,8 +122,9 @@ class LocalBroker:
 
     def status(self, *, timeout: float = 2.0) -> LocalStatus:
         pid = self.pid()
-        bootstrap = self.bootstrap
-        cluster = probe(bootstrap, timeout=timeout) if bootstrap and pid else None
+        state = cfg.load_state(self.layout.state_file)
+        bootstrap = state.bootstrap if state else None
+        cluster = self._probe(state, timeout) if state and pid else None
         return LocalStatus(
             instance=self.layout.instance,
             installed=self.installed(),
@@ -127,6 +154,9 @@ class LocalBroker:
                         f"java {major} is too old: Kafka needs {MIN_JAVA}+", file=java
                     )
                 self._check_ports(state)
+                if self.secure and SecureMaterial.load(self.layout.dir) is None:
+                    self.layout.dir.mkdir(parents=True, exist_ok=True)
+                    SecureMaterial.create(self.layout.dir, self._users)
                 self._write_config(state)
                 if not (self.layout.data_dir / "meta.properties").is_file():
                     self._format(java, libs, state)
@@ -140,7 +170,7 @@ class LocalBroker:
                     stdout_log=self.layout.stdout_log,
                     cwd=self.layout.dir,
                 )
-            self._wait_ready(state.bootstrap, timeout)
+            self._wait_ready(state, timeout)
             return state.bootstrap
 
     def stop(self, *, timeout: float = 30.0) -> bool:
@@ -179,7 +209,13 @@ class LocalBroker:
             )
         elif state.kafka_version != self.kafka_version:
             state = cfg.BrokerState(
-                state.cluster_id, state.port, state.controller_port, self.kafka_version
+                state.cluster_id, state.port, state.controller_port, self.kafka_version,
+                state.mtls_port,
+            )
+        if (state.mtls_port is not None) != self.secure:
+            raise BrokerError(
+                "this broker instance was made " + ("with" if state.mtls_port else "without")
+                + " --secure: use another instance or delete it", file=str(self.layout.dir),
             )
         cfg.save_state(self.layout.state_file, state)
         return state
@@ -197,10 +233,15 @@ class LocalBroker:
         port = port if port is not None else cfg.pick_free_port()
         if controller is None:
             controller = cfg.pick_free_port(avoid=frozenset({port}))
-        return {"port": port, "controller_port": controller}
+        ports = {"port": port, "controller_port": controller}
+        if self.secure:
+            ports["mtls_port"] = cfg.pick_free_port(avoid=frozenset({port, controller}))
+        return ports
 
     def _check_ports(self, state: cfg.BrokerState) -> None:
-        for port in (state.port, state.controller_port):
+        for port in (state.port, state.controller_port, state.mtls_port):
+            if port is None:
+                continue
             if not cfg.port_is_free(port):
                 raise BrokerError(
                     f"port {port} is in use by another process: free it, or delete "
@@ -212,9 +253,18 @@ class LocalBroker:
         layout = self.layout
         for folder in (layout.config_dir, layout.data_dir, layout.log_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        overrides = {}
+        if state.mtls_port is not None:
+            overrides = secure_properties(
+                self.material, host=cfg.LOOPBACK, port=state.port, mtls_port=state.mtls_port,
+                controller_port=state.controller_port,
+            )
         broker_cfg = cfg.BrokerConfig(
-            port=state.port, controller_port=state.controller_port, data_dir=layout.data_dir
+            port=state.port, controller_port=state.controller_port, data_dir=layout.data_dir,
+            overrides=overrides,
         )
+        layout.server_properties.touch(mode=0o600)  # holds the keystore password if secure
+        layout.server_properties.chmod(0o600)
         layout.server_properties.write_text(
             cfg.render_server_properties(broker_cfg), encoding="utf-8"
         )
@@ -241,6 +291,7 @@ class LocalBroker:
         command = self._command(
             java, libs, "kafka.tools.StorageTool", "format", "--standalone",
             "-t", state.cluster_id, "-c", str(self.layout.server_properties),
+            *(self.material.scram_arguments() if state.mtls_port is not None else ()),
         )  # fmt: skip
         with log.open("w", encoding="utf-8") as out:
             try:
@@ -253,10 +304,10 @@ class LocalBroker:
         if result.returncode != 0:
             raise BrokerError(f"kafka storage format failed: see {log}", file=str(log))
 
-    def _wait_ready(self, bootstrap: str, timeout: float) -> None:
+    def _wait_ready(self, state: cfg.BrokerState, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
-            if probe(bootstrap, timeout=1.0) is not None:
+            if self._probe(state, 1.0) is not None:
                 return
             pid = read_pid(self.layout.pid_file)
             if pid is None or not process_alive(pid, self.marker):

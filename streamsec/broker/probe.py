@@ -8,6 +8,7 @@ list, cluster id and controller id from the answer; anything else means "not rea
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 from dataclasses import dataclass
 
@@ -142,9 +143,12 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
     return bytes(chunks)
 
 
-def _probe_one(host: str, port: int, timeout: float) -> ClusterInfo:
+def _probe_one(
+    host: str, port: int, timeout: float, context: ssl.SSLContext | None = None
+) -> ClusterInfo:
     correlation_id = 0x5EC
-    with socket.create_connection((host, port), timeout=timeout) as sock:
+    with socket.create_connection((host, port), timeout=timeout) as raw:
+        sock = context.wrap_socket(raw, server_hostname=host) if context else raw
         sock.settimeout(timeout)
         sock.sendall(encode_metadata_request(correlation_id))
         (size,) = struct.unpack(">i", _recv_exact(sock, 4))
@@ -153,11 +157,14 @@ def _probe_one(host: str, port: int, timeout: float) -> ClusterInfo:
         return decode_metadata_response(_recv_exact(sock, size), correlation_id)
 
 
-def probe(bootstrap: str, *, timeout: float = 2.0) -> ClusterInfo | None:
-    """Cluster metadata from the first server that answers with at least one broker."""
+def probe(
+    bootstrap: str, *, timeout: float = 2.0, ssl_context: ssl.SSLContext | None = None
+) -> ClusterInfo | None:
+    """Cluster metadata from the first server that answers with at least one broker
+    (over TLS with ``ssl_context``: the secured local broker's mTLS listener)."""
     for host, port in parse_bootstrap(bootstrap):
         try:
-            info = _probe_one(host, port, timeout)
+            info = _probe_one(host, port, timeout, ssl_context)
         except (OSError, ValueError):
             continue
         if info.brokers:

@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "streamsec.cli.audit_cmd",
     "streamsec.cli.consume_cmd",
     "streamsec.cli.rekey_cmd",
+    "streamsec.cli.acls_cmd",
 )
 
 

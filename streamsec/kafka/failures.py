@@ -33,13 +33,15 @@ if TYPE_CHECKING:
 __all__ = ["diagnosed", "translate"]
 
 _LOGGERS = (
-    "aiokafka", "aiokafka.client", "aiokafka.conn", "aiokafka.consumer.fetcher",
+    "aiokafka", "aiokafka.client", "aiokafka.cluster", "aiokafka.conn", "aiokafka.consumer.fetcher",
     "aiokafka.consumer.consumer", "aiokafka.consumer.group_coordinator",
     "aiokafka.producer.sender", "aiokafka.producer.producer",
 )
-_NOISE = ("Unable connect", "Unable to update metadata", "Not authorized", "authoriz",
-          "Authentication", "SSL", "certificate", "Failed fetch", "Group Coordinator",
-          "FindCoordinator", "Heartbeat", "InitProducerId", "Connection", "Could not send")
+_NOISE = (
+    "Unable connect", "Unable to update metadata", "Not authorized", "authoriz",
+    "Authentication", "SSL", "certificate", "Failed fetch", "Group Coordinator",
+    "FindCoordinator", "Heartbeat", "InitProducerId", "Connection", "Could not send",
+)
 
 
 class _Recorder(logging.Filter):
@@ -111,6 +113,11 @@ def _connect_reason(conn: KafkaConnection, seen: str) -> tuple[str, dict[str, st
         who = f" of user '{user}'" if user else ""
         return (f"authentication failed: the broker refused the {mech} credentials{who}",
                 {"key": "STREAMSEC_SASL_PASSWORD"})
+    if "closed" in seen and s is not None and s.security_protocol.endswith("SSL") and (
+        s.ssl_certfile is None
+    ):
+        return ("the broker closed the TLS connection: does it require a client certificate?",
+                {"key": "STREAMSEC_SSL_CERTFILE"})
     if "wrong version number" in seen or "unexpected eof" in seen or "record layer" in seen:
         return ("TLS handshake failed: does the listener speak "
                 f"{s.security_protocol if s else 'this protocol'}?",
@@ -128,7 +135,7 @@ def translate(
     where: dict[str, str] = {}
     if topic:
         where["topic"] = topic
-    action = f" {doing}" if doing else ""
+    action = f" ({doing})" if doing else ""
     if isinstance(exc, _AUTHZ):
         kind = {
             kerr.GroupAuthorizationFailedError: f"consumer group '{group}'",
@@ -137,7 +144,7 @@ def translate(
         }.get(type(exc), f"topic '{topic}'" if topic else "the topic")
         user = conn.principal
         return KafkaAuthorizationError(
-            f"not authorized{action}: {user} has no ACL for {kind}", **where
+            f"not authorized: {user} has no ACL allowing this on {kind}{action}", **where
         )
     seen = _recent()
     if isinstance(exc, (kerr.KafkaConnectionError, kerr.NodeNotReadyError, OSError,
@@ -146,8 +153,8 @@ def translate(
     ):
         if "not authorized" in seen or "authorization" in seen:
             return KafkaAuthorizationError(
-                f"not authorized{action}: {conn.principal} has no ACL for it", **where
+                f"not authorized: {conn.principal} has no ACL allowing this{action}", **where
             )
         message, context = _connect_reason(conn, seen)
         return KafkaConnectError(message, **context, **where)
-    return BrokerError(f"Kafka failed{action}: {type(exc).__name__}", **where)
+    return BrokerError(f"Kafka failed: {type(exc).__name__}{action}", **where)

@@ -259,3 +259,48 @@ def private_broker() -> Iterator[LocalBroker]:
     finally:
         broker.stop(timeout=20)
         shutil.rmtree(broker.layout.dir, ignore_errors=True)
+
+
+class SecureCluster:
+    """The session's secured broker: SASL_SSL (SCRAM-SHA-512) and mTLS listeners,
+    ``StandardAuthorizer`` without default access; users ``admin`` (super user),
+    ``streamsec`` and ``reader`` (both need ACLs)."""
+
+    def __init__(self, broker: LocalBroker) -> None:
+        self.broker = broker
+        self.material = broker.material
+        self.bootstrap = str(broker.bootstrap)
+        self.mtls_bootstrap = str(broker.mtls_bootstrap)
+
+    def env(self, user: str, mode: str = "scram") -> dict[str, str]:
+        """The ``STREAMSEC_*`` connection variables of ``user`` (``scram`` or ``mtls``)."""
+        return self.material.environment(
+            user, bootstrap=self.bootstrap, mtls_bootstrap=self.mtls_bootstrap,
+            mtls=mode == "mtls",
+        )
+
+    def connection(self, user: str = "admin", mode: str = "scram") -> Any:
+        from streamsec.kafka import connect
+        from streamsec.settings import Settings
+
+        values = {k.removeprefix("STREAMSEC_").lower(): v for k, v in self.env(user, mode).items()}
+        return connect(Settings(**values))
+
+
+@pytest.fixture(scope="session")
+def secure_kafka() -> Iterator[SecureCluster]:
+    """One secured broker of the session's own (free ports), stopped and removed at the end."""
+    try:
+        find_java()
+    except BrokerError as exc:
+        pytest.skip(f"a secured broker needs java: {exc}")
+    settings = load_settings()
+    broker = LocalBroker(
+        settings.home, f"secure-{uuid.uuid4().hex[:10]}", heap="512m", secure=True
+    )
+    try:
+        broker.start(timeout=180)
+        yield SecureCluster(broker)
+    finally:
+        broker.stop(timeout=20)
+        shutil.rmtree(broker.layout.dir, ignore_errors=True)
