@@ -15,8 +15,9 @@ structured mode: ``content-type: application/cloudevents+json``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from typing import Final
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
 
 from streamsec.classification.model import Sensitivity
 from streamsec.pipeline.model import Header, SourceRecord
@@ -39,6 +40,7 @@ __all__ = [
     "TOPOLOGY_VERSION",
     "dead_letter_headers",
     "forwardable",
+    "lineage_cloudevent",
     "parse_forward_list",
     "protected_headers",
 ]
@@ -71,6 +73,30 @@ _FORMATS: Final = {
     "tracestate": re.compile(rb"%s(?:[ \t]*,[ \t]*%s){0,31}" % (_MEMBER, _MEMBER)),
 }
 _MAX_FORWARDED = 512
+
+
+def lineage_cloudevent(run_event: Mapping[str, Any]) -> dict[str, Any]:
+    """An OpenLineage run event as a CloudEvent (structured mode): ``data`` is the run
+    event unchanged, ``type`` is ``io.openlineage.run.<eventType>``, ``dataschema`` its
+    schema URL; the id is derived from run, event type and time (a resend is the same
+    event)."""
+    run_id = str(run_event.get("run", {}).get("runId", ""))
+    kind = str(run_event.get("eventType", "other")).lower()
+    time = str(run_event.get("eventTime", ""))
+    job = run_event.get("job", {})
+    event: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"openlineage:{run_id}:{kind}:{time}")),
+        "source": str(run_event.get("producer", "urn:streamsec")),
+        "type": f"io.openlineage.run.{kind}",
+        "subject": f"{job.get('namespace', '')}/{job.get('name', '')}",
+        "time": time,
+        "datacontenttype": "application/json",
+    }
+    if run_event.get("schemaURL"):
+        event["dataschema"] = str(run_event["schemaURL"])
+    event["data"] = dict(run_event)
+    return event
 
 
 def parse_forward_list(text: str) -> frozenset[str]:

@@ -37,6 +37,7 @@ from streamsec.pipeline.headers import (
     CLOUDEVENTS_HEADERS,
     FORM,
     dead_letter_headers,
+    lineage_cloudevent,
     protected_headers,
 )
 from streamsec.pipeline.model import Outcome, OutMessage, SourceRecord
@@ -258,7 +259,13 @@ class RecordPipeline:
     def _lineage_messages(self, events: list[dict[str, Any]]) -> list[OutMessage]:
         """Keyed by topology, so one topology's run events stay in order."""
         key = self.topology.name.encode("utf-8")
-        return [OutMessage(self.topology.lineage, key, encode_record(e)) for e in events]
+        return [
+            OutMessage(
+                self.topology.lineage, key, encode_record(lineage_cloudevent(e)),
+                CLOUDEVENTS_HEADERS,
+            )
+            for e in events
+        ]
 
     def lineage_tick(self) -> list[OutMessage]:
         return self._lineage_messages(self.events.lineage_tick())

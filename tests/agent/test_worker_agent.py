@@ -76,7 +76,7 @@ async def test_good_record_is_protected_with_audit_and_lineage(harness: Harness)
     paths = {f["path"] for f in audit_event["data"]["fields"]}
     assert {"full_name", "email", "card.number", "$key"} <= paths
     (lineage,) = harness.sent(harness.topology.lineage)  # OpenLineage START, with the first record
-    event = json.loads(lineage["value"])
+    event = json.loads(lineage["value"])["data"]  # a CloudEvent holding the run event
     assert event["eventType"] == "START"
     assert "protected.people" in {o["name"] for o in event["outputs"]}
     LineageSchemaValidator().validate(event)
@@ -199,7 +199,7 @@ async def test_no_secret_reaches_any_output_for_many_records() -> None:
             last = await agent.put(_raw(record), key=f"k{i}".encode())
         await wait_until(lambda: last.message.acked)
     assert len(harness.sent(harness.output)) == 40
-    lineage = [json.loads(e["value"]) for e in harness.sent(harness.topology.lineage)]
+    lineage = [json.loads(e["value"])["data"] for e in harness.sent(harness.topology.lineage)]
     assert [e["eventType"] for e in lineage] == ["START"]  # one shape: no RUNNING per record
     audit = [json.loads(a["value"]) for a in harness.sent(harness.topology.audit)]
     assert [e["seq"] for e in audit] == list(range(40))  # one chain, in record order
@@ -315,6 +315,6 @@ async def test_an_idle_agent_sends_its_lineage_heartbeat(harness: Harness) -> No
     await harness.agent.lineage_tick()
     sent = harness.sent(harness.topology.lineage)
     assert len(sent) == before + 1
-    heartbeat = json.loads(sent[-1]["value"])
+    heartbeat = json.loads(sent[-1]["value"])["data"]
     assert heartbeat["eventType"] == "RUNNING"
     assert EMAIL not in sent[-1]["value"].decode()

@@ -142,9 +142,11 @@ async def test_the_whole_pipeline_over_a_secured_broker(
                                N + 3, timeout=30, settle=1, client=admin.options)
     audit = events[dep.topics["audit"]]
     assert len(audit) >= N + 1
-    assert events[dep.topics["lineage"]]
-    for message in audit:
+    lineage = events[dep.topics["lineage"]]
+    assert json.loads(lineage[0].value)["data"]["eventType"] == "START"
+    for message in [*audit, *lineage]:  # CloudEvents Kafka binding, structured mode
         assert dict(message.headers)["content-type"] == b"application/cloudevents+json"
+        assert json.loads(message.value)["specversion"] == "1.0"
 
     consumed = dep.run("reader", "consume", "-t", str(dep.path), "--role", "support",
                        "--decrypt", "--from-beginning", "--idle-timeout", "3", "--max", str(N))

@@ -81,3 +81,19 @@ def test_incomplete_connection_settings_name_what_is_missing(
     with pytest.raises(SettingsError) as info:
         load_settings()
     assert info.value.key == key
+
+
+def test_every_streamsec_variable_in_docker_compose_is_a_setting() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).parents[3] / "docker-compose.yml").read_text())
+    env: dict[str, str] = {}
+    for service in compose["services"].values():
+        environment = service.get("environment") or {}
+        if isinstance(environment, list):
+            environment = dict(item.split("=", 1) for item in environment)
+        env |= {k: str(v) for k, v in environment.items()}
+    assert any(k.startswith("STREAMSEC_") for k in env)
+    check_environment(env)

@@ -62,3 +62,24 @@ def test_forwarded_headers_reach_the_protected_record_not_the_dead_letter() -> N
     for message in audit:
         assert dict(message.headers)["content-type"] == b"application/cloudevents+json"
         assert json.loads(message.value or b"")["specversion"] == "1.0"
+
+
+def test_lineage_events_are_cloudevents_holding_the_openlineage_run_event() -> None:
+    from streamsec.events.cloudevents import cloudevent_problems
+
+    topology = parse_topology("name: u\ninput: raw.u\noutput: prot.u\n")
+    pipeline = make_pipeline(
+        topology, Settings(), worker_id="w", provider=InMemoryKeyProvider(),
+        detector=FakeDetector(),
+    )
+    (outcome,) = pipeline.process([SourceRecord("raw.u", 0, 1, b"k", b'{"a": 1}')])
+    (message,) = [m for m in outcome.messages if m.topic == topology.lineage]
+    assert dict(message.headers)["content-type"] == b"application/cloudevents+json"
+    event = json.loads(message.value or b"")
+    assert cloudevent_problems(event) == []
+    assert event["type"] == "io.openlineage.run.start"
+    assert event["data"]["eventType"] == "START"
+    assert event["dataschema"] == event["data"]["schemaURL"]
+    assert event["time"] == event["data"]["eventTime"]
+    again = h.lineage_cloudevent(event["data"])
+    assert again["id"] == event["id"]  # a resend is the same event

@@ -139,7 +139,7 @@ def test_close_chains_emits_final_checkpoints(pipeline: RecordPipeline) -> None:
 
 
 def _lineage(messages: Any) -> list[dict[str, Any]]:
-    return [json.loads(m.value) for m in messages if m.topic == "streamsec.lineage"]
+    return [json.loads(m.value)["data"] for m in messages if m.topic == "streamsec.lineage"]
 
 
 def test_lineage_run_starts_with_the_first_record_and_completes_at_stop(
