@@ -31,13 +31,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord, RecordMetadata
 
 from streamsec.broker import LocalBroker, ensure_broker, hold_broker, local_broker
 from streamsec.broker.install import find_java
 from streamsec.errors import BrokerError
+from streamsec.kafka import KafkaConnection, new_admin, new_consumer, new_producer
 from streamsec.settings import load_settings
 
 KeyLike = bytes | str | None
@@ -87,7 +88,7 @@ async def topic_factory(
     kafka_bootstrap: str, unique_name: Callable[[str], str]
 ) -> AsyncIterator[Callable[..., Awaitable[str]]]:
     created: list[str] = []
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = new_admin(KafkaConnection(kafka_bootstrap))
     await admin.start()
 
     async def make(
@@ -148,9 +149,7 @@ def kafka_produce(kafka_bootstrap: str) -> Produce:
         partition: int | None = None,
         bootstrap: str | None = None,
     ) -> list[RecordMetadata]:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap or kafka_bootstrap, acks="all", enable_idempotence=True
-        )
+        producer = new_producer(KafkaConnection(bootstrap or kafka_bootstrap))
         await producer.start()
         try:
             futures = []
@@ -189,12 +188,9 @@ def kafka_consume(kafka_bootstrap: str) -> Consume:
         None or 0: whatever the topic holds now (up to its end offsets at the call)."""
         bootstrap = bootstrap or kafka_bootstrap
         partitions = await _partitions(bootstrap, topic, timeout)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level=isolation_level,
+        consumer = new_consumer(
+            KafkaConnection(bootstrap), group_id=None, enable_auto_commit=False,
+            auto_offset_reset="earliest", isolation_level=isolation_level,
         )
         await consumer.start()
         got: list[ConsumerRecord] = []
@@ -229,7 +225,7 @@ async def _poll(consumer: AIOKafkaConsumer) -> list[ConsumerRecord]:
 
 
 async def _partitions(bootstrap: str, topic: str, timeout: float) -> set[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = new_admin(KafkaConnection(bootstrap))
     await admin.start()
     try:
         deadline = time.monotonic() + timeout

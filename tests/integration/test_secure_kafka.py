@@ -113,15 +113,19 @@ async def test_the_whole_pipeline_over_a_secured_broker(
     dep = Deployment(tmp_path, secure_kafka, mode)
     admin = secure_kafka.connection("admin", mode)
     await create_topics(admin, [*dep.topics.values(), dep.copy])
+    # mTLS runs exactly-once: the worker's transactional ids need their ACLs too
+    guarantee = "exactly_once" if mode == "mtls" else "at_least_once"
     acls = dep.run("admin", "acls", "-t", str(dep.path), "--worker", "User:streamsec",
-                   "--role", "support=User:reader", "--app-id", dep.app_id, "--apply")
+                   "--role", "support=User:reader", "--app-id", dep.app_id, "--apply",
+                   *(["--exactly-once"] if mode == "mtls" else []))
     assert acls.returncode == 0, acls.stderr
-    assert acls.stdout.strip().endswith("applied 22 ACLs")
+    assert acls.stdout.strip().endswith(f"applied {24 if mode == 'mtls' else 22} ACLs")
     await produce(admin, dep.topics["input"], records())
 
     worker = WorkerProcess(
         [dep.path], env=dep.env("streamsec"), log_file=tmp_path / "worker.log",
-        args=["--app-id", dep.app_id, "--detector", "streamsec.testing:FakeDetector"],
+        args=["--app-id", dep.app_id, "--detector", "streamsec.testing:FakeDetector",
+              "--processing-guarantee", guarantee],
     ).start()
     try:
         got = await read_topics(
