@@ -53,3 +53,29 @@ def test_status_json_and_exit_code(monkeypatch, fake_kafka: str, capsys) -> None
 def test_down_when_nothing_runs(capsys) -> None:
     assert main(["broker", "down"]) == 0
     assert capsys.readouterr().out.strip() == "not running"
+
+
+def test_up_secure_says_how_to_connect_without_printing_a_password(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from types import SimpleNamespace
+
+    from streamsec.broker.layout import BrokerLayout
+    from streamsec.broker.secure import SecureMaterial
+    from streamsec.cli import broker_cmd
+
+    layout = BrokerLayout(home=tmp_path, instance="secure")
+    layout.dir.mkdir(parents=True)
+    material = SecureMaterial.create(layout.dir)
+    fake = SimpleNamespace(
+        layout=layout, material=material, mtls_bootstrap="127.0.0.1:2",
+        is_running=lambda: True, start=lambda timeout: "127.0.0.1:1",
+    )
+    monkeypatch.setattr(broker_cmd, "_secure_broker", lambda settings: fake)
+    assert main(["broker", "up", "--secure"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1] == "127.0.0.1:1"
+    assert "STREAMSEC_SECURITY_PROTOCOL=SASL_SSL" in out
+    assert str(material.ca_file) in out
+    for password in material.passwords.values():
+        assert password not in out
