@@ -62,14 +62,23 @@ async def admin_client(
         await admin.close()
 
 
-async def check_connection(conn: KafkaConnection, *, timeout: float | None = None) -> None:
-    """Connect and authenticate once (a metadata request), or raise one clear error
-    within ``timeout`` (default ``STREAMSEC_KAFKA_CONNECT_TIMEOUT``)."""
+async def check_connection(
+    conn: KafkaConnection, *, topics: Iterable[str] = (), timeout: float | None = None
+) -> None:
+    """Connect and authenticate once (a metadata request), and check that ``topics`` may
+    be described (an ACL denial names the topic), or raise one clear error within
+    ``timeout`` (default ``STREAMSEC_KAFKA_CONNECT_TIMEOUT``)."""
     limit = timeout or (conn.settings.kafka_connect_timeout if conn.settings else 20.0)
     try:
         async with asyncio.timeout(limit):
             async with admin_client(conn, doing="connecting") as admin:
                 await admin.describe_cluster()
+            for topic in topics:
+                async with admin_client(conn, topic=topic, doing="reading") as admin:
+                    described = await admin.describe_topics([topic])
+                    code = int((described[0] if described else {}).get("error_code", 0) or 0)
+                    if code == TopicAuthorizationFailedError.errno:
+                        raise TopicAuthorizationFailedError(topic)
     except TimeoutError:
         with diagnosed():
             raise translate(TimeoutError(), conn, doing="connecting") from None

@@ -114,14 +114,15 @@ def warm_up(pipelines: Sequence[RecordPipeline]) -> None:
     log.info("detectors ready in %.1f s", time.monotonic() - started)
 
 
-def preflight(connection: KafkaConnection) -> None:
+def preflight(connection: KafkaConnection, topics: Sequence[str] = ()) -> None:
     """Connect and authenticate once before anything is loaded or consumed: a bad
     address, certificate or password stops start-up with one clear line (a
-    :class:`~streamsec.errors.BrokerError`) within ``STREAMSEC_KAFKA_CONNECT_TIMEOUT``.
+    :class:`~streamsec.errors.BrokerError`) within ``STREAMSEC_KAFKA_CONNECT_TIMEOUT``,
+    and so does an input topic the worker's principal has no ACL for.
     Runs in a loop of its own, leaving none behind for Faust."""
     loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(check_connection(connection))
+        loop.run_until_complete(check_connection(connection, topics=topics))
     finally:
         loop.close()
 
@@ -142,7 +143,7 @@ def run_worker(
     )
     log.info("ports: metrics %d, web %d (0: off)", settings.metrics_port, settings.web_port)
     connection = connect(settings)
-    preflight(connection)
+    preflight(connection, [t.input for t in topologies])
     worker_id = worker_id_of(settings)
     pipelines = [
         open_pipeline(

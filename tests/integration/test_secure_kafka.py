@@ -243,3 +243,23 @@ def test_a_mistyped_setting_stops_start_up_naming_it(tmp_path: Path) -> None:
                  env={"STREAMSEC_SECURTY_PROTOCOL": "SASL_SSL", "STREAMSEC_BROKER": "127.0.0.1:1"})
     line = one_clear_line(result)
     assert "STREAMSEC_SECURTY_PROTOCOL" in line
+
+
+async def test_a_worker_without_acls_stops_naming_its_input_topic(
+    tmp_path: Path, secure_kafka: Any
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    raw = f"raw-{tag}"
+    await create_topics(secure_kafka.connection("admin"), [raw])
+    topology = tmp_path / "t.yaml"
+    topology.write_text(f"name: noacl\ninput: {raw}\noutput: out-{tag}\n")
+    keyring = tmp_path / "keyring.json"
+    init_keyring(keyring)
+    env = {**secure_kafka.env("reader"), "STREAMSEC_KEYRING": str(keyring),
+           "STREAMSEC_HOME": str(tmp_path / "home"), "STREAMSEC_METRICS_PORT": "0",
+           "STREAMSEC_WEB_PORT": "0"}
+    result = cli("worker", "-t", str(topology), "--app-id", f"noacl-{tag}", "--detector",
+                 "streamsec.testing:FakeDetector", env=env)
+    line = one_clear_line(result, secure_kafka.material.passwords["reader"])
+    assert "not authorized: User:reader" in line
+    assert f"topic={raw}" in line
