@@ -29,7 +29,7 @@ from streamsec.errors import (
 from streamsec.protection.analysis import CompiledRules, RecordAnalysis, analyze_structure
 from streamsec.protection.applier import apply_plan
 from streamsec.protection.planner import ProtectionPlan, plan_record
-from streamsec.protection.record_key import KEY_PATH, protect_record_key
+from streamsec.protection.record_key import KEY_PATH, KeyPlan, apply_key_plan, plan_record_key
 from streamsec.protection.result import FieldAction, ProtectionFailure, ProtectionResult
 from streamsec.records.paths import format_path, get_at, parse_path
 from streamsec.settings import Settings
@@ -230,11 +230,52 @@ class Protector:
             raise result.error
         return result
 
+    def protect_keys(
+        self, keys: Sequence[str]
+    ) -> list[tuple[str, FieldAction | None] | ProtectionFailure]:
+        """Protect record keys like fields, from the key alone, so a tombstone gets the
+        protected key of its record (see :mod:`streamsec.protection.record_key`).
+        One detection call and one keyring change for the whole batch."""
+        if not keys:
+            return []
+        try:
+            found = self.detector.detect([(KEY_PATH, key) for key in keys])
+            if len(found) != len(keys):
+                raise DetectionError("detector returned the wrong number of results")
+        except RecordTooSlowError:
+            raise  # the caller decides: redo key by key, or dead-letter (too_slow)
+        except Exception:  # noqa: BLE001 - isolate the failing key(s) below
+            if len(keys) == 1:
+                return [ProtectionFailure(DetectionError("detection failed"))]
+            return [r for key in keys for r in self.protect_keys([key])]
+        plans = [
+            plan_record_key(tuple(f), topology=self.topology, taxonomy=self.taxonomy)
+            for f in found
+        ]
+        pairs = list(zip(keys, plans, strict=True))
+        needs = {(key, True) for key, plan in pairs if plan is not None and plan.subject}
+        if needs:
+            try:
+                self.cipher.prepare_keys(needs)
+            except StreamsecError as exc:  # met again, key by key, when applied
+                log.warning("could not prepare the keys' subject keys (%s)", type(exc).__name__)
+        return [self._apply_key(key, plan) for key, plan in pairs]
+
+    def _apply_key(
+        self, key: str, plan: KeyPlan | None
+    ) -> tuple[str, FieldAction | None] | ProtectionFailure:
+        if plan is None:
+            return key, None
+        try:
+            return apply_key_plan(key, plan, topology=self.topology.name, cipher=self.cipher)
+        except StreamsecError as exc:
+            return ProtectionFailure(exc)
+        except Exception as exc:  # noqa: BLE001 - fail closed; never echo the message
+            return _unexpected(exc)
+
     def protect_key(self, key: str) -> tuple[str, FieldAction | None]:
-        """Protect a record key like a field, from the key alone, so a tombstone gets
-        the protected key of its record (see :mod:`streamsec.protection.record_key`)."""
-        (findings,) = self.detector.detect([(KEY_PATH, key)])
-        return protect_record_key(
-            key, tuple(findings), topology=self.topology, taxonomy=self.taxonomy,
-            cipher=self.cipher,
-        )
+        """One record key (see :meth:`protect_keys`); raises its error on failure."""
+        (result,) = self.protect_keys([key])
+        if isinstance(result, ProtectionFailure):
+            raise result.error
+        return result
