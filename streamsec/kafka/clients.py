@@ -31,12 +31,15 @@ __all__ = [
 def new_producer(conn: KafkaConnection, **extra: Any) -> AIOKafkaProducer:
     """An idempotent producer acknowledged by all in-sync replicas (``extra`` overrides,
     e.g. ``transactional_id``)."""
-    return AIOKafkaProducer(**conn.client(acks="all", enable_idempotence=True, **extra))
+    return AIOKafkaProducer(**conn.client(**{"acks": "all", "enable_idempotence": True, **extra}))
 
 
 def new_consumer(conn: KafkaConnection, *topics: str, **extra: Any) -> AIOKafkaConsumer:
-    """A ``read_committed`` consumer (``extra``: group_id, auto_offset_reset, ...)."""
-    return AIOKafkaConsumer(*topics, **conn.client(isolation_level="read_committed", **extra))
+    """A ``read_committed`` consumer (``extra``: group_id, auto_offset_reset, or another
+    isolation_level, ...)."""
+    return AIOKafkaConsumer(
+        *topics, **conn.client(**{"isolation_level": "read_committed", **extra})
+    )
 
 
 def new_admin(conn: KafkaConnection, **extra: Any) -> AIOKafkaAdminClient:
