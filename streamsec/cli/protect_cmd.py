@@ -13,7 +13,6 @@ line number and reason, and the command exits 1.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections import Counter
@@ -87,6 +86,7 @@ class Summary:
 
 def run(args: argparse.Namespace) -> int:
     from streamsec.cli.progress import file_size, progress
+    from streamsec.events.sinks import actor_id
     from streamsec.pipeline.files import FileSink, FileSource
     from streamsec.pipeline.runtime import open_pipeline
     from streamsec.topology.loader import load_topology
@@ -96,8 +96,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings = settings_from(args)
     topology = load_topology(args.topology)
-    worker_id = settings.worker_id or f"protect@{os.uname().nodename}-{os.getpid()}"
-    pipeline = open_pipeline(topology, settings, worker_id=worker_id)
+    pipeline = open_pipeline(topology, settings, worker_id=actor_id(settings, "protect"))
     pipeline.events.bootstrap = settings.broker or "localhost:9092"
     name = "stdin" if args.input in ("-", None) else args.input
     summary = Summary()

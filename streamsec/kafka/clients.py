@@ -35,7 +35,8 @@ def new_producer(conn: KafkaConnection, **extra: Any) -> AIOKafkaProducer:
 
 
 def new_consumer(conn: KafkaConnection, *topics: str, **extra: Any) -> AIOKafkaConsumer:
-    """A ``read_committed`` consumer (``extra``: group_id, auto_offset_reset, ...)."""
+    """A ``read_committed`` consumer (``extra``: group_id, auto_offset_reset, or another
+    isolation_level, ...)."""
     return AIOKafkaConsumer(
         *topics, **conn.client(**{"isolation_level": "read_committed", **extra})
     )

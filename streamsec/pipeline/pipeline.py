@@ -52,6 +52,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+KeyResult = tuple[str, FieldAction | None] | ProtectionFailure
+
 MAX_OUTPUT_BYTES: Final = 1_000_000
 """A protected record larger than this is dead-lettered (below Kafka's 1 MiB default)."""
 
@@ -95,6 +97,7 @@ class RecordPipeline:
         self.max_fields = max_fields
         self.max_chars = max_chars
         self.time_budget = time_budget
+        self._keys: dict[bytes, KeyResult] = {}
 
     # -- the batch --------------------------------------------------------------------
     def process(self, batch: Sequence[SourceRecord]) -> list[Outcome]:
@@ -114,6 +117,9 @@ class RecordPipeline:
             except Exception as exc:  # noqa: BLE001 - one record's failure is data
                 failed[i] = _as_error(exc)
         results = self._protect_all(batch, decoded)
+        self._keys = self._protect_keys(
+            [s.key for i, s in enumerate(batch) if i not in failed and s.key is not None]
+        )
         outcomes: list[Outcome] = []
         for i, source in enumerate(batch):
             if i in failed:
@@ -194,16 +200,59 @@ class RecordPipeline:
         except Exception as exc:  # noqa: BLE001 - one record's failure is data
             return self.dead_letter(source, _as_error(exc))
 
+    def _protect_keys(self, keys: list[bytes]) -> dict[bytes, KeyResult]:
+        """The batch's distinct record keys, each protected once: one detection call
+        under the budget times their number (an overrun is redone key by key, each
+        under its own budget). A key too long or not UTF-8 fails its own record only."""
+        out: dict[bytes, KeyResult] = {}
+        texts: dict[bytes, str] = {}
+        for key in dict.fromkeys(keys):
+            try:
+                if len(key) > MAX_KEY_BYTES:
+                    raise RecordTooLargeError(
+                        f"record key is {len(key)} bytes, over {MAX_KEY_BYTES}"
+                    )
+                texts[key] = _key_text(key)
+            except (DecodeError, RecordTooLargeError) as exc:
+                out[key] = ProtectionFailure(exc)
+        if not texts:
+            return out
+        seconds = None if self.time_budget is None else self.time_budget * len(texts)
+        try:
+            return out | self._keys_under(texts, seconds)
+        except RecordTooSlowError:
+            for key, text in texts.items():
+                try:
+                    out |= self._keys_under({key: text}, self.time_budget)
+                except RecordTooSlowError as exc:
+                    out[key] = ProtectionFailure(exc)
+            return out
+
+    def _keys_under(
+        self, texts: dict[bytes, str], seconds: float | None
+    ) -> dict[bytes, KeyResult]:
+        try:
+            with budget.deadline(seconds):
+                results = self.protector.protect_keys(list(texts.values()))
+            if len(results) != len(texts):
+                raise ProtectionError("protector returned the wrong number of keys")
+        except RecordTooSlowError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the contract says never; fail closed anyway
+            return dict.fromkeys(texts, ProtectionFailure(_as_error(exc)))
+        return dict(zip(texts, results, strict=True))
+
     def _protect_key(self, key: bytes | None) -> tuple[bytes | None, FieldAction | None]:
         """A sensitive key protected per the topology's policy (a function of the key
         alone: a record and its tombstone get the same protected key)."""
         if key is None:
             return None, None
-        if len(key) > MAX_KEY_BYTES:
-            raise RecordTooLargeError(f"record key is {len(key)} bytes, over {MAX_KEY_BYTES}")
-        text = _key_text(key)
-        with budget.deadline(self.time_budget):
-            protected, action = self.protector.protect_key(text)
+        result = self._keys.get(key)
+        if result is None:
+            (result,) = self._protect_keys([key]).values()
+        if isinstance(result, ProtectionFailure):
+            raise result.error
+        protected, action = result
         return (protected.encode("utf-8") if action else key), action
 
     def _protected(

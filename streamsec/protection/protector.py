@@ -29,7 +29,7 @@ from streamsec.errors import (
 from streamsec.protection.analysis import CompiledRules, RecordAnalysis, analyze_structure
 from streamsec.protection.applier import apply_plan
 from streamsec.protection.planner import ProtectionPlan, plan_record
-from streamsec.protection.record_key import KEY_PATH, protect_record_key
+from streamsec.protection.record_key import KEY_PATH, KeyPlan, apply_key_plan, plan_record_key
 from streamsec.protection.result import FieldAction, ProtectionFailure, ProtectionResult
 from streamsec.records.paths import format_path, get_at, parse_path
 from streamsec.settings import Settings
@@ -105,31 +105,40 @@ class Protector:
         return cls(topo, detector=detector, cipher=cipher)
 
     # -- analysis ---------------------------------------------------------------------
-    def _detect(self, analyses: Sequence[RecordAnalysis]) -> list[_Detected | None]:
-        """Findings per record (leaves, then object keys); ``None`` where detection failed."""
-        items = [
-            item for a in analyses
-            for item in [(format_path(loc), text) for loc, text in a.scan] + list(a.object_keys)
-        ]
+    def _detect_groups(
+        self, groups: Sequence[Sequence[tuple[str, str]]]
+    ) -> list[list[tuple[Finding, ...]] | None]:
+        """Findings for every group of (path, text) items in one detection call; a group
+        whose detection fails gets ``None`` (the call is redone group by group to find
+        it). An overrun of the time budget is raised: the caller decides."""
+        items = [item for group in groups for item in group]
         try:
             flat = self.detector.detect(items)
             if len(flat) != len(items):
                 raise DetectionError("detector returned the wrong number of results")
         except RecordTooSlowError:
             raise  # the caller decides: redo record by record, or dead-letter (too_slow)
-        except Exception:  # noqa: BLE001 - isolate the failing record(s) below
-            if len(analyses) == 1:
+        except Exception:  # noqa: BLE001 - isolate the failing group(s) below
+            if len(groups) == 1:
                 return [None]
-            return [r for a in analyses for r in self._detect([a])]
-        out: list[_Detected | None] = []
+            return [r for group in groups for r in self._detect_groups([group])]
+        out: list[list[tuple[Finding, ...]] | None] = []
         pos = 0
-        for a in analyses:
-            leaves = list(flat[pos : pos + len(a.scan)])
-            pos += len(a.scan)
-            keys = list(flat[pos : pos + len(a.object_keys)])
-            pos += len(a.object_keys)
-            out.append((leaves, keys))
+        for group in groups:
+            out.append(list(flat[pos : pos + len(group)]))
+            pos += len(group)
         return out
+
+    def _detect(self, analyses: Sequence[RecordAnalysis]) -> list[_Detected | None]:
+        """Findings per record (leaves, then object keys); ``None`` where detection failed."""
+        groups = [
+            [(format_path(loc), text) for loc, text in a.scan] + list(a.object_keys)
+            for a in analyses
+        ]
+        return [
+            None if found is None else (found[: len(a.scan)], found[len(a.scan) :])
+            for a, found in zip(analyses, self._detect_groups(groups), strict=True)
+        ]
 
     def _check_object_keys(self, key_findings: Sequence[tuple[Finding, ...]]) -> None:
         for found in key_findings:
@@ -230,11 +239,48 @@ class Protector:
             raise result.error
         return result
 
+    def protect_keys(
+        self, keys: Sequence[str]
+    ) -> list[tuple[str, FieldAction | None] | ProtectionFailure]:
+        """Protect record keys like fields, from the key alone, so a tombstone gets the
+        protected key of its record (see :mod:`streamsec.protection.record_key`).
+        One detection call and one keyring change for the whole batch."""
+        if not keys:
+            return []
+        detected = self._detect_groups([[(KEY_PATH, key)] for key in keys])
+        plans = [
+            None if found is None
+            else plan_record_key(found[0], topology=self.topology, taxonomy=self.taxonomy)
+            for found in detected
+        ]
+        pairs = list(zip(keys, plans, detected, strict=True))
+        needs = {(key, True) for key, plan, _ in pairs if plan is not None and plan.subject}
+        if needs:
+            try:
+                self.cipher.prepare_keys(needs)
+            except StreamsecError as exc:  # met again, key by key, when applied
+                log.warning("could not prepare the keys' subject keys (%s)", type(exc).__name__)
+        return [
+            ProtectionFailure(DetectionError("detection failed")) if found is None
+            else self._apply_key(key, plan)
+            for key, plan, found in pairs
+        ]
+
+    def _apply_key(
+        self, key: str, plan: KeyPlan | None
+    ) -> tuple[str, FieldAction | None] | ProtectionFailure:
+        if plan is None:
+            return key, None
+        try:
+            return apply_key_plan(key, plan, topology=self.topology.name, cipher=self.cipher)
+        except StreamsecError as exc:
+            return ProtectionFailure(exc)
+        except Exception as exc:  # noqa: BLE001 - fail closed; never echo the message
+            return _unexpected(exc)
+
     def protect_key(self, key: str) -> tuple[str, FieldAction | None]:
-        """Protect a record key like a field, from the key alone, so a tombstone gets
-        the protected key of its record (see :mod:`streamsec.protection.record_key`)."""
-        (findings,) = self.detector.detect([(KEY_PATH, key)])
-        return protect_record_key(
-            key, tuple(findings), topology=self.topology, taxonomy=self.taxonomy,
-            cipher=self.cipher,
-        )
+        """One record key (see :meth:`protect_keys`); raises its error on failure."""
+        (result,) = self.protect_keys([key])
+        if isinstance(result, ProtectionFailure):
+            raise result.error
+        return result

@@ -2,7 +2,8 @@
 
 A key is detected and classified as one value at the path ``$key``; the topology's
 policy picks its action exactly as for a field (``EMAIL_ADDRESS: hash`` hashes an
-e-mail record key). Two rules keep keys usable as keys:
+e-mail record key; the default action encrypts it). Two rules keep keys usable as
+keys:
 
 * **Injective and deterministic.** Equal keys must stay equal (same partition, same
   compaction key) and different keys different. ``encrypt`` is therefore always
@@ -19,7 +20,8 @@ e-mail record key). Two rules keep keys usable as keys:
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import dataclass
+from typing import Any, Final
 
 from streamsec.actions.base import ActionContext, get_action
 from streamsec.classification.model import Finding
@@ -29,37 +31,61 @@ from streamsec.protection.planner import policy_rule
 from streamsec.protection.result import FieldAction
 from streamsec.topology.model import Topology
 
-__all__ = ["KEY_ACTIONS", "KEY_PATH", "protect_record_key"]
+__all__ = ["KEY_ACTIONS", "KEY_PATH", "KeyPlan", "apply_key_plan", "plan_record_key"]
 
 KEY_PATH: Final = "$key"
 KEY_ACTIONS: Final = frozenset({"encrypt", "hash", "keep"})
 """Actions that keep keys distinct; any other becomes ``hash`` on a key."""
 
 
-def protect_record_key(
-    key: str, findings: tuple[Finding, ...], *, topology: Topology, taxonomy: Taxonomy,
-    cipher: FieldCipher,
-) -> tuple[str, FieldAction | None]:
-    """``key`` protected per the topology's policy, and the action taken (if any)."""
+@dataclass(frozen=True, slots=True)
+class KeyPlan:
+    """What to do with one record key (no value: the key is passed to apply)."""
+
+    action: str
+    params: dict[str, Any]
+    subject: bool
+    """Seal under the per-subject key of the key's own text."""
+    entity_types: tuple[str, ...]
+    category: str
+    sensitivity: str
+    score: float
+
+
+def plan_record_key(
+    findings: tuple[Finding, ...], *, topology: Topology, taxonomy: Taxonomy
+) -> KeyPlan | None:
+    """The plan for a key with these findings; ``None`` when it is left as it is."""
     if not findings:
-        return key, None
+        return None
     entity_types = tuple(dict.fromkeys(f.entity_type for f in findings))
     category, sensitivity = taxonomy.classify_all(entity_types)
     policy = topology.policy
     if sensitivity.rank < policy.min_sensitivity.rank:
-        return key, None
+        return None
     rule = policy_rule(entity_types, category, policy)
     name = rule.action if rule.action in KEY_ACTIONS else "hash"
-    params = {**rule.params, "deterministic": True} if name == "encrypt" else {}
-    ctx = ActionContext(
-        topology=topology.name, path=KEY_PATH, entity_type=entity_types[0], cipher=cipher,
-        params=params, subject=key if topology.subject and name == "encrypt" else None,
-        category=category.value,
+    encrypt = name == "encrypt"
+    return KeyPlan(
+        action=name, params={**rule.params, "deterministic": True} if encrypt else {},
+        subject=encrypt and topology.subject is not None, entity_types=entity_types,
+        category=category.value, sensitivity=sensitivity.value,
+        score=max(f.score for f in findings),
     )
-    outcome = get_action(name).apply(key, ctx)
+
+
+def apply_key_plan(
+    key: str, plan: KeyPlan, *, topology: str, cipher: FieldCipher
+) -> tuple[str, FieldAction]:
+    """The protected key and the action taken (never the value)."""
+    ctx = ActionContext(
+        topology=topology, path=KEY_PATH, entity_type=plan.entity_types[0], cipher=cipher,
+        params=plan.params, subject=key if plan.subject else None, category=plan.category,
+    )
+    outcome = get_action(plan.action).apply(key, ctx)
     action = FieldAction(
-        path=KEY_PATH, action=name, mode="field", entity_types=entity_types,
-        category=category.value, sensitivity=sensitivity.value, source="policy",
-        key_id=outcome.key_id, score=max(f.score for f in findings),
+        path=KEY_PATH, action=plan.action, mode="field", entity_types=plan.entity_types,
+        category=plan.category, sensitivity=plan.sensitivity, source="policy",
+        key_id=outcome.key_id, score=plan.score,
     )
     return str(outcome.value), action

@@ -124,3 +124,14 @@ def test_audit_and_lineage_files_are_the_pipelines_events(
     assert runs[0] == "START" and runs[-1] == "COMPLETE"
     text = audit.read_text() + lineage.read_text()
     assert "a1@x.io" not in text and "Ann" not in text
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_a_progress_bar_on_stderr_only_on_a_terminal(
+    tty: bool, env: tuple[Path, Path], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("streamsec.cli.progress.is_terminal", lambda: tty)
+    assert run(env, tmp_path, [record(i) for i in range(20)]) == 0
+    assert ("protecting" in capsys.readouterr().err) is tty
+    assert len(read(tmp_path / "out.jsonl")) == 20

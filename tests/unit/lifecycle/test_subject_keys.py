@@ -82,3 +82,24 @@ def test_record_key_is_sealed_under_its_own_subject_key_and_shredded_with_it(
     env.provider.destroy_subject("crm", "C-0007@example.com")
     with pytest.raises(KeyDestroyedError):
         env.decryptor.decrypt_key(token)
+
+
+def test_prove_forgotten_fails_while_a_personal_record_key_of_another_subject_survives(
+    make_env: MakeEnv,
+) -> None:
+    """The documented limit, as an attack: the record of C-0007 is keyed by an e-mail
+    address. Forgetting C-0007 leaves that key readable, and the proof says so."""
+    from streamsec.lifecycle.proof import ForgetProver
+
+    env = make_env()
+    (record,) = env.protect([customer(7)])
+    key, _ = env.protector.protect_key("user7@example.com")
+    env.provider.destroy_subject("crm", "C-0007")
+    prover = ForgetProver(env.topology, env.provider, "C-0007")
+    prover.check(record, key)
+    assert not prover.report.holds
+    assert prover.report.subject.decrypted == 1  # the record key
+    env.provider.destroy_subject("crm", "user7@example.com")  # forget the key's value too
+    prover = ForgetProver(env.topology, env.provider, "C-0007")
+    prover.check(record, key)
+    assert prover.report.holds

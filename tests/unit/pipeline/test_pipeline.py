@@ -109,10 +109,10 @@ def test_a_protector_that_raises_fails_closed(pipeline: RecordPipeline) -> None:
 
 
 def test_a_key_that_cannot_be_protected_is_dead_lettered(pipeline: RecordPipeline) -> None:
-    def refuse(key: str, **_: Any) -> Any:
+    def refuse(keys: Any) -> Any:
         raise KeyAccessError("keyring locked")
 
-    pipeline.protector.protect_key = refuse  # type: ignore[method-assign]
+    pipeline.protector.protect_keys = refuse  # type: ignore[method-assign]
     (outcome,) = pipeline.process([src(0, good(0), key=b"k")])
     assert outcome.reason == "key_access"
 

@@ -72,3 +72,33 @@ def test_with_a_subject_the_tombstone_keeps_the_compaction_key_and_erasure_cover
     provider.destroy_subject("keys", MAIL.decode())  # forgetting the subject shreds the key
     with pytest.raises(KeyDestroyedError):
         decryptor.decrypt_key(key.decode())
+
+
+def test_a_batch_detects_its_keys_in_one_call_and_each_distinct_key_once() -> None:
+    detector = FakeDetector()
+    pipeline = make_pipeline(
+        parse_topology(BASE), Settings(), worker_id="unit", provider=InMemoryKeyProvider(),
+        detector=detector,
+    )
+    value = json.dumps({"note": "hello"}).encode()
+    keys = [b"a@example.com", b"b@example.com", b"a@example.com", None]
+    outcomes = pipeline.process(
+        [SourceRecord("raw.k", 0, i, k, value) for i, k in enumerate(keys)]
+    )
+    assert [o.reason for o in outcomes] == [None] * 4
+    key_items = [p for p in detector.paths if p == "$key"]
+    assert len(key_items) == 2  # two distinct keys, detected together
+    out = [o.messages[0].key for o in outcomes]
+    assert out[0] == out[2] != out[1] and out[3] is None
+
+
+def test_a_bad_key_fails_its_own_record_only() -> None:
+    pipeline = build("")
+    value = json.dumps({"note": "hello"}).encode()
+    outcomes = pipeline.process([
+        SourceRecord("raw.k", 0, 0, b"\xff\xfe", None),  # a tombstone whose key is not UTF-8
+        SourceRecord("raw.k", 0, 1, MAIL, value),
+        SourceRecord("raw.k", 0, 2, MAIL, None),
+    ])
+    assert [o.reason for o in outcomes] == ["decode", None, None]
+    assert outcomes[1].messages[0].key == outcomes[2].messages[0].key
