@@ -246,7 +246,7 @@ async def test_hostile_mix_two_workers_exactly_once(
         assert not found, f"{len(found)} personal values in clear in the {topic} topic"
     assert exact_leaks(out, by_key) == 0
     log_text = [log.read_text("utf-8", "replace") for log in logs]
-    assert all(" DEBUG streamsec." in text for text in log_text)
+    assert all(" DEBUG streamsec.worker.agents: hostile: batch of" in t for t in log_text)
     found = leaks.found(log_text)
     assert not found, f"{len(found)} personal values in a DEBUG log"
     assert sum(text.count(" ERROR ") for text in log_text) < 50
@@ -268,10 +268,12 @@ async def test_churn_six_joins_and_leaves(
     slices = [mix[i : i + 5_000] for i in range(0, len(mix), 5_000)]
 
     def start(n: int) -> WorkerProcess:
-        return WorkerProcess(
+        worker = WorkerProcess(
             [topology], env=env, args=[*args, "--worker-id", f"w{n}"],
             log_file=tmp_path / f"w{n}.log",
         ).start()
+        wait_for_log(tmp_path / f"w{n}.log", r"Worker ready", worker, timeout=120)
+        return worker
 
     running = [start(0)]
     stops: list[tuple[float, int | None]] = []
@@ -280,9 +282,9 @@ async def test_churn_six_joins_and_leaves(
         await produce(kafka_bootstrap, topics["input"], slices[0])
         for cycle in range(1, 7):  # six joins and six leaves, records flowing
             await produce(kafka_bootstrap, topics["input"], slices[cycle])
-            running.append(start(cycle))
-            await asyncio.sleep(6)
-            stops.append(timed_stop(running.pop(0)))
+            running.append(start(cycle))  # joins: a rebalance with records in flight
+            await asyncio.sleep(3)
+            stops.append(timed_stop(running.pop(0)))  # leaves mid-stream
         await produce(kafka_bootstrap, topics["input"], slices[7])
         got = await read_topics(
             kafka_bootstrap, [topics["output"], topics["dead_letter"]], len(mix), timeout=240,
@@ -301,3 +303,46 @@ async def test_churn_six_joins_and_leaves(
         assert seconds < STOP_TIMEOUT and code == 0, (seconds, code)
     for log in tmp_path.glob("w*.log"):
         assert "wait_empty" not in log.read_text("utf-8", "replace")
+
+
+async def test_sigterm_and_logs_while_the_broker_is_down(
+    tmp_path, private_broker, group_factory, unique_name
+):
+    from aiokafka.admin import NewTopic
+
+    bootstrap = private_broker.start()
+    topics = {k: unique_name(k[:3]) for k in ("input", "output", "dead_letter", "audit", "lineage")}
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(t, 2, 1) for t in topics.values()])
+    finally:
+        await admin.close()
+    topology, env = deployment(
+        tmp_path, bootstrap, topics, STREAMSEC_METRICS_PORT="0", STREAMSEC_WEB_PORT="0",
+        STREAMSEC_BATCH_SIZE="20",
+    )
+    mix = hostile_mix(3_000, seed=5, heavy=0)
+    await produce(bootstrap, topics["input"], mix)
+    log = tmp_path / "worker.log"
+    worker = WorkerProcess(
+        [topology], env=env, args=["--app-id", group_factory(), "--detector",
+                                   "streamsec.testing:FakeDetector"],
+        log_file=log, log_level="DEBUG",
+    ).start()
+    try:
+        await read_topics(bootstrap, [topics["output"]], 300, timeout=120,
+                          alive=lambda: worker.running)
+        private_broker.kill()
+        before = log.stat().st_size
+        await asyncio.sleep(13)
+        assert worker.running, "the worker died with the broker"
+        outage = log.read_bytes()[before:].decode("utf-8", "replace")
+    finally:
+        seconds, code = timed_stop(worker)
+    lines = outage.count("\n")
+    errors = outage.count(" ERROR ")
+    print(f"broker down 13 s: {lines} log lines ({errors} ERROR); SIGTERM -> exit {code} "
+          f"in {seconds:.1f} s")
+    assert lines < 500 and errors < 100, (lines, errors)
+    assert seconds < STOP_TIMEOUT + 2 and code in (0, 3), (seconds, code)
