@@ -346,5 +346,51 @@ async def test_sigterm_and_logs_while_the_broker_is_down(
     errors = outage.count(" ERROR ")
     print(f"broker down 13 s: {lines} log lines ({errors} ERROR); SIGTERM -> exit {code} "
           f"in {seconds:.1f} s")
+    shapes = Counter(
+        re.sub(r"\d+", "N", line.split(" ", 2)[-1])[:120] for line in outage.splitlines()
+        if " ERROR " in line
+    )
+    print("most frequent ERROR lines:", shapes.most_common(3))
     assert lines < 500 and errors < 100, (lines, errors)
     assert seconds < STOP_TIMEOUT + 2 and code in (0, 3), (seconds, code)
+
+
+async def test_sigterm_mid_batch_of_huge_records(
+    tmp_path, kafka_bootstrap, topic_factory, group_factory, kafka_consume
+):
+    topics = await make_topics(topic_factory, partitions=1)
+    topology, env = deployment(
+        tmp_path, kafka_bootstrap, topics, STREAMSEC_METRICS_PORT="0", STREAMSEC_WEB_PORT="0",
+        STREAMSEC_RECORD_TIME_BUDGET="60", STREAMSEC_MAX_TEXT_CHARS="1000000",
+        STREAMSEC_MAX_RECORD_BYTES="1048576",
+    )
+    huge = [r for r in hostile_mix(400, seed=9, heavy=1) if r.kind == "dense_text_150k"]
+    batch = [
+        HostileRecord("dense", f"d-{i}".encode(), (huge[0].value or b"").replace(b"{", b"{ ", 1)
+                      if i % 2 else huge[0].value, "either")
+        for i in range(8)
+    ]
+    await produce(kafka_bootstrap, topics["input"], batch)
+    args = ["--app-id", group_factory()]
+    first = WorkerProcess([topology], env=env, args=args, log_file=tmp_path / "w1.log").start()
+    try:
+        wait_for_log(tmp_path / "w1.log", r"Worker ready", first, timeout=120)
+        await asyncio.sleep(4)  # well inside the batch: 8 records of ~150k characters
+    finally:
+        seconds, code = timed_stop(first)
+    done_first = sum([len(await kafka_consume(topics[t], timeout=30))
+                      for t in ("output", "dead_letter")])
+    assert done_first < len(batch), "the batch was over before the SIGTERM"
+    second = WorkerProcess([topology], env=env, args=args, log_file=tmp_path / "w2.log").start()
+    try:
+        got = await read_topics(
+            kafka_bootstrap, [topics["output"], topics["dead_letter"]], len(batch), timeout=300,
+            alive=lambda: second.running,
+        )
+    finally:
+        timed_stop(second)
+    keys = {r.key for t in got.values() for r in t}
+    print(f"SIGTERM mid-batch of 8 x 150k-character records: exit {code} in {seconds:.1f} s; "
+          f"{done_first} done before it; the restart finished {len(keys)} of {len(batch)}")
+    assert seconds < 5 and code == 0, (seconds, code)
+    assert keys == {r.key for r in batch}
