@@ -253,6 +253,10 @@ class TopologyAgent:
                 await stream.ack(event)
         self.batches += 1
         self.metrics.delivered(self.name, delivered, time.monotonic() - started, time.time())
+        log.debug(
+            "%s: batch of %d delivered, %d dead-lettered, in %.3f s", self.name, len(delivered),
+            sum(o.dead_lettered for o in delivered), time.monotonic() - started,
+        )
 
     async def _drop_stale(self, stream: Any, events: Sequence[Any]) -> list[Any]:
         """Exactly-once: events read before a rebalance are left to the partition's

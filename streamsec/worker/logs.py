@@ -1,12 +1,15 @@
 """The worker's log hygiene: no values from third-party lines, and no floods.
 
-* **Third-party loggers never print values.** aiokafka, Faust and mode log whole
-  messages (keys and values) at DEBUG, and Faust's stream waits dump the events
-  they wait on. Their loggers never go below INFO, whatever the worker's level, and
-  every line they emit keeps only its format string and its plain arguments
-  (numbers, short identifier-like strings such as a host or a topic name): any
-  other argument (bytes, records, containers, free text) is replaced by its type
-  name. streamsec's own lines never carry values by construction.
+* **Third-party lines never carry values.** aiokafka, Faust and mode log whole
+  messages (keys and values) at DEBUG, Faust's stream waits dump the events they
+  wait on, and Presidio logs the context words around each match (the e-mail
+  address included) at DEBUG. So every logger outside ``streamsec`` is held at
+  INFO whatever the worker's level (its DEBUG lines are dropped at the handler
+  too, in case a library sets its own level), and every line it emits keeps only
+  its format string and its plain arguments (numbers, short identifier-like strings
+  such as a host or a topic name): any other argument (bytes, records, containers,
+  free text) is replaced by its type name, an exception by its type. streamsec's
+  own lines never carry values by construction.
 * **Floods are rate-limited.** A line of the same logger, level and format is let
   through :data:`BURST` times per :data:`WINDOW` seconds; the rest are counted and
   the next line let through says how many were suppressed. A broker outage then
@@ -24,14 +27,20 @@ import regex
 
 __all__ = ["BURST", "THIRD_PARTY", "WINDOW", "RateLimit", "ScrubThirdParty", "install"]
 
-THIRD_PARTY: Final = ("aiokafka", "kafka", "faust", "mode", "venusian", "aiohttp")
+THIRD_PARTY: Final = (
+    "aiokafka", "kafka", "faust", "mode", "venusian", "aiohttp", "presidio-analyzer",
+    "presidio-anonymizer", "presidio_analyzer", "presidio_anonymizer", "spacy", "tldextract",
+)
+"""Loggers set to INFO explicitly; any other logger outside ``streamsec`` is held there
+by the root level and the handler filter."""
+OWN: Final = "streamsec"
 BURST: Final = 5
 WINDOW: Final = 10.0
 _PLAIN: Final = regex.compile(r"[\w.:/\-\[\]]{0,100}")
 
 
 def _third_party(name: str) -> bool:
-    return any(name == p or name.startswith(p + ".") for p in THIRD_PARTY)
+    return not (name == OWN or name.startswith(OWN + "."))
 
 
 class _Hidden:
@@ -62,6 +71,8 @@ class ScrubThirdParty(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not _third_party(record.name):
             return True
+        if record.levelno < logging.INFO:
+            return False
         if not isinstance(record.msg, str):
             record.msg = f"<{type(record.msg).__name__}>"
         if isinstance(record.args, dict):
@@ -107,14 +118,20 @@ class RateLimit(logging.Filter):
 
 
 def install(level: int | str = logging.INFO) -> None:
-    """Cap the third-party loggers at INFO and put both filters on every root handler
-    (call after logging is configured)."""
-    for name in THIRD_PARTY:
-        logger = logging.getLogger(name)
-        logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel(), logger.level))
+    """Hold every logger outside ``streamsec`` at INFO or above (``streamsec`` keeps the
+    configured level) and put both filters on every root handler (call after logging
+    is configured)."""
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=level)
+    configured = root.getEffectiveLevel()
+    own = logging.getLogger(OWN)
+    if own.level == logging.NOTSET:
+        own.setLevel(configured)
+    root.setLevel(max(logging.INFO, configured))
+    for name in THIRD_PARTY:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logging.INFO, configured, logger.level))
     for handler in root.handlers:
         if not any(isinstance(f, ScrubThirdParty) for f in handler.filters):
             handler.addFilter(ScrubThirdParty())

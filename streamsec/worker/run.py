@@ -84,6 +84,12 @@ def _hard_exit(timeout: float) -> None:
     os._exit(3)
 
 
+def _stop_while_starting(signum: int, frame: Any) -> None:
+    """SIGTERM before the worker runs (loading models, joining): nothing was read yet."""
+    log.info("stopped while starting")
+    raise SystemExit(0)
+
+
 class StoppingWorker(faust.Worker):
     """mode's worker, plus the stop deadline: on the first stop signal detection in
     progress is cut short and a watchdog exits the process after ``stop_timeout``."""
@@ -134,6 +140,7 @@ def run_worker(
     detector_factory: Callable[[], Detector] | None = None,
 ) -> int:
     """Run until stopped; the exit code is 0 after a graceful stop, 1 after a crash."""
+    signal.signal(signal.SIGTERM, _stop_while_starting)  # mode's handler replaces it
     install_log_filters()
     settings = settings.model_copy(
         update={

@@ -63,7 +63,7 @@ def test_a_slow_record_is_too_slow_and_holds_the_batch_for_about_its_budget() ->
     took = time.monotonic() - started
     assert [o.reason for o in outcomes] == [None, "too_slow", None]
     # light batch: 3 x budget, then the slow one alone: one more budget (+ one chunk each)
-    assert took < 4 * BUDGET + 0.5
+    assert took < 4 * BUDGET + 2.0  # the slow record alone would take 50 s
 
 
 def test_a_heavy_slow_record_is_alone_under_its_own_budget() -> None:
@@ -72,7 +72,7 @@ def test_a_heavy_slow_record_is_alone_under_its_own_budget() -> None:
     started = time.monotonic()
     outcomes = p.process([src(0, record(mail="a@x.io")), src(1, heavy)])
     assert [o.reason for o in outcomes] == [None, "too_slow"]
-    assert time.monotonic() - started < BUDGET + 0.3
+    assert time.monotonic() - started < BUDGET + 1.5  # 50 s without the budget
 
 
 @pytest.mark.parametrize(
