@@ -35,7 +35,8 @@ from typing import Any
 import faust
 
 from streamsec.detection import budget
-from streamsec.kafka import KafkaConnection
+from streamsec.events.handover import OpenChain, OpenChains
+from streamsec.kafka import KafkaConnection, read_to_end
 from streamsec.pipeline.headers import forwardable, parse_forward_list
 from streamsec.pipeline.model import Outcome, OutMessage, SourceRecord
 from streamsec.pipeline.pipeline import RecordPipeline
@@ -162,6 +163,8 @@ class TopologyAgent:
         self.batches = 0
         self.declared = False
         self.forward = parse_forward_list(settings.forward_headers)
+        self.connection: KafkaConnection | None = None
+        """Set by :func:`attach_agents`: reads the audit topic at a crash handover."""
 
     def _error(self, reason: str) -> None:
         self.metrics.error(self.name, reason)
@@ -239,20 +242,72 @@ class TopologyAgent:
         self, stream: Any, events: Sequence[Any], outcomes: list[Outcome], started: float
     ) -> None:
         """Deliver a protected batch, then ack what was delivered."""
+        fenced: Sequence[int] = ()
         if self.transactions is None:
             await self.delivery.deliver(outcomes, self._error)
             delivered = outcomes
         else:
             delivered, fenced = await self.transactions.deliver(outcomes)
-            if fenced:  # the chains' tails were aborted: start new ones
-                loop = asyncio.get_running_loop()
-                await loop.run_in_executor(self.executor, self.pipeline.events.abandon, fenced)
+        loop = asyncio.get_running_loop()
+        audit = await loop.run_in_executor(self.executor, self._audit_after, list(fenced))
+        if audit:  # handover records of aborted chain tails, the signed digest when due
+            await self.send_reliably(audit)
         done = {(o.source.partition, o.source.offset) for o in delivered}
         for event in events:
             if (event.message.partition, event.message.offset) in done:
                 await stream.ack(event)
         self.batches += 1
         self.metrics.delivered(self.name, delivered, time.monotonic() - started, time.time())
+
+    def _audit_after(self, fenced: list[int]) -> list[OutMessage]:
+        """(executor) The batch is delivered: its chain heads count for digests; an
+        aborted chain tail is closed by a handover record and a new chain starts."""
+        trail = self.pipeline.events.trail
+        trail.batch_delivered(fenced)
+        out = self.pipeline.audit_records(trail.abandon(fenced)) if fenced else []
+        return out + (self.pipeline.audit_digest() if trail.digest_due() else [])
+
+    async def send_reliably(self, messages: Sequence[OutMessage]) -> None:
+        """Send audit records until acknowledged (a lost digest would read as deleted)."""
+        delay = 0.2
+        for _attempt in range(50):
+            try:
+                await self.delivery.send_all(messages)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - retried
+                log.warning("audit records not delivered (%s); resending", type(exc).__name__)
+                self._error("delivery")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        raise RuntimeError("audit records could not be delivered")
+
+    async def handover(self, partitions: Sequence[int], timeout: float = 60.0) -> None:
+        """Close, with a signed handover record, every chain of these (newly assigned)
+        partitions that its writer left open: it died without a final checkpoint."""
+        topo = self.pipeline.topology
+        if self.connection is None:
+            return
+        try:
+            found = await asyncio.wait_for(
+                _open_chains(self.connection, topo.audit, topo.name, partitions), timeout
+            )
+            loop = asyncio.get_running_loop()
+            messages = await loop.run_in_executor(self.executor, self._handovers, found)
+            if messages:
+                await self.send_reliably(messages)
+                log.info("closed %d audit chain(s) left open by a dead writer", len(messages))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - those chains then read as truncated
+            log.warning("audit handover failed (%s)", type(exc).__name__)
+            self._error("audit_handover")
+
+    def _handovers(self, found: Sequence[Any]) -> list[OutMessage]:
+        live = self.pipeline.events.trail.live_chains
+        return [m for c in found if c.chain not in live
+                for m in self.pipeline.handover(c.chain, c.last_seq, c.last_digest, c.stream)]
 
     async def _drop_stale(self, stream: Any, events: Sequence[Any]) -> list[Any]:
         """Exactly-once: events read before a rebalance are left to the partition's
@@ -298,6 +353,17 @@ class TopologyAgent:
             self._error("delivery")
 
 
+async def _open_chains(
+    conn: KafkaConnection, topic: str, scope: str, partitions: Sequence[int]
+) -> list[OpenChain]:
+    """The chains of ``scope`` on ``partitions`` that their writer left open (read to
+    the audit topic's end)."""
+    scan = OpenChains(scope, partitions)
+    async for record in read_to_end(conn, topic):
+        scan.feed(record.value)
+    return scan.result()
+
+
 def attach_agents(
     app: faust.App,
     pipelines: Sequence[RecordPipeline],
@@ -322,6 +388,7 @@ def attach_agents(
             app, pipeline, settings=settings, metrics=metrics, delivery=delivery,
             transactions=transactions,
         )
+        agent.connection = connection
         app.agent(agent.input, name=f"streamsec.{agent.name}", concurrency=1)(agent.run)
         agents[agent.name] = agent
     _AGENTS[app] = agents
@@ -330,11 +397,20 @@ def attach_agents(
     def ours(tps: Iterable[Any]) -> list[tuple[str, int]]:
         return [(tp.topic, tp.partition) for tp in tps if tp.topic in by_input]
 
+    handovers: set[asyncio.Task[None]] = set()
+
     @app.on_partitions_assigned.connect
     async def on_assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         assigned = args[0] if args else kwargs.get("assigned", ())
         for agent in agents.values():
             await agent.declare_outputs()
+        tps = ours(assigned)
+        for topic, agent in by_input.items():
+            parts = [p for t, p in tps if t == topic]
+            if parts:  # in the background: a rebalance must not wait for a topic read
+                task = asyncio.ensure_future(agent.handover(parts))
+                handovers.add(task)
+                task.add_done_callback(handovers.discard)
         if transactions is not None:
             await transactions.start_partitions(ours(assigned))
 

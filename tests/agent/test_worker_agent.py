@@ -68,11 +68,13 @@ async def test_good_record_is_protected_with_audit_and_lineage(harness: Harness)
     assert all(k.startswith(b"k") for k in headers[h.KEY_IDS].split(b","))
     assert headers[h.SOURCE_TOPIC] == b"raw.people"
     assert headers[h.SOURCE_OFFSET] == b"0"
-    (audit,) = harness.sent(harness.topology.audit)
-    audit_event = json.loads(audit["value"])
+    audit, checkpoint = (json.loads(a["value"]) for a in harness.sent(harness.topology.audit))
+    audit_event = audit
     assert audit_event["type"] == "io.streamsec.record.protected"
     assert audit_event["seq"] == 0
-    assert audit_event["mac"]
+    assert "mac" not in audit_event and "sig" not in audit_event  # events are hash-chained
+    assert checkpoint["type"] == "io.streamsec.audit.checkpoint"  # the batch's signature
+    assert checkpoint["prev"] == audit_event["digest"] and checkpoint["sig"]
     paths = {f["path"] for f in audit_event["data"]["fields"]}
     assert {"full_name", "email", "card.number", "$key"} <= paths
     (lineage,) = harness.sent(harness.topology.lineage)  # OpenLineage START, with the first record
@@ -98,7 +100,7 @@ async def test_bad_json_goes_to_dead_letter_with_reason_and_source(harness: Harn
     assert headers[h.SOURCE_OFFSET] == b"0"
     assert harness.sent(harness.output) == []
     assert harness.sent(harness.topology.lineage) == []
-    (audit,) = harness.sent(harness.topology.audit)
+    audit, _checkpoint = harness.sent(harness.topology.audit)
     data = json.loads(audit["value"])["data"]
     assert data["reason"] == "decode"
     assert b"x@y.z" not in audit["value"]
@@ -202,7 +204,10 @@ async def test_no_secret_reaches_any_output_for_many_records() -> None:
     lineage = [json.loads(e["value"]) for e in harness.sent(harness.topology.lineage)]
     assert [e["eventType"] for e in lineage] == ["START"]  # one shape: no RUNNING per record
     audit = [json.loads(a["value"]) for a in harness.sent(harness.topology.audit)]
-    assert [e["seq"] for e in audit] == list(range(40))  # one chain, in record order
+    assert [e["seq"] for e in audit] == list(range(len(audit)))  # one chain, in order
+    records = [e["data"]["record"]["offset"] for e in audit if "record" in e["data"]]
+    assert records == sorted(records) and len(records) == 40
+    assert audit[-1]["type"] == "io.streamsec.audit.checkpoint"  # every batch signed
     assert _leaks(harness) == []
 
 
@@ -241,7 +246,8 @@ async def test_next_batch_is_protected_but_not_sent_until_this_one_is_delivered(
     keys = [kw["key"] for kw in harness.sent(harness.output)]
     assert keys == [f"k{i}".encode() for i in range(21)]
     audit = [json.loads(a["value"]) for a in harness.sent(harness.topology.audit)]
-    assert [e["seq"] for e in audit] == list(range(21))
+    assert [e["seq"] for e in audit] == list(range(len(audit)))
+    assert sum(e["type"] == "io.streamsec.record.protected" for e in audit) == 21
     assert harness.agent.batches < 21  # the waiting records went out in larger batches
 
 

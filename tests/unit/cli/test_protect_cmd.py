@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from streamsec.cli.main import main
-from streamsec.crypto.keyfile import FileStore
-from streamsec.crypto.keyring import Keyring
 from streamsec.crypto.keyring_setup import create_keyring
-from streamsec.crypto.keys import KeyPurpose
+from streamsec.events.signing import FileSigner
+from streamsec.events.trust import TrustStore
 from streamsec.events.verify import verify
 from streamsec.testing import FakeDetector
 
@@ -116,10 +116,11 @@ def test_audit_and_lineage_files_are_the_pipelines_events(
                "--audit", str(audit), "--lineage", str(lineage))
     assert code == 0
     events = read(audit)
-    assert [e["type"].rsplit(".", 2)[-2:] for e in events][-1] == ["audit", "checkpoint"]
-    assert [e["data"]["record"]["offset"] for e in events[:-1]] == [1, 2, 3]
-    key = Keyring(FileStore(env[0])).current_key("crm", KeyPurpose.AUDIT)
-    assert verify(events, {key.id: key.material}).ok
+    kinds = [e["type"].rsplit(".", 1)[-1] for e in events]
+    assert kinds[-3:] == ["checkpoint", "checkpoint", "digest"]  # batch, final, digest
+    assert [e["data"]["record"]["offset"] for e in events if "record" in e["data"]] == [1, 2, 3]
+    signer = FileSigner.open(Path(os.environ["STREAMSEC_AUDIT_SIGNING_KEY"]), create=False)
+    assert verify(events, TrustStore.of_signers(signer.public_key())).ok
     runs = [e["eventType"] for e in read(lineage)]
     assert runs[0] == "START" and runs[-1] == "COMPLETE"
     text = audit.read_text() + lineage.read_text()
