@@ -3,6 +3,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from streamsec.events.audit import RecordRef, record_dead_lettered, record_prote
 from streamsec.events.chain import AuditChain
 from streamsec.events.digests import ChainHead, DigestWriter
 from streamsec.events.signing import FileSigner, Pseudonymizer
-from streamsec.events.trust import TrustStore
+from streamsec.events.trust import TrustStore, certify, new_trust_store
 from streamsec.protection.result import FieldAction
 from streamsec.topology.model import Topology
 
@@ -196,3 +197,13 @@ def with_digest(events: list[Event], worker: str = "w") -> list[Event]:
         if held is None or held["seq"] < event["seq"]:
             last[event["chain"]] = event
     return [*events, digest_of(worker, [[e] for e in last.values()])]
+
+
+def write_trust_store(path: Path, *public_keys: bytes, writers: str = "*") -> Path:
+    """A trust store file: a fresh operator key certifying ``public_keys`` for ``writers``
+    (the operator key itself is thrown away, as an offline key would be kept away)."""
+    operator = Ed25519PrivateKey.generate()
+    new_trust_store(path, operator)
+    for public in public_keys:
+        certify(path, operator, public, writers)
+    return path
