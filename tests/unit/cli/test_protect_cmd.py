@@ -125,3 +125,30 @@ def test_audit_and_lineage_files_are_the_pipelines_events(
     assert runs[0] == "START" and runs[-1] == "COMPLETE"
     text = audit.read_text() + lineage.read_text()
     assert "a1@x.io" not in text and "Ann" not in text
+
+
+def test_every_value_the_decrypt_command_reads_is_audited_first(
+    env: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert run(env, tmp_path, [record(i) for i in range(3)]) == 0
+    keyring, topology = env
+    base = ["decrypt", "-t", str(topology), "--keyring", str(keyring),
+            "--in", str(tmp_path / "out.jsonl"), "--out", str(tmp_path / "clear.jsonl")]
+    monkeypatch.delenv("STREAMSEC_BROKER", raising=False)
+    assert main(base) == 2  # nowhere to audit: nothing decrypted, nothing written
+    assert "--audit-out" in capsys.readouterr().err
+    assert not (tmp_path / "clear.jsonl").read_text()
+
+    audit = tmp_path / "decrypt-audit.jsonl"
+    assert main([*base, "--audit-out", str(audit), "--role", "dpo"]) == 0
+    assert [r["name"] for r in read(tmp_path / "clear.jsonl")] == ["Ann"] * 3
+    events = read(audit)
+    reads = [e for e in events if e["type"] == "io.streamsec.field.decrypted"]
+    assert {(e["data"]["record"]["offset"], e["data"]["path"]) for e in reads} == {
+        (line, path) for line in (1, 2, 3) for path in ("name", "mail")
+    }
+    assert {e["data"]["role"] for e in reads} == {"dpo"}
+    assert "Ann" not in audit.read_text() and "a1@x.io" not in audit.read_text()
+    signer = FileSigner.open(Path(os.environ["STREAMSEC_AUDIT_SIGNING_KEY"]), create=False)
+    assert verify(events, TrustStore.of_signers(signer.public_key())).ok
