@@ -30,6 +30,7 @@ __all__ = [
     "RecordRef",
     "field_decrypted",
     "field_entry",
+    "key_operation",
     "key_rotated",
     "record_dead_lettered",
     "record_protected",
@@ -182,6 +183,39 @@ def key_rotated(
         data=data,
         time=time,
         event_id=event_id,
+    )
+
+
+def key_operation(
+    *,
+    worker_id: str,
+    operation: str,
+    key_id: str,
+    provider: str,
+    purpose: str | None = None,
+    owner: str | None = None,
+    kek_id: str | None = None,
+    outcome: str = "ok",
+    time: datetime | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """``io.streamsec.key.operation``: a key provider created, wrapped, unwrapped, rotated
+    or destroyed a key (metadata only: ids, never material). ``operation`` and
+    ``outcome`` are short codes (``[a-z0-9_.-]``); key providers emit these through
+    :class:`~streamsec.events.trail.AuditTrail` (see docs/audit.md)."""
+    for name, code in (("operation", operation), ("outcome", outcome)):
+        if not _SAFE_CODE.fullmatch(code):
+            raise ValueError(f"{name} must be a short code")
+    data = {
+        "worker": worker_id,
+        "operation": operation,
+        "outcome": outcome,
+        "provider": provider,
+        "key": {"id": key_id, "purpose": purpose, "owner": owner, "kek_id": kek_id},
+    }
+    return new_event(
+        EventType.KEY_OPERATION, source=worker_source(worker_id), subject=key_id,
+        data=data, time=time, event_id=event_id,
     )
 
 

@@ -47,6 +47,7 @@ class EventType(StrEnum):
     RECORD_PROTECTED = "io.streamsec.record.protected"
     RECORD_DEAD_LETTERED = "io.streamsec.record.dead_lettered"
     KEY_ROTATED = "io.streamsec.key.rotated"
+    KEY_OPERATION = "io.streamsec.key.operation"
     SUBJECT_ERASED = "io.streamsec.subject.erased"
     FIELD_DECRYPTED = "io.streamsec.field.decrypted"
     AUDIT_CHECKPOINT = "io.streamsec.audit.checkpoint"

@@ -8,8 +8,9 @@ tombstone, so a forgotten subject's *new* records fail closed (dead letter)
 instead of being encrypted under a fresh key.
 
 The erasure is audited by an ``io.streamsec.subject.erased`` event naming the
-subject by a keyed pseudonym (never the id) and the destroyed key ids, sealed in
-an audit chain under the topology's audit key and closed at once.
+subject by a pseudonym under the audit pseudonym key (never the id, never a data
+key) and the destroyed key ids, in an audit chain signed with the operator's audit
+signing key and closed at once.
 """
 
 from __future__ import annotations

@@ -162,3 +162,23 @@ def test_a_data_key_holder_cannot_recompute_a_pseudonym() -> None:
     for purpose in KeyPurpose:
         key = provider.current_key("payments", purpose).material
         assert Pseudonymizer((key * 2)[:32]).subject("C-0004") != pseudonym
+
+
+def test_key_operation_events_are_metadata_only_and_signed_through_a_trail() -> None:
+    from streamsec.events.audit import key_operation
+    from streamsec.events.signing import AuditIdentity
+    from streamsec.events.trail import AuditTrail
+    from streamsec.events.trust import TrustStore
+    from streamsec.events.verify import verify
+
+    event = key_operation(worker_id="keys@h", operation="unwrap", key_id="k1",
+                          provider="pkcs11", purpose="encrypt", owner="crm", kek_id="kek-3")
+    assert cloudevent_problems(event) == []
+    assert event["data"]["key"] == {"id": "k1", "purpose": "encrypt", "owner": "crm",
+                                    "kek_id": "kek-3"}
+    with pytest.raises(ValueError, match="short code"):
+        key_operation(worker_id="w", operation="Unwrap key 4111", key_id="k", provider="p")
+    identity = AuditIdentity.ephemeral()
+    trail = AuditTrail(identity, actor="keys@h", topology="keys")
+    events = [*trail.sign([event]), *trail.close()]
+    assert verify(events, TrustStore.of_signers(identity.signer.public_key())).ok
