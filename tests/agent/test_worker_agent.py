@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from streamsec.events.signing import FileSigner
+from streamsec.events.trust import TrustStore
+from streamsec.events.verify import verify
 from streamsec.pipeline import headers as h
 from streamsec.testing import FakeDetector
 from streamsec.testing.lineage_schema import LineageSchemaValidator
@@ -324,3 +329,28 @@ async def test_an_idle_agent_sends_its_lineage_heartbeat(harness: Harness) -> No
     heartbeat = json.loads(sent[-1]["value"])
     assert heartbeat["eventType"] == "RUNNING"
     assert EMAIL not in sent[-1]["value"].decode()
+
+
+async def test_signed_digests_name_the_delivered_heads_and_the_trail_verifies(
+    detector: FakeDetector,
+) -> None:
+    """A digest is due after every batch here (interval ~0): each names the chain head
+    the broker had acknowledged, and the whole trail verifies with the public key."""
+    harness = make_harness(detector, audit_digest_interval=0.001)
+    async with harness.faust_agent.test_context() as agent:
+        for i in range(6):
+            last = await agent.put(_raw(GOOD), key=f"k{i}".encode())
+            await wait_until(lambda e=last: e.message.acked)
+    audit = [json.loads(a["value"]) for a in harness.sent(harness.topology.audit)]
+    digests = [e for e in audit if e["type"] == "io.streamsec.audit.digest"]
+    assert len(digests) >= 2
+    assert [d["data"]["dseq"] for d in digests] == list(range(len(digests)))
+    by_digest = {e["digest"]: e for e in audit if "chain" in e}
+    for d in digests:
+        for head in d["data"]["chains"].values():
+            named = by_digest[head["last_digest"]]  # a delivered event, a checkpoint
+            assert named["type"] == "io.streamsec.audit.checkpoint"
+            assert audit.index(named) < audit.index(d)
+    signer = FileSigner.open(Path(os.environ["STREAMSEC_AUDIT_SIGNING_KEY"]), create=False)
+    report = verify(audit, TrustStore.of_signers(signer.public_key()), allow_open=True)
+    assert report.ok, report.first_problems
