@@ -251,7 +251,8 @@ class TopologyAgent:
         loop = asyncio.get_running_loop()
         audit = await loop.run_in_executor(self.executor, self._audit_after, list(fenced))
         if audit:  # handover records of aborted chain tails, the signed digest when due
-            await self.send_reliably(audit)
+            # shielded: a stop must not drop a digest already numbered (a gap reads as deleted)
+            await asyncio.shield(self.send_reliably(audit))
         done = {(o.source.partition, o.source.offset) for o in delivered}
         for event in events:
             if (event.message.partition, event.message.offset) in done:
