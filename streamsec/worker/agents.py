@@ -35,12 +35,12 @@ from typing import Any
 import faust
 
 from streamsec.detection import budget
-from streamsec.events.handover import OpenChain, OpenChains
-from streamsec.kafka import KafkaConnection, read_to_end
+from streamsec.kafka import KafkaConnection
 from streamsec.pipeline.headers import forwardable, parse_forward_list
 from streamsec.pipeline.model import Outcome, OutMessage, SourceRecord
 from streamsec.pipeline.pipeline import RecordPipeline
 from streamsec.settings import Settings
+from streamsec.worker.audit import audit_after, hand_over, send_reliably
 from streamsec.worker.metrics import WorkerMetrics
 from streamsec.worker.transactions import TransactionalDelivery
 
@@ -249,7 +249,8 @@ class TopologyAgent:
         else:
             delivered, fenced = await self.transactions.deliver(outcomes)
         loop = asyncio.get_running_loop()
-        audit = await loop.run_in_executor(self.executor, self._audit_after, list(fenced))
+        after = functools.partial(audit_after, self.pipeline, list(fenced))
+        audit = await loop.run_in_executor(self.executor, after)
         if audit:  # handover records of aborted chain tails, the signed digest when due
             # shielded: a stop must not drop a digest already numbered (a gap reads as deleted)
             await asyncio.shield(self.send_reliably(audit))
@@ -260,55 +261,15 @@ class TopologyAgent:
         self.batches += 1
         self.metrics.delivered(self.name, delivered, time.monotonic() - started, time.time())
 
-    def _audit_after(self, fenced: list[int]) -> list[OutMessage]:
-        """(executor) The batch is delivered: its chain heads count for digests; an
-        aborted chain tail is closed by a handover record and a new chain starts."""
-        trail = self.pipeline.events.trail
-        trail.batch_delivered(fenced)
-        out = self.pipeline.audit_records(trail.abandon(fenced)) if fenced else []
-        return out + (self.pipeline.audit_digest() if trail.digest_due() else [])
-
     async def send_reliably(self, messages: Sequence[OutMessage]) -> None:
         """Send audit records until acknowledged (a lost digest would read as deleted)."""
-        delay = 0.2
-        for _attempt in range(50):
-            try:
-                await self.delivery.send_all(messages)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - retried
-                log.warning("audit records not delivered (%s); resending", type(exc).__name__)
-                self._error("delivery")
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
-        raise RuntimeError("audit records could not be delivered")
+        await send_reliably(self.delivery.send_all, messages, self._error)
 
     async def handover(self, partitions: Sequence[int], timeout: float = 60.0) -> None:
         """Close, with a signed handover record, every chain of these (newly assigned)
         partitions that its writer left open: it died without a final checkpoint."""
-        topo = self.pipeline.topology
-        if self.connection is None:
-            return
-        try:
-            found = await asyncio.wait_for(
-                _open_chains(self.connection, topo.audit, topo.name, partitions), timeout
-            )
-            loop = asyncio.get_running_loop()
-            messages = await loop.run_in_executor(self.executor, self._handovers, found)
-            if messages:
-                await self.send_reliably(messages)
-                log.info("closed %d audit chain(s) left open by a dead writer", len(messages))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - those chains then read as truncated
-            log.warning("audit handover failed (%s)", type(exc).__name__)
-            self._error("audit_handover")
-
-    def _handovers(self, found: Sequence[Any]) -> list[OutMessage]:
-        live = self.pipeline.events.trail.live_chains
-        return [m for c in found if c.chain not in live
-                for m in self.pipeline.handover(c.chain, c.last_seq, c.last_digest, c.stream)]
+        if self.connection is not None:
+            await hand_over(self, self.connection, partitions, timeout)
 
     async def _drop_stale(self, stream: Any, events: Sequence[Any]) -> list[Any]:
         """Exactly-once: events read before a rebalance are left to the partition's
@@ -352,17 +313,6 @@ class TopologyAgent:
         except Exception as exc:  # noqa: BLE001 - a missed heartbeat loses no record
             log.warning("lineage heartbeat not delivered (%s)", type(exc).__name__)
             self._error("delivery")
-
-
-async def _open_chains(
-    conn: KafkaConnection, topic: str, scope: str, partitions: Sequence[int]
-) -> list[OpenChain]:
-    """The chains of ``scope`` on ``partitions`` that their writer left open (read to
-    the audit topic's end)."""
-    scan = OpenChains(scope, partitions)
-    async for record in read_to_end(conn, topic):
-        scan.feed(record.value)
-    return scan.result()
 
 
 def attach_agents(
