@@ -40,7 +40,7 @@ from streamsec.pipeline.headers import forwardable, parse_forward_list
 from streamsec.pipeline.model import Outcome, OutMessage, SourceRecord
 from streamsec.pipeline.pipeline import RecordPipeline
 from streamsec.settings import Settings
-from streamsec.worker.audit import audit_after, hand_over, send_reliably
+from streamsec.worker.audit import audit_after, hand_over, idle_digest, send_reliably
 from streamsec.worker.metrics import WorkerMetrics
 from streamsec.worker.transactions import TransactionalDelivery
 
@@ -251,8 +251,7 @@ class TopologyAgent:
         loop = asyncio.get_running_loop()
         after = functools.partial(audit_after, self.pipeline, list(fenced))
         audit = await loop.run_in_executor(self.executor, after)
-        if audit:  # handover records of aborted chain tails, the signed digest when due
-            # shielded: a stop must not drop a digest already numbered (a gap reads as deleted)
+        if audit:  # handovers of aborted chain tails; the digest, shielded from a stop
             await asyncio.shield(self.send_reliably(audit))
         done = {(o.source.partition, o.source.offset) for o in delivered}
         for event in events:
@@ -262,12 +261,10 @@ class TopologyAgent:
         self.metrics.delivered(self.name, delivered, time.monotonic() - started, time.time())
 
     async def send_reliably(self, messages: Sequence[OutMessage]) -> None:
-        """Send audit records until acknowledged (a lost digest would read as deleted)."""
         await send_reliably(self.delivery.send_all, messages, self._error)
 
     async def handover(self, partitions: Sequence[int], timeout: float = 60.0) -> None:
-        """Close, with a signed handover record, every chain of these (newly assigned)
-        partitions that its writer left open: it died without a final checkpoint."""
+        """Close every chain a dead writer left open on these partitions (signed)."""
         if self.connection is not None:
             await hand_over(self, self.connection, partitions, timeout)
 
@@ -300,6 +297,13 @@ class TopologyAgent:
             log.warning("final audit checkpoints not delivered (%s)", type(exc).__name__)
             self._error("delivery")
 
+
+    async def audit_tick(self) -> None:
+        """The signed audit digest of an idle agent, when due (docs/audit.md)."""
+        messages = await asyncio.get_running_loop().run_in_executor(
+            self.executor, idle_digest, self.pipeline)
+        if messages:
+            await asyncio.shield(self.send_reliably(messages))
 
     async def lineage_tick(self) -> None:
         """The lineage heartbeat of an idle agent: a RUNNING event when one is due (or a
@@ -379,6 +383,7 @@ def attach_agents(
     async def lineage_heartbeat() -> None:
         for agent in agents.values():
             await agent.lineage_tick()
+            await agent.audit_tick()
 
     app.timer(interval=LINEAGE_TICK_SECONDS)(lineage_heartbeat)
 

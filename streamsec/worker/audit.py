@@ -2,7 +2,8 @@
 
 * :func:`audit_after` - once a batch is delivered: its chain heads count for the
   signed digests, a chain tail an aborted transaction took back is closed by a
-  handover record, and the digest goes out when due;
+  handover record, and the digest goes out when due; :func:`idle_digest` - the
+  same digest from the worker's timer when no batch comes;
 * :func:`hand_over` - at partition assignment: read the audit topic and close every
   chain of those partitions that a dead writer left open;
 * :func:`send_reliably` - audit records are resent until acknowledged.
@@ -20,7 +21,7 @@ from streamsec.kafka import KafkaConnection, read_to_end
 from streamsec.pipeline.model import OutMessage
 from streamsec.pipeline.pipeline import RecordPipeline
 
-__all__ = ["audit_after", "hand_over", "open_chains", "send_reliably"]
+__all__ = ["audit_after", "hand_over", "idle_digest", "open_chains", "send_reliably"]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,13 @@ class _Agent(Protocol):
     def _error(self, reason: str) -> None: ...
 
     async def send_reliably(self, messages: Sequence[OutMessage]) -> None: ...
+
+
+def idle_digest(pipeline: RecordPipeline) -> list[OutMessage]:
+    """(executor) The signed digest of an agent with no batch to deliver, when due
+    (only once something was delivered: a digest chain always ends in a final one)."""
+    trail = pipeline.events.trail
+    return pipeline.audit_digest() if trail.digest_due() and trail.delivered else []
 
 
 def audit_after(pipeline: RecordPipeline, fenced: list[int]) -> list[OutMessage]:
