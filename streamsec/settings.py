@@ -110,6 +110,20 @@ class Settings(BaseSettings):
     aws_kms_alias_prefix: str = "alias/streamsec-"
     key_store: Literal["file"] = Field(default="file", description="Where wrapped keys live.")
 
+    # --- Audit -----------------------------------------------------------------
+    audit_signing_key: Path | None = Field(
+        default=None, description="Ed25519 PEM (0600). Default: <home>/audit/signing.key.",
+    )
+    audit_pseudonym_key: Path | None = Field(
+        default=None, description="Base64 HMAC key (0600). Default: <home>/audit/pseudonym.key.",
+    )
+    audit_trust_store: Path | None = Field(
+        default=None, description="Certified audit public keys (for audit verify).",
+    )
+    audit_digest_interval: float = Field(
+        default=60.0, gt=0, le=86_400, description="Seconds between signed audit digests.",
+    )
+
     # --- Ops -------------------------------------------------------------------
     home: Path = Field(default=DEFAULT_HOME, description="Cache and state directory.")
     metrics_port: int = Field(default=9108, ge=0, le=65535)

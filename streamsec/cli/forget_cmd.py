@@ -64,6 +64,7 @@ def _subject(args: argparse.Namespace) -> str | None:
 def _forget(args: argparse.Namespace) -> int:
     from streamsec.crypto.keyring_setup import open_keyring
     from streamsec.errors import StreamsecError
+    from streamsec.events.signing import AuditIdentity
     from streamsec.events.sinks import AuditSink, FileAuditSink, actor_id
     from streamsec.lifecycle.forget import forget_subject, require_subject_path
     from streamsec.topology.loader import load_topology
@@ -88,7 +89,8 @@ def _forget(args: argparse.Namespace) -> int:
         sink = KafkaAuditSink(conn, topology.audit)
         where = f"topic {topology.audit}"
     erasure = forget_subject(
-        open_keyring(settings), topology, subject, actor=actor_id(settings, "keys-forget")
+        open_keyring(settings), topology, subject, actor=actor_id(settings, "keys-forget"),
+        identity=AuditIdentity.from_settings(settings),
     )
     print(
         f"forgot one subject of {topology.name}: destroyed {len(erasure.keys)} key(s); "

@@ -33,6 +33,7 @@ from streamsec.decryption.roles import RoleAccess
 from streamsec.decryption.view import RoleDecryptor, decrypt_events
 from streamsec.errors import ConfigError, RecordError, StreamsecError
 from streamsec.events.audit import RecordRef
+from streamsec.events.signing import AuditIdentity
 from streamsec.events.sinks import AuditSink, FileAuditSink, actor_id
 from streamsec.events.trail import AuditTrail
 from streamsec.kafka import (
@@ -90,6 +91,7 @@ class ProtectedConsumer:
         group_id: str | None = None,
         from_beginning: bool = False,
         audit: AuditSink | None = None,
+        identity: AuditIdentity | None = None,
         actor: str | None = None,
         idle_timeout: float | None = None,
         max_bytes: int = 1_048_576,
@@ -111,6 +113,7 @@ class ProtectedConsumer:
             if decrypt and role is not None else None
         )
         self._provider = provider
+        self._identity = identity
         self._trail: AuditTrail | None = None
         self._audited = False
         self._own_sink = audit is None
@@ -138,6 +141,8 @@ class ProtectedConsumer:
         return cls(
             topo, role, provider=open_keyring(settings), bootstrap=conn.bootstrap,
             connection=conn, audit=FileAuditSink(audit_file) if audit_file else None,
+            identity=AuditIdentity.from_settings(settings) if kwargs.get("decrypt", True)
+            else None,
             actor=actor_id(settings, "consumer"),
             max_bytes=settings.max_record_bytes, max_depth=settings.max_depth, **kwargs,
         )
@@ -147,9 +152,9 @@ class ProtectedConsumer:
 
     async def start(self) -> None:
         if self._decryptor is not None:
-            self._trail = AuditTrail.for_topology(
-                self._provider, self.topology.name, actor=self._actor
-            )
+            if self._identity is None:  # fail closed: no decryption without a signed audit
+                raise ConfigError("decrypting needs an audit signing identity", key="identity")
+            self._trail = AuditTrail(self._identity, actor=self._actor, topology=self.topology.name)
         consumer = new_consumer(self._conn, self.topic, **self._consumer_options)
         with diagnosed():
             try:
@@ -231,7 +236,7 @@ class ProtectedConsumer:
             record=ref,
         )
         if events:
-            await self._audit.send(self._trail.seal(events))  # audited before disclosed
+            await self._audit.send(self._trail.sign(events))  # audited before disclosed
             self._audited = True
         return ConsumedRecord(
             key=view.key, value=view.record, decrypted=tuple(r.path for r in view.reads),

@@ -39,22 +39,28 @@ class Decryptor:
     def _open(self, token: str, path: str) -> bytes:
         return self.cipher.decrypt(token, path=path)
 
-    def _restore(self, leaf: ProtectedLeaf) -> Any:
+    def _restore(self, leaf: ProtectedLeaf, reads: list[tuple[str, str]] | None = None) -> Any:
         slots = open_value(leaf, self._open)
         for slot in slots:
             if slot.error is not None:
                 raise slot.error
+        if reads is not None:  # what was read in clear, for the audit trail
+            reads.extend(dict.fromkeys((leaf.path, s.key_id) for s in slots
+                                       if s.plaintext is not None))
         return restore(leaf, slots)
 
-    def decrypt(self, record: dict[str, Any]) -> dict[str, Any]:
-        """A copy of ``record`` with every envelope decrypted.
+    def decrypt(
+        self, record: dict[str, Any], reads: list[tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
+        """A copy of ``record`` with every envelope decrypted; ``reads`` gets one
+        ``(path, key id)`` per value read in clear.
 
         Raises :class:`~streamsec.errors.DecryptionError` (with the path) when a
         ciphertext was tampered with, moved, or its key is missing or destroyed.
         """
         out: dict[str, Any] = copy_json(record)
         for leaf in protected_leaves(record):
-            set_at(out, leaf.location, self._restore(leaf))
+            set_at(out, leaf.location, self._restore(leaf, reads))
         return out
 
     def decrypt_key(self, key: str) -> str:

@@ -1,10 +1,16 @@
 """Audit and lineage events: pure builders, the audit chain, and its verifier.
 
 * :mod:`~streamsec.events.audit` - CloudEvents builders (record protected / dead
-  lettered, key rotated, subject erased, field decrypted); never a value.
-* :mod:`~streamsec.events.chain` - :class:`AuditChain`: seq, prev, digest, MAC,
-  checkpoints (one chain per worker, partition and run).
-* :mod:`~streamsec.events.verify` - :func:`verify`: first broken event per chain.
+  lettered, key rotated / key operation, subject erased, field decrypted); never a value.
+* :mod:`~streamsec.events.signing` / :mod:`~streamsec.events.trust` - writers'
+  Ed25519 signing keys, the audit pseudonym key, the operator-certified trust store.
+* :mod:`~streamsec.events.chain` - :class:`AuditChain`: seq, prev, digest, and a
+  signed checkpoint per batch (one chain per writer, partition and run).
+* :mod:`~streamsec.events.digests` / :mod:`~streamsec.events.handover` - signed
+  digests (what should be there) and crash handover records.
+* :mod:`~streamsec.events.trail` - :class:`AuditTrail`, the one owner of chains.
+* :mod:`~streamsec.events.verify` - :func:`verify`: every problem per chain, with
+  public keys only (docs/audit.md).
 * :mod:`~streamsec.events.lineage` / :mod:`~streamsec.events.lineage_tracker` -
   OpenLineage RunEvents and when to emit them.
 """
@@ -15,6 +21,7 @@ from streamsec.events.audit import (
     Pseudonymizer,
     RecordRef,
     field_decrypted,
+    key_operation,
     key_rotated,
     record_dead_lettered,
     record_protected,
@@ -43,6 +50,7 @@ __all__ = [
     "column_lineage_facet",
     "field_decrypted",
     "kafka_namespace",
+    "key_operation",
     "key_rotated",
     "leaf_types",
     "record_dead_lettered",

@@ -3,28 +3,25 @@
 They take :class:`~streamsec.protection.result.FieldAction` lists, topology
 metadata and record coordinates, and **never** a record value: not in clear, not
 masked, not encrypted. The record key (often a customer id) appears only as a
-keyed HMAC (:class:`Pseudonymizer`). A dead letter carries the error's fixed
-``reason`` code and type, never its message.
+pseudonym keyed under the audit pseudonym key, which no data-key holder has
+(:class:`~streamsec.events.signing.Pseudonymizer`). A dead letter carries the
+error's fixed ``reason`` code and type, never its message.
 
-The events returned here are unsealed; :class:`streamsec.events.chain.AuditChain`
-adds ``chain``, ``seq``, ``prev``, ``digest``, ``mac`` and the audit key id.
+The events returned here are unchained; :class:`streamsec.events.chain.AuditChain`
+adds ``chain``, ``seq``, ``prev`` and ``digest`` and signs checkpoints over them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, NoReturn
-
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from typing import Any, Final
 
 from streamsec.errors import StreamsecError
 from streamsec.events.cloudevents import EventType, new_event, worker_source
+from streamsec.events.signing import Pseudonymizer
 from streamsec.protection.result import FieldAction
 from streamsec.topology.model import Topology
 
@@ -33,6 +30,7 @@ __all__ = [
     "RecordRef",
     "field_decrypted",
     "field_entry",
+    "key_operation",
     "key_rotated",
     "record_dead_lettered",
     "record_protected",
@@ -43,43 +41,6 @@ _SAFE_CODE: Final = re.compile(r"[a-z0-9_.-]{1,64}")
 _SAFE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 
 
-class Pseudonymizer:
-    """Keyed HMAC-SHA256 pseudonyms for identifiers that must not appear in events.
-
-    Sub-keys are derived from the audit key with HKDF-SHA256 (one per use), so the
-    MAC key itself is never used for anything else. Investigators holding the
-    audit key can recompute a pseudonym to find the events about one record key.
-    """
-
-    __slots__ = ("_record_key", "_subject")
-
-    def __init__(self, audit_key: bytes) -> None:
-        if len(audit_key) < 16:
-            raise ValueError("the audit key must be at least 16 bytes")
-        self._record_key = _derive(audit_key, b"streamsec/audit/record-key/v1")
-        self._subject = _derive(audit_key, b"streamsec/audit/subject/v1")
-
-    def record_key(self, key: bytes | None) -> str | None:
-        """Pseudonym of a Kafka record key (``None`` for a record without key)."""
-        if key is None:
-            return None
-        return hmac.new(self._record_key, key, hashlib.sha256).hexdigest()
-
-    def subject(self, subject_id: str) -> str:
-        """Pseudonym of a data-subject id."""
-        return hmac.new(self._subject, subject_id.encode("utf-8"), hashlib.sha256).hexdigest()
-
-    def __repr__(self) -> str:
-        return "Pseudonymizer(<audit key>)"
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("key material cannot be pickled")
-
-
-def _derive(key: bytes, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(key)
-
-
 @dataclass(frozen=True, slots=True)
 class RecordRef:
     """Where a record was read: topic, partition, offset and the key's pseudonym."""
@@ -87,7 +48,7 @@ class RecordRef:
     topic: str
     partition: int
     offset: int
-    key_hmac: str | None = None
+    key_pseudonym: str | None = None
 
     @classmethod
     def of(
@@ -104,7 +65,7 @@ class RecordRef:
             "topic": self.topic,
             "partition": self.partition,
             "offset": self.offset,
-            "key_hmac": self.key_hmac,
+            "key_pseudonym": self.key_pseudonym,
         }
 
 
@@ -225,6 +186,39 @@ def key_rotated(
     )
 
 
+def key_operation(
+    *,
+    worker_id: str,
+    operation: str,
+    key_id: str,
+    provider: str,
+    purpose: str | None = None,
+    owner: str | None = None,
+    kek_id: str | None = None,
+    outcome: str = "ok",
+    time: datetime | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """``io.streamsec.key.operation``: a key provider created, wrapped, unwrapped, rotated
+    or destroyed a key (metadata only: ids, never material). ``operation`` and
+    ``outcome`` are short codes (``[a-z0-9_.-]``); key providers emit these through
+    :class:`~streamsec.events.trail.AuditTrail` (see docs/audit.md)."""
+    for name, code in (("operation", operation), ("outcome", outcome)):
+        if not _SAFE_CODE.fullmatch(code):
+            raise ValueError(f"{name} must be a short code")
+    data = {
+        "worker": worker_id,
+        "operation": operation,
+        "outcome": outcome,
+        "provider": provider,
+        "key": {"id": key_id, "purpose": purpose, "owner": owner, "kek_id": kek_id},
+    }
+    return new_event(
+        EventType.KEY_OPERATION, source=worker_source(worker_id), subject=key_id,
+        data=data, time=time, event_id=event_id,
+    )
+
+
 def subject_erased(
     *,
     worker_id: str,
@@ -236,8 +230,8 @@ def subject_erased(
 ) -> dict[str, Any]:
     """``io.streamsec.subject.erased``: a data subject's keys were destroyed.
 
-    ``subject_hmac`` is a keyed hash of the subject id (the keyring's or
-    :meth:`Pseudonymizer.subject`), never the id.
+    ``subject_hmac`` is :meth:`Pseudonymizer.subject` of the subject id (keyed under
+    the audit pseudonym key, which no data-key holder has), never the id.
     """
     data = {
         "worker": worker_id,

@@ -1,4 +1,4 @@
-"""Canonical bytes, digests and MACs of audit events (the tamper-evidence primitives).
+"""Canonical bytes, digests and signatures of audit events (the tamper-evidence primitives).
 
 Canonical form is RFC 8785 (JSON Canonicalization Scheme): keys sorted by UTF-16
 code units, no whitespace, ECMAScript number formatting. Two events that differ
@@ -10,21 +10,22 @@ result is provably identical (BMP-only keys, safe integers, floats whose Python
 For one audit event (a CloudEvents dict):
 
 * ``digest`` = SHA-256 (lower-case hex) of the canonical form of the event
-  **without** its ``digest`` and ``mac`` attributes;
+  **without** its ``digest`` and ``sig`` attributes; anyone can recompute it, so
+  it only proves something once a signature commits to it;
 * ``prev``   = the previous event's ``digest`` in the same chain, or
   :func:`genesis` of the chain id for ``seq`` 0;
-* ``mac``    = HMAC-SHA256 (lower-case hex), keyed with the audit key, over the
-  canonical form of the event **without** ``mac`` (so it covers ``digest``,
-  ``prev``, ``seq``, ``chain`` and ``data``).
+* ``sig``    = Ed25519 signature (base64), by the writer's signing key, over the
+  canonical form of the event **without** ``sig`` (so it covers ``digest``,
+  ``prev``, ``seq``, ``chain`` and ``data``). Only checkpoints, digests and
+  handover records carry one (:mod:`streamsec.events.chain`).
 
-The digest lets a verifier tell a changed body (digest no longer matches) from
-a changed or forged MAC (digest matches, MAC does not), even for the last event.
+Writers send the canonical form itself (:func:`wire`), so a verifier can check
+a digest on the bytes as read (:func:`raw_digest_ok`) without re-serialising.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import math
 from collections.abc import Mapping
@@ -34,18 +35,18 @@ import rfc8785
 
 __all__ = [
     "DIGEST_ATTRIBUTE",
-    "MAC_ATTRIBUTE",
+    "SIG_ATTRIBUTE",
     "CanonicalizationError",
     "canonical_json",
     "compute_digest",
-    "compute_mac",
-    "digest_and_mac",
     "genesis",
-    "mac_matches",
+    "raw_digest_ok",
+    "signed_message",
+    "wire",
 ]
 
 DIGEST_ATTRIBUTE: Final = "digest"
-MAC_ATTRIBUTE: Final = "mac"
+SIG_ATTRIBUTE: Final = "sig"
 _GENESIS_DOMAIN: Final = b"streamsec.audit.genesis.v1\x00"
 _MAX_SAFE: Final = 2**53 - 1
 
@@ -119,33 +120,38 @@ def _without(event: Mapping[str, Any], *names: str) -> dict[str, Any]:
 
 
 def compute_digest(event: Mapping[str, Any]) -> str:
-    """SHA-256 hex of the event's canonical form without ``digest`` and ``mac``."""
-    body = canonical_json(_without(event, DIGEST_ATTRIBUTE, MAC_ATTRIBUTE))
+    """SHA-256 hex of the event's canonical form without ``digest`` and ``sig``."""
+    body = canonical_json(_without(event, DIGEST_ATTRIBUTE, SIG_ATTRIBUTE))
     return hashlib.sha256(body).hexdigest()
 
 
-def compute_mac(key: bytes, event: Mapping[str, Any]) -> str:
-    """HMAC-SHA256 hex, keyed with ``key``, of the canonical form without ``mac``."""
-    if not key:
-        raise ValueError("the audit key is empty")
-    body = canonical_json(_without(event, MAC_ATTRIBUTE))
-    return hmac.new(key, body, hashlib.sha256).hexdigest()
+def signed_message(event: Mapping[str, Any]) -> bytes:
+    """What ``sig`` signs: the canonical form of the event without ``sig``."""
+    return canonical_json(_without(event, SIG_ATTRIBUTE))
 
 
-def digest_and_mac(key: bytes, event: Mapping[str, Any]) -> tuple[str, str]:
-    """``compute_digest(event)``, then ``compute_mac`` of the event with that digest,
-    walking the event once (what sealing an event needs)."""
-    if not key:
-        raise ValueError("the audit key is empty")
-    body = _without(event, DIGEST_ATTRIBUTE, MAC_ATTRIBUTE)
-    try:
-        prepared = _prepare(body)
-    except _Slow:
-        digest = compute_digest(body)
-        return digest, compute_mac(key, {**body, DIGEST_ATTRIBUTE: digest})
-    digest = hashlib.sha256(_dumps(prepared)).hexdigest()
-    prepared[DIGEST_ATTRIBUTE] = digest  # a fresh dict from _prepare
-    return digest, hmac.new(key, _dumps(prepared), hashlib.sha256).hexdigest()
+def wire(event: Mapping[str, Any]) -> bytes:
+    """The bytes a writer sends: the event's canonical form."""
+    return canonical_json(event)
+
+
+_DIGEST_KEY: Final = b',"digest":"'
+
+
+def raw_digest_ok(raw: bytes, digest: str) -> bool:
+    """Whether ``raw`` is a canonical event whose body hashes to ``digest``.
+
+    The top-level ``digest`` member is the last ``,"digest":"`` in canonical bytes
+    (every later member is a string or integer attribute, which cannot hold an
+    unescaped quote), so cutting it out leaves the bytes the writer hashed. A
+    ``False`` here is not a verdict: the caller falls back to :func:`compute_digest`.
+    """
+    at = raw.rfind(_DIGEST_KEY)
+    if at < 0 or raw[at + 75 : at + 76] != b'"':
+        return False
+    if raw[at + 11 : at + 75] != digest.encode("ascii", "replace"):
+        return False
+    return hashlib.sha256(raw[:at] + raw[at + 76 :]).hexdigest() == digest
 
 
 def _dumps(prepared: Any) -> bytes:
@@ -154,18 +160,6 @@ def _dumps(prepared: Any) -> bytes:
         return text.encode("utf-8")
     except (UnicodeEncodeError, TypeError, ValueError):
         raise CanonicalizationError("value cannot be canonicalized (RFC 8785)") from None
-
-
-def mac_matches(key: bytes, event: Mapping[str, Any]) -> bool:
-    """True when the event's ``mac`` is the HMAC of its canonical form (constant time)."""
-    claimed = event.get(MAC_ATTRIBUTE)
-    if not isinstance(claimed, str):
-        return False
-    try:
-        expected = compute_mac(key, event)
-    except CanonicalizationError:
-        return False
-    return hmac.compare_digest(expected, claimed)
 
 
 def genesis(chain_id: str) -> str:

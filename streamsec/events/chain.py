@@ -1,40 +1,51 @@
-"""One tamper-evident audit chain per (worker, partition, run).
+"""One hash-chained, checkpoint-signed audit chain per (writer, scope, partition, run).
 
-:class:`AuditChain` is the only stateful piece of the audit trail: it numbers
-events (``seq`` 0, 1, 2, ...), links each to the previous one (``prev``), and seals
-it (``digest``, ``mac``; see :mod:`streamsec.events.canonical`). Every
-``checkpoint_every`` events, and on :meth:`AuditChain.close`, it emits a sealed
-``io.streamsec.audit.checkpoint`` event naming the chain's last seq and digest; the
-final one has ``final: true``, so a verifier can tell a closed chain whose tail was
-cut off from a complete one.
+:class:`AuditChain` numbers events (``seq`` 0, 1, 2, ...), links each to the
+previous one (``prev``) and gives it a ``digest`` (see
+:mod:`streamsec.events.canonical`). Events are **not** signed one by one (Ed25519
+verification is ~20k/s; the trail must verify faster). Instead the writer calls
+:meth:`AuditChain.checkpoint` once per delivered batch: a *checkpoint* event,
+signed with the writer's Ed25519 key, that names the digests of every event since
+the previous checkpoint and whose ``prev`` is the chain head. Once a batch and its
+checkpoint are out, every event of the batch is covered by a signature; one the
+writer cannot produce without its private key. :meth:`close` writes the final
+checkpoint (``final: true``).
 
-The chain id is ``<worker id>/<partition or ->/<run>``; ``run`` is random per
-chain instance, so a restarted worker never reuses a chain id. CloudEvents
+A crash between an event and its checkpoint leaves that event unsigned: the
+worker that takes the partition over closes the chain with a signed handover
+record (:func:`streamsec.events.digests.abandoned`), and ``audit verify`` reports
+those events as *attested by the successor only*.
+
+The chain id is ``<writer>/<scope>/<partition or ->/<run>``; ``run`` is random
+per chain instance, so a restarted writer never reuses a chain id. CloudEvents
 Integers are 32-bit: a chain that reaches ``max_seq`` closes itself with a final
 checkpoint and continues as a new segment (``<run>.1``, ``<run>.2``, ...).
-
-Usage (the worker): send every event :meth:`append` returns, in order, and the
-event :meth:`close` returns when the partition is revoked or the worker stops. A
-failed send must stop the worker: a lost event shows as ``deleted`` on verify.
-With transactions, take :meth:`mark` when one begins and :meth:`rollback` to it
-when it aborts (read_committed readers never see the aborted events).
 """
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, NoReturn
 
-from streamsec.events.canonical import digest_and_mac, genesis
+from streamsec.events.canonical import compute_digest, genesis, signed_message
 from streamsec.events.cloudevents import INT32_MAX, EventType, new_event, worker_source
+from streamsec.events.signing import AuditSigner
 
-__all__ = ["CHAIN_ATTRIBUTES", "DEFAULT_CHECKPOINT_EVERY", "AuditChain", "ChainMark"]
+__all__ = ["CHAIN_ATTRIBUTES", "PREFIX_LEN", "AuditChain", "ChainMark", "sign_event"]
 
-DEFAULT_CHECKPOINT_EVERY: Final = 1000
-CHAIN_ATTRIBUTES: Final = ("chain", "seq", "prev", "digest", "mac")
+CHAIN_ATTRIBUTES: Final = ("chain", "seq", "prev", "digest", "sig")
+PREFIX_LEN: Final = 16
+"""Hex digits of each event digest listed in a checkpoint (to name a changed seq)."""
+
+
+def sign_event(signer: AuditSigner, event: dict[str, Any]) -> dict[str, Any]:
+    """Add ``sig`` (base64 Ed25519 over the event without ``sig``) to ``event``."""
+    event["sig"] = base64.b64encode(signer.sign(signed_message(event))).decode("ascii")
+    return event
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,52 +55,49 @@ class ChainMark:
     segment: int
     seq: int
     prev: str
-    since_checkpoint: int
+    pending: tuple[str, ...]
     closed: bool
 
 
 class AuditChain:
-    """Numbers, links and seals the audit events of one worker and partition."""
+    """Numbers, links and checkpoint-signs the audit events of one writer and partition."""
 
     __slots__ = (
         "_base_run",
-        "_checkpoint_every",
         "_clock",
         "_closed",
-        "_key",
         "_max_seq",
+        "_pending",
         "_prev",
         "_segment",
         "_seq",
-        "_since_checkpoint",
-        "key_id",
+        "_signer",
         "partition",
+        "scope",
+        "stream",
         "worker_id",
     )
 
     def __init__(
         self,
-        key: bytes,
+        signer: AuditSigner,
         *,
-        key_id: str,
         worker_id: str,
+        scope: str = "-",
         partition: int | None = None,
-        checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
         run: str | None = None,
+        stream: str | None = None,
         max_seq: int = INT32_MAX,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        if len(key) < 16:
-            raise ValueError("the audit key must be at least 16 bytes")
-        if checkpoint_every < 1:
-            raise ValueError("checkpoint_every must be at least 1")
         if not 3 <= max_seq <= INT32_MAX:
             raise ValueError("max_seq must be between 3 and 2**31 - 1")
-        self._key = bytes(key)
-        self.key_id = key_id
+        self._signer = signer
         self.worker_id = worker_id
+        self.scope = scope
         self.partition = partition
-        self._checkpoint_every = checkpoint_every
+        self.stream = stream
+        """The writer's digest chain (:class:`streamsec.events.digests.DigestWriter`)."""
         self._base_run = run if run is not None else uuid.uuid4().hex[:16]
         self._max_seq = max_seq
         self._clock = clock if clock is not None else _utc_now
@@ -100,13 +108,17 @@ class AuditChain:
     def _reset(self) -> None:
         self._seq = 0
         self._prev = genesis(self.chain_id)
-        self._since_checkpoint = 0
+        self._pending: list[str] = []
+
+    @property
+    def key_id(self) -> str:
+        return self._signer.key_id
 
     @property
     def chain_id(self) -> str:
         part = "-" if self.partition is None else str(self.partition)
         run = self._base_run if self._segment == 0 else f"{self._base_run}.{self._segment}"
-        return f"{self.worker_id}/{part}/{run}"
+        return f"{self.worker_id}/{self.scope}/{part}/{run}"
 
     @property
     def next_seq(self) -> int:
@@ -114,15 +126,21 @@ class AuditChain:
 
     @property
     def last_digest(self) -> str:
-        """Digest of the last sealed event (the chain's genesis value before the first)."""
+        """Digest of the last event (the chain's genesis value before the first)."""
         return self._prev
+
+    @property
+    def unsigned(self) -> int:
+        """Events since the last checkpoint (what a crash now would leave unsigned)."""
+        return len(self._pending)
 
     @property
     def closed(self) -> bool:
         return self._closed
 
     def append(self, event: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Seal ``event``; returns it, preceded/followed by any checkpoint now due."""
+        """Link ``event`` into the chain; returns it (after a segment's final checkpoint
+        when the chain is about to outgrow 32-bit seqs)."""
         if self._closed:
             raise RuntimeError("the audit chain is closed")
         out: list[dict[str, Any]] = []
@@ -130,20 +148,17 @@ class AuditChain:
             out.append(self._checkpoint(final=True))
             self._segment += 1
             self._reset()
-        out.append(self._seal(event))
-        self._since_checkpoint += 1
-        if self._since_checkpoint >= self._checkpoint_every:
-            out.append(self._checkpoint(final=False))
+        out.append(self._link(event))
         return out
 
-    def checkpoint(self) -> dict[str, Any]:
-        """A periodic checkpoint now (e.g. on a timer)."""
+    def checkpoint(self) -> dict[str, Any] | None:
+        """A signed checkpoint over the events since the last one (``None``: none)."""
         if self._closed:
             raise RuntimeError("the audit chain is closed")
-        return self._checkpoint(final=False)
+        return self._checkpoint(final=False) if self._pending else None
 
     def close(self) -> dict[str, Any]:
-        """The final checkpoint; the chain accepts no event after it."""
+        """The final signed checkpoint; the chain accepts no event after it."""
         if self._closed:
             raise RuntimeError("the audit chain is closed")
         event = self._checkpoint(final=True)
@@ -152,26 +167,28 @@ class AuditChain:
 
     def mark(self) -> ChainMark:
         """The current position, e.g. when a Kafka transaction begins."""
-        return ChainMark(self._segment, self._seq, self._prev, self._since_checkpoint, self._closed)
+        return ChainMark(self._segment, self._seq, self._prev, tuple(self._pending), self._closed)
 
     def rollback(self, mark: ChainMark) -> None:
-        """Forget the events sealed since ``mark``: they were never delivered (an aborted
+        """Forget the events linked since ``mark``: they were never delivered (an aborted
         transaction). The next event reuses their seqs, so the chain stays unbroken."""
         self._segment = mark.segment
         self._seq = mark.seq
         self._prev = mark.prev
-        self._since_checkpoint = mark.since_checkpoint
+        self._pending = list(mark.pending)
         self._closed = mark.closed
 
     def _checkpoint(self, *, final: bool) -> dict[str, Any]:
         data = {
             "worker": self.worker_id,
+            "scope": self.scope,
             "partition": self.partition,
-            "last_seq": self._seq - 1 if self._seq else None,
-            "last_digest": self._prev if self._seq else None,
+            "from_seq": self._seq - len(self._pending),
             "count": self._seq,
-            "interval": self._checkpoint_every,
+            "digests": list(self._pending),
             "final": final,
+            "signer": self._signer.key_id,
+            "stream": self.stream,
         }
         event = new_event(
             EventType.AUDIT_CHECKPOINT,
@@ -180,23 +197,23 @@ class AuditChain:
             data=data,
             time=self._clock(),
         )
-        self._since_checkpoint = 0
-        return self._seal(event)
+        sealed = self._link(event)
+        self._pending = []
+        return sign_event(self._signer, sealed)
 
-    def _seal(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def _link(self, event: Mapping[str, Any]) -> dict[str, Any]:
         clash = [name for name in CHAIN_ATTRIBUTES if name in event]
         if clash:
             raise ValueError(f"event already has chain attributes: {', '.join(clash)}")
-        data = event.get("data")
-        if not isinstance(data, Mapping):
+        if not isinstance(event.get("data"), Mapping):
             raise ValueError("audit events carry a JSON object as data")
         sealed = dict(event)
-        sealed["data"] = {**data, "audit_key_id": self.key_id}
         sealed["chain"] = self.chain_id
         sealed["seq"] = self._seq
         sealed["prev"] = self._prev
-        sealed["digest"], sealed["mac"] = digest_and_mac(self._key, sealed)
-        self._prev = sealed["digest"]
+        sealed["digest"] = digest = compute_digest(sealed)
+        self._prev = digest
+        self._pending.append(digest[:PREFIX_LEN])
         self._seq += 1
         return sealed
 

@@ -6,7 +6,7 @@ attributes, attribute naming, value types, ``source`` as a URI-reference,
 ``time`` as an RFC 3339 timestamp).
 
 Audit-chain extension attributes (all within the 1.0 naming rule ``[a-z0-9]{1,20}``):
-``chain`` (String), ``seq`` (Integer), ``prev``, ``digest`` and ``mac`` (String).
+``chain`` (String), ``seq`` (Integer), ``prev``, ``digest`` and ``sig`` (String).
 """
 
 from __future__ import annotations
@@ -47,9 +47,12 @@ class EventType(StrEnum):
     RECORD_PROTECTED = "io.streamsec.record.protected"
     RECORD_DEAD_LETTERED = "io.streamsec.record.dead_lettered"
     KEY_ROTATED = "io.streamsec.key.rotated"
+    KEY_OPERATION = "io.streamsec.key.operation"
     SUBJECT_ERASED = "io.streamsec.subject.erased"
     FIELD_DECRYPTED = "io.streamsec.field.decrypted"
     AUDIT_CHECKPOINT = "io.streamsec.audit.checkpoint"
+    AUDIT_DIGEST = "io.streamsec.audit.digest"
+    AUDIT_ABANDONED = "io.streamsec.audit.abandoned"
 
 
 def rfc3339(moment: datetime | None = None) -> str:

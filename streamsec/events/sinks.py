@@ -1,8 +1,9 @@
 """Where the sealed audit events of tools go (key lifecycle, role decryptions).
 
 :class:`~streamsec.events.trail.AuditTrail` (the one owner of audit chains, also
-used by the worker's pipeline) seals events under the topology's audit key, so
-``streamsec audit verify`` checks these chains with the same keyring.
+used by the worker's pipeline) chains and signs events with the actor's own audit
+signing key; ``streamsec audit verify`` checks them with the trust store. Sinks
+write each event's canonical JSON (what its digest covers).
 
 An :class:`AuditSink` delivers sealed events: :class:`FileAuditSink` appends JSON
 Lines (offline use), :class:`MemoryAuditSink` keeps them (tests); the Kafka sink is
@@ -11,13 +12,13 @@ Lines (offline use), :class:`MemoryAuditSink` keeps them (tests); the Kafka sink
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from streamsec.events.canonical import wire
 from streamsec.settings import Settings
 
 __all__ = [
@@ -58,7 +59,7 @@ class FileAuditSink:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as handle:
             for event in events:
-                handle.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
+                handle.write(wire(event).decode("utf-8") + "\n")
             handle.flush()
             os.fsync(handle.fileno())
 

@@ -2,10 +2,20 @@
 
 Every producer of audit events seals them through an :class:`AuditTrail`: the
 worker's pipeline (one chain per source partition), ``streamsec protect`` (the same
-pipeline over files), role consumers and the key-lifecycle commands (one chain,
-``partition=None``). It holds the topology's audit key (purpose ``audit``, owner =
-the topology name), so ``streamsec audit verify`` checks every chain with the same
-keyring, and the :class:`~streamsec.events.audit.Pseudonymizer` under that key.
+pipeline over files), role consumers, the decrypt command, key-lifecycle commands
+and key providers (one chain, ``partition=None``). It holds the actor's
+:class:`~streamsec.events.signing.AuditIdentity`: its own Ed25519 signing key
+(never a data key; an HSM-held one plugs in as an
+:class:`~streamsec.events.signing.AuditSigner`) and the audit pseudonym key.
+
+* :meth:`AuditTrail.seal` hash-chains events; :meth:`AuditTrail.checkpoints` signs
+  every chain touched since the last call (once per delivered batch), so no
+  delivered event stays unsigned; :meth:`AuditTrail.sign` does both (tools);
+* :meth:`AuditTrail.digest` is the actor's signed digest of the chain heads the
+  broker acknowledged (:meth:`AuditTrail.batch_delivered`), at an interval and, with
+  :meth:`AuditTrail.close`, at the end;
+* :meth:`AuditTrail.handover` closes a dead writer's chain; :meth:`AuditTrail.abandon`
+  closes this actor's own chains whose tail a transaction abort took back.
 
 A closed chain is replaced by a new one (a new chain id) on the next event: a
 partition revoked and assigned again, a tool that seals again after closing.
@@ -15,13 +25,17 @@ Not thread-safe: one owner calls it from one thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from streamsec.crypto.keys import KeyPurpose
-from streamsec.crypto.provider import KeyProvider
-from streamsec.events.audit import Pseudonymizer
-from streamsec.events.chain import DEFAULT_CHECKPOINT_EVERY, AuditChain
+from streamsec.events.chain import AuditChain
+from streamsec.events.digests import ChainHead, DigestWriter, abandoned
+from streamsec.events.signing import AuditIdentity, Pseudonymizer
+
+if TYPE_CHECKING:
+    from streamsec.settings import Settings
 
 __all__ = ["AuditTrail"]
 
@@ -29,67 +43,157 @@ Event = dict[str, Any]
 
 
 class AuditTrail:
-    """Audit chains of one actor under one audit key, one per partition."""
+    """Signed audit chains of one actor, one per partition, and its digest chain."""
 
     def __init__(
-        self, audit_key: bytes, *, key_id: str, actor: str, topology: str,
-        checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+        self, identity: AuditIdentity, *, actor: str, topology: str,
+        digest_interval: float = 60.0, clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.topology = topology
         self.actor = actor
-        self.pseudonyms = Pseudonymizer(audit_key)
-        self._key = audit_key
-        self._key_id = key_id
-        self._checkpoint_every = checkpoint_every
+        self.pseudonyms: Pseudonymizer = identity.pseudonyms
+        self._signer = identity.signer
         self._chains: dict[int | None, AuditChain] = {}
+        self._touched: set[int | None] = set()
+        self._inflight: deque[dict[str, tuple[int | None, ChainHead]]] = deque(maxlen=64)
+        self.delivered: dict[str, tuple[int | None, ChainHead]] = {}
+        """Chain id -> (partition, head) of what the broker has acknowledged."""
+        self._digests = DigestWriter(self._signer, worker_id=actor, scope=topology)
+        self._interval = digest_interval
+        self._clock = clock
+        self._next_digest = clock() + digest_interval
 
     @classmethod
-    def for_topology(
-        cls, provider: KeyProvider, topology: str, *, actor: str,
-        checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+    def open(
+        cls, settings: Settings, topology: str, *, actor: str, **kwargs: Any
     ) -> AuditTrail:
-        """The trail under ``topology``'s current audit key (raises when it has none)."""
-        key = provider.current_key(topology, KeyPurpose.AUDIT)
-        return cls(
-            key.material, key_id=key.id, actor=actor, topology=topology,
-            checkpoint_every=checkpoint_every,
-        )
+        """The trail of ``actor`` over the signing and pseudonym keys the settings name
+        (``STREAMSEC_AUDIT_SIGNING_KEY``, ``STREAMSEC_AUDIT_PSEUDONYM_KEY``)."""
+        kwargs.setdefault("digest_interval", settings.audit_digest_interval)
+        return cls(AuditIdentity.from_settings(settings), actor=actor, topology=topology,
+                   **kwargs)
 
     def __repr__(self) -> str:
         return (
             f"AuditTrail(topology={self.topology!r}, actor={self.actor!r}, "
-            f"chains={len(self._chains)})"
+            f"chains={len(self._chains)}, signer={self._signer.key_id})"
         )
+
+    @property
+    def stream(self) -> str:
+        """This actor's digest chain."""
+        return self._digests.stream
+
+    @property
+    def live_chains(self) -> set[str]:
+        """Ids of the chains this actor is writing now."""
+        return {c.chain_id for c in self._chains.values()}
 
     def _chain(self, partition: int | None) -> AuditChain:
         chain = self._chains.get(partition)
         if chain is None or chain.closed:
             chain = self._chains[partition] = AuditChain(
-                self._key, key_id=self._key_id, worker_id=self.actor,
-                partition=partition, checkpoint_every=self._checkpoint_every,
+                self._signer, worker_id=self.actor, scope=self.topology,
+                partition=partition, stream=self._digests.stream,
             )
+        self._touched.add(partition)
         return chain
 
     def seal(self, events: Sequence[Event], partition: int | None = None) -> list[Event]:
-        """Sealed ``events`` (and any checkpoint now due) on ``partition``'s chain, in order."""
+        """``events`` chained on ``partition``'s chain, in order (signed by the next
+        :meth:`checkpoints`)."""
         chain = self._chain(partition)
         out: list[Event] = []
         for event in events:
             out.extend(chain.append(event))
         return out
 
+    def checkpoints(self) -> list[Event]:
+        """A signed checkpoint for every chain touched since the last call (send it with
+        the batch, after the batch's events)."""
+        out: list[Event] = []
+        heads: dict[str, tuple[int | None, ChainHead]] = {}
+        for partition in sorted(self._touched, key=lambda p: -1 if p is None else p):
+            chain = self._chains.get(partition)
+            checkpoint = chain.checkpoint() if chain is not None and not chain.closed else None
+            if checkpoint is not None:
+                out.append(checkpoint)
+                heads[checkpoint["chain"]] = (
+                    partition, ChainHead(checkpoint["seq"], checkpoint["digest"])
+                )
+        self._touched.clear()
+        self._inflight.append(heads)
+        return out
+
+    def sign(self, events: Sequence[Event], partition: int | None = None) -> list[Event]:
+        """:meth:`seal` then :meth:`checkpoints`: ``events`` and their signature (tools
+        that send as they go; the heads count as delivered once sent)."""
+        out = [*self.seal(events, partition), *self.checkpoints()]
+        self.batch_delivered()
+        return out
+
+    def batch_delivered(self, failed: Iterable[int | None] = ()) -> None:
+        """The oldest batch in flight was acknowledged (but for ``failed`` partitions)."""
+        if not self._inflight:
+            return
+        skip = set(failed)
+        for chain, (partition, head) in self._inflight.popleft().items():
+            held = self.delivered.get(chain)
+            if partition not in skip and (held is None or held[1].last_seq < head.last_seq):
+                self.delivered[chain] = (partition, head)
+
+    def digest_due(self) -> bool:
+        return not self._digests.closed and self._clock() >= self._next_digest
+
+    def digest(self, *, final: bool = False) -> list[Event]:
+        """The actor's next signed digest of its delivered chain heads."""
+        self._next_digest = self._clock() + self._interval
+        if self._digests.closed:
+            return []
+        heads = {chain: head for chain, (_p, head) in self.delivered.items()}
+        return [self._digests.digest(heads, final=final)]
+
     def close(self, partitions: Iterable[int | None] | None = None) -> list[Event]:
-        """Final checkpoints of the chains of ``partitions`` (default: all), which end."""
+        """Final checkpoints of the chains of ``partitions``, which end; with no
+        ``partitions`` every chain, then the actor's final signed digest."""
         wanted = list(self._chains) if partitions is None else list(partitions)
         out: list[Event] = []
         for partition in wanted:
             chain = self._chains.pop(partition, None)
-            if chain is not None and not chain.closed:
-                out.append(chain.close())
+            self._touched.discard(partition)
+            if chain is not None and not chain.closed and chain.next_seq:
+                final = chain.close()
+                out.append(final)
+                self.delivered[final["chain"]] = (
+                    partition, ChainHead(final["seq"], final["digest"], final=True)
+                )
+        if partitions is None and self.delivered:
+            out += self.digest(final=True)
         return out
 
-    def abandon(self, partitions: Iterable[int | None]) -> None:
-        """Forget chains whose last events were not delivered (an aborted transaction):
-        they read as truncated, and the next event starts a new chain."""
+    def handover(
+        self, chain: str, last_seq: int, last_digest: str, *, reason: str = "writer gone",
+        stream: str | None = None,
+    ) -> Event:
+        """A signed record closing ``chain`` (its writer's digest chain ``stream``) at
+        ``last_seq``, the last event this actor can see."""
+        return abandoned(
+            self._signer, worker_id=self.actor, chain=chain, last_seq=last_seq,
+            last_digest=last_digest, reason=reason, stream=stream,
+        )
+
+    def abandon(self, partitions: Iterable[int | None]) -> list[Event]:
+        """Chains whose last events were not delivered (an aborted transaction): each
+        ends where delivery stopped, closed by a signed handover record; the next event
+        starts a new chain."""
+        out: list[Event] = []
         for partition in partitions:
-            self._chains.pop(partition, None)
+            chain = self._chains.pop(partition, None)
+            self._touched.discard(partition)
+            held = self.delivered.get(chain.chain_id) if chain is not None else None
+            if chain is not None and held is not None:
+                out.append(self.handover(
+                    chain.chain_id, held[1].last_seq, held[1].last_digest,
+                    reason="transaction aborted", stream=self.stream,
+                ))
+        return out

@@ -9,13 +9,13 @@ application/cloudevents+json``), like the worker's audit and lineage events.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from streamsec.events.canonical import wire
 from streamsec.kafka.clients import new_producer
 from streamsec.kafka.connection import KafkaConnection
 from streamsec.kafka.failures import diagnosed, translate
@@ -65,7 +65,7 @@ class KafkaAuditSink:
                     await producer.send(
                         self.topic,
                         key=str(e.get("chain", "")).encode("utf-8"),
-                        value=json.dumps(e, ensure_ascii=False, separators=(",", ":")).encode(),
+                        value=wire(e),
                         headers=list(CLOUDEVENTS_HEADERS),
                     )
                     for e in events

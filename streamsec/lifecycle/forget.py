@@ -8,8 +8,9 @@ tombstone, so a forgotten subject's *new* records fail closed (dead letter)
 instead of being encrypted under a fresh key.
 
 The erasure is audited by an ``io.streamsec.subject.erased`` event naming the
-subject by a keyed pseudonym (never the id) and the destroyed key ids, sealed in
-an audit chain under the topology's audit key and closed at once.
+subject by a pseudonym under the audit pseudonym key (never the id, never a data
+key) and the destroyed key ids, in an audit chain signed with the operator's audit
+signing key and closed at once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from streamsec.crypto.keys import KeyInfo
 from streamsec.crypto.provider import KeyProvider
 from streamsec.errors import ConfigError
 from streamsec.events.audit import subject_erased
+from streamsec.events.signing import AuditIdentity
 from streamsec.events.trail import AuditTrail
 from streamsec.topology.model import Topology
 
@@ -31,10 +33,11 @@ __all__ = ["Erasure", "forget_subject", "require_subject_path"]
 class Erasure:
     topology: str
     subject_hmac: str
-    """Keyed pseudonym of the subject id (under the topology's audit key)."""
+    """Pseudonym of the subject id (under the audit pseudonym key, not a data key)."""
     keys: tuple[KeyInfo, ...]
     events: tuple[dict[str, Any], ...]
-    """The sealed erasure event and its chain's final checkpoint, to deliver in order."""
+    """The erasure event, its chain's final signed checkpoint and the actor's final signed
+    digest, to deliver in order."""
 
     @property
     def key_ids(self) -> list[str]:
@@ -53,14 +56,15 @@ def require_subject_path(topology: Topology) -> str:
 
 
 def forget_subject(
-    provider: KeyProvider, topology: Topology, subject: str, *, actor: str
+    provider: KeyProvider, topology: Topology, subject: str, *, actor: str,
+    identity: AuditIdentity,
 ) -> Erasure:
     """Destroy every key of ``subject`` in ``topology`` and build the audit events."""
     require_subject_path(topology)
     if not subject:
         raise ConfigError("the subject id is empty", key="subject")
     # the audit key first: fail early
-    trail = AuditTrail.for_topology(provider, topology.name, actor=actor)
+    trail = AuditTrail(identity, actor=actor, topology=topology.name)
     keys = tuple(provider.destroy_subject(topology.name, subject))
     subject_hmac = trail.pseudonyms.subject(subject)
     event = subject_erased(

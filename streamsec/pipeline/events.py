@@ -1,12 +1,14 @@
 """Audit and lineage events for the records one topology agent handles.
 
-Audit events come from :mod:`streamsec.events.audit` and are sealed by the
+Audit events come from :mod:`streamsec.events.audit` and are chained by the
 :class:`~streamsec.events.trail.AuditTrail` it is given (one chain per source
-partition). Lineage events are OpenLineage run events from a
-:class:`~streamsec.events.LineageTracker`: START with the first record, RUNNING
-when the observed shape or classification changes (and on a heartbeat), COMPLETE
-at shutdown or FAIL after a crash. Neither ever holds a record value; the record
-key appears only as a keyed HMAC.
+partition), which signs them once per batch (:meth:`RecordEvents.checkpoints`),
+digests what was delivered and closes dead writers' chains. Lineage events are
+OpenLineage run events from a :class:`~streamsec.events.LineageTracker`: START with
+the first record, RUNNING when the observed shape or classification changes (and on
+a heartbeat), COMPLETE at shutdown or FAIL after a crash. Neither ever holds a record
+value; the record key appears only as a pseudonym under the audit pseudonym key (no
+data key).
 
 Not thread-safe: an agent calls it from its single executor thread only.
 """
@@ -95,13 +97,19 @@ class RecordEvents:
         )
         return self.trail.seal([audit], source.partition)
 
+    def checkpoints(self) -> list[Event]:
+        """The batch's signed checkpoints (one per chain it touched)."""
+        return self.trail.checkpoints()
+
     def close(self, partitions: Iterable[int] | None = None) -> list[Event]:
-        """Final checkpoints of the chains of ``partitions`` (default: all), which end."""
+        """Final checkpoints of the chains of ``partitions``; with none, of every chain
+        and the worker's final signed digest."""
         return self.trail.close(partitions)
 
-    def abandon(self, partitions: Iterable[int]) -> None:
-        """Forget chains whose last events were not delivered (an aborted transaction)."""
-        self.trail.abandon(partitions)
+    def abandon(self, partitions: Iterable[int]) -> list[Event]:
+        """Chains whose last events were not delivered (an aborted transaction): signed
+        handover records ending each where delivery stopped."""
+        return self.trail.abandon(partitions)
 
 
 def _some(event: Event | None) -> list[Event]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 from streamsec.detection import budget
@@ -31,6 +32,7 @@ from streamsec.errors import (
     RecordTooSlowError,
     StreamsecError,
 )
+from streamsec.events.canonical import wire
 from streamsec.events.lineage_shape import leaf_types
 from streamsec.pipeline.events import RecordEvents
 from streamsec.pipeline.headers import (
@@ -128,6 +130,16 @@ class RecordPipeline:
                 outcomes.append(self._finish(source, decoded[i], results[i]))
             else:
                 outcomes.append(self._tombstone(source))
+        return self._signed(outcomes)
+
+    def _signed(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """Each chain's signed checkpoint goes out with the last outcome of its
+        partition (in that partition's transaction, after its events)."""
+        last = {o.source.partition: i for i, o in enumerate(outcomes)}
+        for checkpoint in self.events.checkpoints():
+            i = last.get(checkpoint["data"]["partition"], len(outcomes) - 1)
+            o = outcomes[i]
+            outcomes[i] = replace(o, messages=(*o.messages, *self._audit_messages([checkpoint])))
         return outcomes
 
     def _protect_all(
@@ -294,16 +306,31 @@ class RecordPipeline:
         return Outcome(source, messages, reason)
 
     def _audit_messages(self, events: list[dict[str, Any]]) -> list[OutMessage]:
-        """Keyed by chain id, so each chain stays in order on one audit partition."""
+        """Keyed by chain id (a digest by its writer run, a handover by the chain it
+        closes), so each chain stays in order on one audit partition. The value is the
+        event's canonical JSON (what its digest is computed over)."""
         return [
             OutMessage(
-                self.topology.audit,
-                str(e.get("chain", self.topology.name)).encode("utf-8"),
-                encode_record(e),
+                self.topology.audit, _audit_key(e, self.topology.name), wire(e),
                 CLOUDEVENTS_HEADERS,
             )
             for e in events
         ]
+
+    def audit_records(self, events: list[dict[str, Any]]) -> list[OutMessage]:
+        """Messages of audit events built outside a batch (handover records)."""
+        return self._audit_messages(events)
+
+    def audit_digest(self, *, final: bool = False) -> list[OutMessage]:
+        """The worker's signed digest (see :meth:`AuditTrail.digest`)."""
+        return self._audit_messages(self.events.trail.digest(final=final))
+
+    def handover(
+        self, chain: str, last_seq: int, last_digest: str, stream: str | None = None
+    ) -> list[OutMessage]:
+        """A signed record closing a dead writer's chain at ``last_seq``."""
+        event = self.events.trail.handover(chain, last_seq, last_digest, stream=stream)
+        return self._audit_messages([event])
 
     def _lineage_messages(self, events: list[dict[str, Any]]) -> list[OutMessage]:
         """Keyed by topology, so one topology's run events stay in order."""
@@ -323,7 +350,8 @@ class RecordPipeline:
         self, partitions: Sequence[int] | None = None, *, error: BaseException | None = None
     ) -> list[OutMessage]:
         """Final audit checkpoints for ``partitions`` (default: all), to send on revoke/stop;
-        at stop (all partitions) also the lineage COMPLETE, or FAIL after a crash."""
+        at stop (all partitions) also the final signed digest and the lineage COMPLETE,
+        or FAIL after a crash."""
         messages = self._audit_messages(self.events.close(partitions))
         if partitions is None:
             messages += self._lineage_messages(self.events.finish_lineage(error))
@@ -346,6 +374,11 @@ def _reference(source: SourceRecord, reason: str) -> tuple[bytes | None, bytes]:
         "value_sha256": hashlib.sha256(value).hexdigest(),
     }
     return key, encode_record(reference)
+
+
+def _audit_key(event: dict[str, Any], default: str) -> bytes:
+    chain = event.get("chain") or event.get("subject") or default
+    return str(chain).encode("utf-8")
 
 
 def _key_text(key: bytes) -> str:

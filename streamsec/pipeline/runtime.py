@@ -1,4 +1,4 @@
-"""Opening what a topology agent needs: protector, cipher, audit key and pipeline."""
+"""Opening what a topology agent needs: protector, cipher, audit identity and pipeline."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.keyring_setup import open_keyring
 from streamsec.crypto.provider import KeyProvider
 from streamsec.detection.base import Detector
+from streamsec.events.signing import AuditIdentity
 from streamsec.events.trail import AuditTrail
 from streamsec.pipeline.events import RecordEvents
 from streamsec.pipeline.pipeline import RecordPipeline
@@ -23,16 +24,21 @@ def make_pipeline(
     worker_id: str,
     provider: KeyProvider,
     detector: Detector | None = None,
+    identity: AuditIdentity | None = None,
 ) -> RecordPipeline:
-    """The pipeline of ``topology`` over ``provider``: its field cipher, and its audit
-    key (purpose ``audit``, owner = the topology name) to seal the audit chains."""
+    """The pipeline of ``topology`` over ``provider`` (its field cipher), writing audit
+    events under ``identity`` (default: the signing and pseudonym keys the settings
+    name, never a key of the data keyring)."""
     cipher = KeyringCipher(
         provider, topology.name, separate_by_category=topology.key_separation == "category"
     )
     protector = Protector.from_topology(
         topology, settings=settings, detector=detector, cipher=cipher
     )
-    trail = AuditTrail.for_topology(provider, topology.name, actor=worker_id)
+    trail = AuditTrail(
+        identity or AuditIdentity.from_settings(settings), actor=worker_id,
+        topology=topology.name, digest_interval=settings.audit_digest_interval,
+    )
     events = RecordEvents(topology, trail)
     return RecordPipeline(
         topology, protector, events,

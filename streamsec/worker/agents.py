@@ -40,6 +40,7 @@ from streamsec.pipeline.headers import forwardable, parse_forward_list
 from streamsec.pipeline.model import Outcome, OutMessage, SourceRecord
 from streamsec.pipeline.pipeline import RecordPipeline
 from streamsec.settings import Settings
+from streamsec.worker.audit import audit_after, hand_over, idle_digest, send_reliably
 from streamsec.worker.metrics import WorkerMetrics
 from streamsec.worker.transactions import TransactionalDelivery
 
@@ -162,6 +163,8 @@ class TopologyAgent:
         self.batches = 0
         self.declared = False
         self.forward = parse_forward_list(settings.forward_headers)
+        self.connection: KafkaConnection | None = None
+        """Set by :func:`attach_agents`: reads the audit topic at a crash handover."""
 
     def _error(self, reason: str) -> None:
         self.metrics.error(self.name, reason)
@@ -239,14 +242,17 @@ class TopologyAgent:
         self, stream: Any, events: Sequence[Any], outcomes: list[Outcome], started: float
     ) -> None:
         """Deliver a protected batch, then ack what was delivered."""
+        fenced: Sequence[int] = ()
         if self.transactions is None:
             await self.delivery.deliver(outcomes, self._error)
             delivered = outcomes
         else:
             delivered, fenced = await self.transactions.deliver(outcomes)
-            if fenced:  # the chains' tails were aborted: start new ones
-                loop = asyncio.get_running_loop()
-                await loop.run_in_executor(self.executor, self.pipeline.events.abandon, fenced)
+        loop = asyncio.get_running_loop()
+        after = functools.partial(audit_after, self.pipeline, list(fenced))
+        audit = await loop.run_in_executor(self.executor, after)
+        if audit:  # handovers of aborted chain tails; the digest, shielded from a stop
+            await asyncio.shield(self.send_reliably(audit))
         done = {(o.source.partition, o.source.offset) for o in delivered}
         for event in events:
             if (event.message.partition, event.message.offset) in done:
@@ -257,6 +263,14 @@ class TopologyAgent:
             "%s: batch of %d delivered, %d dead-lettered, in %.3f s", self.name, len(delivered),
             sum(o.dead_lettered for o in delivered), time.monotonic() - started,
         )
+
+    async def send_reliably(self, messages: Sequence[OutMessage]) -> None:
+        await send_reliably(self.delivery.send_all, messages, self._error)
+
+    async def handover(self, partitions: Sequence[int], timeout: float = 60.0) -> None:
+        """Close every chain a dead writer left open on these partitions (signed)."""
+        if self.connection is not None:
+            await hand_over(self, self.connection, partitions, timeout)
 
     async def _drop_stale(self, stream: Any, events: Sequence[Any]) -> list[Any]:
         """Exactly-once: events read before a rebalance are left to the partition's
@@ -287,6 +301,13 @@ class TopologyAgent:
             log.warning("final audit checkpoints not delivered (%s)", type(exc).__name__)
             self._error("delivery")
 
+
+    async def audit_tick(self) -> None:
+        """The signed audit digest of an idle agent, when due (docs/audit.md)."""
+        messages = await asyncio.get_running_loop().run_in_executor(
+            self.executor, idle_digest, self.pipeline)
+        if messages:
+            await asyncio.shield(self.send_reliably(messages))
 
     async def lineage_tick(self) -> None:
         """The lineage heartbeat of an idle agent: a RUNNING event when one is due (or a
@@ -326,6 +347,7 @@ def attach_agents(
             app, pipeline, settings=settings, metrics=metrics, delivery=delivery,
             transactions=transactions,
         )
+        agent.connection = connection
         app.agent(agent.input, name=f"streamsec.{agent.name}", concurrency=1)(agent.run)
         agents[agent.name] = agent
     _AGENTS[app] = agents
@@ -334,11 +356,20 @@ def attach_agents(
     def ours(tps: Iterable[Any]) -> list[tuple[str, int]]:
         return [(tp.topic, tp.partition) for tp in tps if tp.topic in by_input]
 
+    handovers: set[asyncio.Task[None]] = set()
+
     @app.on_partitions_assigned.connect
     async def on_assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         assigned = args[0] if args else kwargs.get("assigned", ())
         for agent in agents.values():
             await agent.declare_outputs()
+        tps = ours(assigned)
+        for topic, agent in by_input.items():
+            parts = [p for t, p in tps if t == topic]
+            if parts:  # in the background: a rebalance must not wait for a topic read
+                task = asyncio.ensure_future(agent.handover(parts))
+                handovers.add(task)
+                task.add_done_callback(handovers.discard)
         if transactions is not None:
             await transactions.start_partitions(ours(assigned))
 
@@ -356,6 +387,7 @@ def attach_agents(
     async def lineage_heartbeat() -> None:
         for agent in agents.values():
             await agent.lineage_tick()
+            await agent.audit_tick()
 
     app.timer(interval=LINEAGE_TICK_SECONDS)(lineage_heartbeat)
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from streamsec.events.signing import FileSigner
+from streamsec.events.trust import TrustStore
+from streamsec.events.verify import verify
 from streamsec.pipeline import headers as h
 from streamsec.testing import FakeDetector
 from streamsec.testing.lineage_schema import LineageSchemaValidator
@@ -68,11 +73,13 @@ async def test_good_record_is_protected_with_audit_and_lineage(harness: Harness)
     assert all(k.startswith(b"k") for k in headers[h.KEY_IDS].split(b","))
     assert headers[h.SOURCE_TOPIC] == b"raw.people"
     assert headers[h.SOURCE_OFFSET] == b"0"
-    (audit,) = harness.sent(harness.topology.audit)
-    audit_event = json.loads(audit["value"])
+    audit, checkpoint = (json.loads(a["value"]) for a in harness.sent(harness.topology.audit))
+    audit_event = audit
     assert audit_event["type"] == "io.streamsec.record.protected"
     assert audit_event["seq"] == 0
-    assert audit_event["mac"]
+    assert "mac" not in audit_event and "sig" not in audit_event  # events are hash-chained
+    assert checkpoint["type"] == "io.streamsec.audit.checkpoint"  # the batch's signature
+    assert checkpoint["prev"] == audit_event["digest"] and checkpoint["sig"]
     paths = {f["path"] for f in audit_event["data"]["fields"]}
     assert {"full_name", "email", "card.number", "$key"} <= paths
     (lineage,) = harness.sent(harness.topology.lineage)  # OpenLineage START, with the first record
@@ -98,7 +105,7 @@ async def test_bad_json_goes_to_dead_letter_with_reason_and_source(harness: Harn
     assert headers[h.SOURCE_OFFSET] == b"0"
     assert harness.sent(harness.output) == []
     assert harness.sent(harness.topology.lineage) == []
-    (audit,) = harness.sent(harness.topology.audit)
+    audit, _checkpoint = harness.sent(harness.topology.audit)
     data = json.loads(audit["value"])["data"]
     assert data["reason"] == "decode"
     assert b"x@y.z" not in audit["value"]
@@ -202,7 +209,10 @@ async def test_no_secret_reaches_any_output_for_many_records() -> None:
     lineage = [json.loads(e["value"])["data"] for e in harness.sent(harness.topology.lineage)]
     assert [e["eventType"] for e in lineage] == ["START"]  # one shape: no RUNNING per record
     audit = [json.loads(a["value"]) for a in harness.sent(harness.topology.audit)]
-    assert [e["seq"] for e in audit] == list(range(40))  # one chain, in record order
+    assert [e["seq"] for e in audit] == list(range(len(audit)))  # one chain, in order
+    records = [e["data"]["record"]["offset"] for e in audit if "record" in e["data"]]
+    assert records == sorted(records) and len(records) == 40
+    assert audit[-1]["type"] == "io.streamsec.audit.checkpoint"  # every batch signed
     assert _leaks(harness) == []
 
 
@@ -241,7 +251,8 @@ async def test_next_batch_is_protected_but_not_sent_until_this_one_is_delivered(
     keys = [kw["key"] for kw in harness.sent(harness.output)]
     assert keys == [f"k{i}".encode() for i in range(21)]
     audit = [json.loads(a["value"]) for a in harness.sent(harness.topology.audit)]
-    assert [e["seq"] for e in audit] == list(range(21))
+    assert [e["seq"] for e in audit] == list(range(len(audit)))
+    assert sum(e["type"] == "io.streamsec.record.protected" for e in audit) == 21
     assert harness.agent.batches < 21  # the waiting records went out in larger batches
 
 
@@ -332,3 +343,28 @@ async def test_a_batch_protected_while_stopping_is_never_sent_nor_acked(harness:
         finally:
             budget.resume()
     assert not harness.sent(harness.output) and not harness.sent(harness.dead_letter)
+
+
+async def test_signed_digests_name_the_delivered_heads_and_the_trail_verifies(
+    detector: FakeDetector,
+) -> None:
+    """A digest is due after every batch here (interval ~0): each names the chain head
+    the broker had acknowledged, and the whole trail verifies with the public key."""
+    harness = make_harness(detector, audit_digest_interval=0.001)
+    async with harness.faust_agent.test_context() as agent:
+        for i in range(6):
+            last = await agent.put(_raw(GOOD), key=f"k{i}".encode())
+            await wait_until(lambda e=last: e.message.acked)
+    audit = [json.loads(a["value"]) for a in harness.sent(harness.topology.audit)]
+    digests = [e for e in audit if e["type"] == "io.streamsec.audit.digest"]
+    assert len(digests) >= 2
+    assert [d["data"]["dseq"] for d in digests] == list(range(len(digests)))
+    by_digest = {e["digest"]: e for e in audit if "chain" in e}
+    for d in digests:
+        for head in d["data"]["chains"].values():
+            named = by_digest[head["last_digest"]]  # a delivered event, a checkpoint
+            assert named["type"] == "io.streamsec.audit.checkpoint"
+            assert audit.index(named) < audit.index(d)
+    signer = FileSigner.open(Path(os.environ["STREAMSEC_AUDIT_SIGNING_KEY"]), create=False)
+    report = verify(audit, TrustStore.of_signers(signer.public_key()), allow_open=True)
+    assert report.ok, report.first_problems

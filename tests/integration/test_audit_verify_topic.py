@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import copy
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 from streamsec.cli.audit_cmd import register
 from streamsec.events.verify import Reason, verify
 from streamsec.kafka import KafkaConnection, read_topic
-from tests.unit.events.conftest import AUDIT_KEY, KEY_ID, make_stream_events
+from tests.unit.events.conftest import SIGNER, TRUST, make_stream_events, write_trust_store
 
 
 def _cli(argv: list[str]) -> int:
@@ -33,16 +31,15 @@ async def test_verify_reads_a_whole_audit_topic(
 ) -> None:
     topic = await topic_factory(partitions=2)
     events = make_stream_events()
-    await kafka_produce(topic, [(e["chain"], e) for e in events])  # keyed by chain id
+    await kafka_produce(topic, [(e.get("chain", e.get("subject")), e) for e in events])
 
     messages = await read_topic(KafkaConnection(kafka_bootstrap), topic, idle_timeout=30)
     assert len(messages) == len(events)
-    report = verify([json.loads(m.value or b"null") for m in messages], {KEY_ID: AUDIT_KEY})
-    assert report.ok
+    report = verify([m.value or b"null" for m in messages], TRUST)
+    assert report.ok, report.first_problems
     assert len(report.chains) == 3
 
-    key_file = tmp_path / "audit.key"
-    key_file.write_text(base64.b64encode(AUDIT_KEY).decode(), encoding="ascii")
+    trust = write_trust_store(tmp_path / "trust.json", SIGNER.public_key(), writers="w*")
     argv = [
         "audit",
         "verify",
@@ -50,8 +47,8 @@ async def test_verify_reads_a_whole_audit_topic(
         topic,
         "--bootstrap",
         kafka_bootstrap,
-        "--audit-key-file",
-        str(key_file),
+        "--trust-store",
+        str(trust),
     ]
     assert await asyncio.to_thread(_cli, argv) == 0  # the CLI runs its own event loop
 
@@ -59,11 +56,11 @@ async def test_verify_reads_a_whole_audit_topic(
     forged["data"]["worker"] = "mallory"
     await kafka_produce(topic, [(forged["chain"], forged)])
     messages = await read_topic(KafkaConnection(kafka_bootstrap), topic, idle_timeout=30)
-    report = verify([json.loads(m.value or b"null") for m in messages], {KEY_ID: AUDIT_KEY})
+    report = verify([m.value or b"null" for m in messages], TRUST)
     (problem,) = report.first_problems
     assert (problem.chain, problem.seq, problem.reason) == (
         forged["chain"],
         forged["seq"],
-        Reason.INSERTED,
+        Reason.MODIFIED,
     )
     assert await asyncio.to_thread(_cli, argv) == 1

@@ -22,6 +22,8 @@ from streamsec.crypto.keys import KeyPurpose, KeyState
 from streamsec.decryption.decryptor import Decryptor
 from streamsec.decryption.envelopes import key_ids_in
 from streamsec.events.cloudevents import EventType
+from streamsec.events.signing import AuditIdentity
+from streamsec.events.trust import TrustStore
 from streamsec.events.verify import verify
 from streamsec.kafka import KafkaConnection
 from streamsec.lifecycle.rekey import Rekeyer
@@ -47,6 +49,9 @@ roles:
   billing: {paths: [card]}
   auditor: {}
 """
+
+IDENTITY = AuditIdentity.ephemeral()
+"""The consumers' audit identity (signing and pseudonym keys, no data key)."""
 
 
 def raw(i: int) -> dict[str, Any]:
@@ -140,7 +145,7 @@ async def test_roles_see_what_they_may_and_every_decryption_is_audited(
 
     async def read(role: str | None, decrypt: bool = True) -> list[Any]:
         consumer = ProtectedConsumer(dep.topology, role, provider=dep.ring,
-                                     bootstrap=dep.bootstrap, decrypt=decrypt,
+                                     bootstrap=dep.bootstrap, decrypt=decrypt, identity=IDENTITY,
                                      from_beginning=True, idle_timeout=2.0, actor="it@test")
         async with consumer:
             return [item async for item in consumer]
@@ -161,7 +166,7 @@ async def test_roles_see_what_they_may_and_every_decryption_is_audited(
         assert sorted(item.decrypted) == ["email", "name"]
         assert "card" in item.denied
     events = [json.loads(m.value) for m in
-              await kafka_consume(dep.topics["audit"], expected=2 * N + 1, timeout=30)]
+              await kafka_consume(dep.topics["audit"], expected=3 * N + 2, timeout=30)]
     reads = [e for e in events if e["type"] == EventType.FIELD_DECRYPTED]
     assert len(reads) == 2 * N
     assert {e["data"]["path"] for e in reads} == {"email", "name"}
@@ -172,8 +177,9 @@ async def test_roles_see_what_they_may_and_every_decryption_is_audited(
     for i in range(N):
         assert f"user{i}@example.com" not in text
         assert f"Name {i}\"" not in text
-    audit_key = dep.ring.current_key("crm", KeyPurpose.AUDIT)
-    assert verify(events, {audit_key.id: audit_key.material}).ok
+    # two reads and one signed checkpoint per record, the final checkpoint, the digest
+    assert len(events) == 3 * N + 2
+    assert verify(events, TrustStore.of_signers(IDENTITY.signer.public_key())).ok
 
 
 async def test_forget_and_prove_on_the_topic(
@@ -195,9 +201,9 @@ async def test_forget_and_prove_on_the_topic(
     assert code == 1  # still readable
     assert report["subject"]["decrypted"] == 5  # id, email, name, card, phone in the note
     assert await asyncio.to_thread(dep.cli, "keys", "forget", "--subject", "C-005", "--yes") == 0
-    erased = await kafka_consume(dep.topics["audit"], expected=2, timeout=30)
+    erased = await kafka_consume(dep.topics["audit"], expected=3, timeout=30)
     assert [json.loads(m.value)["type"] for m in erased] == [
-        EventType.SUBJECT_ERASED, EventType.AUDIT_CHECKPOINT]
+        EventType.SUBJECT_ERASED, EventType.AUDIT_CHECKPOINT, EventType.AUDIT_DIGEST]
 
     code, report = await asyncio.to_thread(prove, dep.topics["copy"])
     assert code == 0
@@ -210,7 +216,7 @@ async def test_forget_and_prove_on_the_topic(
     assert code == 1
     assert report["subject"]["decrypted"] == 1
 
-    consumer = ProtectedConsumer(dep.topology, "support", provider=dep.ring,
+    consumer = ProtectedConsumer(dep.topology, "support", provider=dep.ring, identity=IDENTITY,
                                  bootstrap=dep.bootstrap, from_beginning=True, idle_timeout=2.0)
     async with consumer:
         items = [item async for item in consumer]
@@ -244,6 +250,7 @@ async def test_consume_cli_prints_json_lines_and_audits_to_a_file(
     assert all(line["value"]["email"].startswith("ssec:v1:") for line in lines)
     assert all(line["decrypted"] == ["card"] for line in lines)
     events = [json.loads(x) for x in audit.read_text().splitlines()]
-    assert [e["type"] for e in events] == [EventType.FIELD_DECRYPTED] * N + [
-        EventType.AUDIT_CHECKPOINT]
+    assert [e["type"] for e in events] == [
+        EventType.FIELD_DECRYPTED, EventType.AUDIT_CHECKPOINT] * N + [
+        EventType.AUDIT_CHECKPOINT, EventType.AUDIT_DIGEST]
     assert "4111 1111" not in audit.read_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -14,6 +15,9 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from streamsec.crypto.keyring_setup import init_keyring
+from streamsec.events.signing import FileSigner
+from streamsec.events.trust import TrustStore
+from streamsec.events.verify import verify
 from streamsec.worker.process import WorkerProcess, read_topics
 
 pytestmark = pytest.mark.integration
@@ -68,7 +72,8 @@ async def wait_progress(bootstrap: str, topic: str, at_least: int, worker: Worke
 
 @pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
 async def test_sigkill_mid_stream_loses_nothing(
-    guarantee, tmp_path, kafka_bootstrap, topic_factory, group_factory, kafka_produce
+    guarantee, tmp_path, kafka_bootstrap, topic_factory, group_factory, kafka_produce,
+    kafka_consume,
 ):
     topics = await make_topics(topic_factory, partitions=3)
     topology, env = deployment(tmp_path, kafka_bootstrap, topics, STREAMSEC_BATCH_SIZE="20")
@@ -94,11 +99,16 @@ async def test_sigkill_mid_stream_loses_nothing(
     assert len(got[topics["dead_letter"]]) >= 120
     if guarantee == "exactly_once":
         assert max(keys.values()) == 1, f"{sum(v > 1 for v in keys.values())} duplicated"
-    print(f"{guarantee}: killed after {seen} outputs; {sum(keys.values()) - 6000} duplicates")
+    signer = FileSigner.open(Path(os.environ["STREAMSEC_AUDIT_SIGNING_KEY"]), create=False)
+    trail = [r.value for r in await kafka_consume(topics["audit"], timeout=30)]
+    report = verify(trail, TrustStore.of_signers(signer.public_key()))
+    assert report.ok, report.first_problems[:5]  # the kill: abandoned chains, not tampering
+    print(f"{guarantee}: killed after {seen} outputs; {sum(keys.values()) - 6000} duplicates; "
+          f"audit intact, {len(report.abandoned)} chains abandoned by the successor")
 
 
 async def test_two_workers_share_partitions_and_one_takes_over(
-    tmp_path, kafka_bootstrap, topic_factory, group_factory, kafka_produce
+    tmp_path, kafka_bootstrap, topic_factory, group_factory, kafka_produce, kafka_consume
 ):
     topics = await make_topics(topic_factory, partitions=4)
     topology, env = deployment(tmp_path, kafka_bootstrap, topics)
@@ -144,6 +154,12 @@ async def test_two_workers_share_partitions_and_one_takes_over(
         for r in got[topics["output"]] if int(r.key[2:]) >= 800
     }
     assert late == {0, 1, 2, 3}, "beta did not take over every partition"
+    # the audit trail of both: every chain closed by its own writer, none taken for dead
+    signer = FileSigner.open(Path(os.environ["STREAMSEC_AUDIT_SIGNING_KEY"]), create=False)
+    trail = [r.value for r in await kafka_consume(topics["audit"], timeout=30)]
+    report = verify(trail, TrustStore.of_signers(signer.public_key()))
+    assert report.ok, report.first_problems[:5]
+    assert report.abandoned == [] and report.digests >= 2
 
 
 async def _create(bootstrap: str, topics: dict[str, str], partitions: int) -> None:

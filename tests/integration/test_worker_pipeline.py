@@ -170,7 +170,7 @@ async def test_ten_thousand_mixed_records_each_end_exactly_once_without_leaks(
     assert set(keys) == {k for k, _ in records}
     assert max(keys.values()) == 1, "a record was emitted twice"
     assert {dict(r.headers)[REASON] for r in dead} <= {b"decode", b"too_deep"}
-    audit = await kafka_consume(topics["audit"], expected=10_000, timeout=60)
+    audit = await kafka_consume(topics["audit"], timeout=60)  # all of it (+ signed checkpoints)
     lineage = await kafka_consume(topics["lineage"], timeout=30)  # everything there is
     assert len([a for a in audit if b"record.protected" in a.value]) == 9_600
     run = [json.loads(r.value)["data"] for r in lineage]  # CloudEvents holding run events

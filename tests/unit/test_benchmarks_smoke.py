@@ -58,3 +58,14 @@ def test_table_has_one_line_per_figure_with_status() -> None:
     assert "45.45x" in lines[4] and lines[4].endswith("MET")
     assert lines[5].startswith("e2e") and "MISSED: over by 128.0 ms" in lines[5]
     assert lines[4].startswith(" ")  # the section is printed once per group
+
+
+def test_the_audit_verify_benchmark_trail_verifies() -> None:
+    from audit_verify import build
+
+    from streamsec.events.verify import verify
+
+    lines, trust = build(400, 64, 2)
+    report = verify(lines, trust)
+    assert report.ok and report.digests == 1
+    assert sum(c.events for c in report.chains) == len(lines) - 1  # all but the digest

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from streamsec.cli.main import main
-from streamsec.crypto.keyfile import FileStore
-from streamsec.crypto.keyring import Keyring
 from streamsec.crypto.keyring_setup import create_keyring
-from streamsec.crypto.keys import KeyPurpose
+from streamsec.events.signing import FileSigner
+from streamsec.events.trust import TrustStore
 from streamsec.events.verify import verify
 from streamsec.testing import FakeDetector
 
@@ -116,10 +116,11 @@ def test_audit_and_lineage_files_are_the_pipelines_events(
                "--audit", str(audit), "--lineage", str(lineage))
     assert code == 0
     events = read(audit)
-    assert [e["type"].rsplit(".", 2)[-2:] for e in events][-1] == ["audit", "checkpoint"]
-    assert [e["data"]["record"]["offset"] for e in events[:-1]] == [1, 2, 3]
-    key = Keyring(FileStore(env[0])).current_key("crm", KeyPurpose.AUDIT)
-    assert verify(events, {key.id: key.material}).ok
+    kinds = [e["type"].rsplit(".", 1)[-1] for e in events]
+    assert kinds[-3:] == ["checkpoint", "checkpoint", "digest"]  # batch, final, digest
+    assert [e["data"]["record"]["offset"] for e in events if "record" in e["data"]] == [1, 2, 3]
+    signer = FileSigner.open(Path(os.environ["STREAMSEC_AUDIT_SIGNING_KEY"]), create=False)
+    assert verify(events, TrustStore.of_signers(signer.public_key())).ok
     runs = [e["data"]["eventType"] for e in read(lineage)]  # CloudEvents, as on Kafka
     assert runs[0] == "START" and runs[-1] == "COMPLETE"
     text = audit.read_text() + lineage.read_text()
@@ -135,3 +136,30 @@ def test_a_progress_bar_on_stderr_only_on_a_terminal(
     assert run(env, tmp_path, [record(i) for i in range(20)]) == 0
     assert ("protecting" in capsys.readouterr().err) is tty
     assert len(read(tmp_path / "out.jsonl")) == 20
+
+
+def test_every_value_the_decrypt_command_reads_is_audited_first(
+    env: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert run(env, tmp_path, [record(i) for i in range(3)]) == 0
+    keyring, topology = env
+    base = ["decrypt", "-t", str(topology), "--keyring", str(keyring),
+            "--in", str(tmp_path / "out.jsonl"), "--out", str(tmp_path / "clear.jsonl")]
+    monkeypatch.delenv("STREAMSEC_BROKER", raising=False)
+    assert main(base) == 2  # nowhere to audit: nothing decrypted, nothing written
+    assert "--audit-out" in capsys.readouterr().err
+    assert not (tmp_path / "clear.jsonl").read_text()
+
+    audit = tmp_path / "decrypt-audit.jsonl"
+    assert main([*base, "--audit-out", str(audit), "--role", "dpo"]) == 0
+    assert [r["name"] for r in read(tmp_path / "clear.jsonl")] == ["Ann"] * 3
+    events = read(audit)
+    reads = [e for e in events if e["type"] == "io.streamsec.field.decrypted"]
+    assert {(e["data"]["record"]["offset"], e["data"]["path"]) for e in reads} == {
+        (line, path) for line in (1, 2, 3) for path in ("name", "mail")
+    }
+    assert {e["data"]["role"] for e in reads} == {"dpo"}
+    assert "Ann" not in audit.read_text() and "a1@x.io" not in audit.read_text()
+    signer = FileSigner.open(Path(os.environ["STREAMSEC_AUDIT_SIGNING_KEY"]), create=False)
+    assert verify(events, TrustStore.of_signers(signer.public_key())).ok

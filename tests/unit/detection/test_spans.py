@@ -63,6 +63,7 @@ def test_resolution_is_not_quadratic() -> None:
         return time.process_time() - started
 
     small = min(run(2_000) for _ in range(3))
-    large = min(run(32_000) for _ in range(2))
-    # 16x the spans: quadratic would be ~256x; n log n stays far below 64x
-    assert large < 64 * max(small, 1e-3)
+    large = min(run(32_000) for _ in range(3))
+    # 16x the spans: quadratic would be ~256x; n log n stays far below 100x, even on a
+    # loaded machine (best of three CPU-time runs each)
+    assert large < 100 * max(small, 1e-3)

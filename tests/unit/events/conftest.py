@@ -3,19 +3,27 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from streamsec.errors import DecodeError
-from streamsec.events.audit import Pseudonymizer, RecordRef, record_dead_lettered, record_protected
+from streamsec.events.audit import RecordRef, record_dead_lettered, record_protected
 from streamsec.events.chain import AuditChain
+from streamsec.events.digests import ChainHead, DigestWriter
+from streamsec.events.signing import FileSigner, Pseudonymizer
+from streamsec.events.trust import TrustStore, certify, new_trust_store
 from streamsec.protection.result import FieldAction
 from streamsec.topology.model import Topology
 
-AUDIT_KEY = bytes(range(1, 33))
-KEY_ID = "kaudit00001"
-WRONG_KEY = bytes(range(100, 132))
+PSEUDONYM_KEY = bytes(range(1, 33))
+SIGNER = FileSigner(Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33))))
+"""The writers' signing key: the attacker in the tests never uses it."""
+OTHER_SIGNER = FileSigner(Ed25519PrivateKey.from_private_bytes(bytes(range(100, 132))))
+"""A key nobody certified (what an attacker can make for himself)."""
+TRUST = TrustStore.of_signers(SIGNER.public_key())
 
 Event = dict[str, Any]
 MakeStream = Callable[..., list[Event]]
@@ -74,9 +82,10 @@ def _clock() -> Iterator[datetime]:
 
 
 def build_chain_events(
-    chain: AuditChain, topology: Topology, *, records: int, close: bool, ticks: Iterator[datetime]
+    chain: AuditChain, topology: Topology, *, records: int, close: bool, ticks: Iterator[datetime],
+    checkpoint_every: int = 5,
 ) -> list[Event]:
-    pseudonyms = Pseudonymizer(AUDIT_KEY)
+    pseudonyms = Pseudonymizer(PSEUDONYM_KEY)
     out: list[Event] = []
     for offset in range(records):
         ref = RecordRef.of(
@@ -102,9 +111,27 @@ def build_chain_events(
                 event_id=f"e-{chain.chain_id}-{offset}",
             )
         out.extend(chain.append(event))
+        if offset % checkpoint_every == checkpoint_every - 1:  # one signed checkpoint a batch
+            checkpoint = chain.checkpoint()
+            if checkpoint is not None:
+                out.append(checkpoint)
     if close:
         out.append(chain.close())
     return out
+
+
+def digest_of(worker: str, chains: list[list[Event]], *, run: str = "d0") -> Event:
+    """The final signed digest of ``worker``, naming the last event of each chain."""
+    heads = {
+        events[-1]["chain"]: ChainHead(
+            events[-1]["seq"], events[-1]["digest"], events[-1]["data"].get("final") is True
+        )
+        for events in chains
+        if events
+    }
+    return DigestWriter(SIGNER, worker_id=worker, scope="payments", run=run).digest(
+        heads, final=True, time=datetime(2025, 3, 1, 13, 0, tzinfo=UTC)
+    )
 
 
 def make_stream_events(
@@ -114,23 +141,28 @@ def make_stream_events(
     checkpoint_every: int = 5,
     close: bool = True,
     seed: int = 7,
+    digests: bool = True,
 ) -> list[Event]:
-    """Several closed chains, interleaved at random but each in its own order."""
+    """Several closed chains, interleaved at random but each in its own order, then one
+    final signed digest per worker."""
     topology = payments_topology()
     ticks = _clock()
     per_chain: list[list[Event]] = []
     for i, (worker, partition) in enumerate(chains):
         chain = AuditChain(
-            AUDIT_KEY,
-            key_id=KEY_ID,
+            SIGNER,
             worker_id=worker,
+            scope="payments",
             partition=partition,
-            checkpoint_every=checkpoint_every,
             run=f"run{i}",
+            stream=f"{worker}/payments/d0",
             clock=lambda: next(ticks),
         )
         per_chain.append(
-            build_chain_events(chain, topology, records=records, close=close, ticks=ticks)
+            build_chain_events(
+                chain, topology, records=records, close=close, ticks=ticks,
+                checkpoint_every=checkpoint_every,
+            )
         )
     rng = random.Random(seed)
     queues = [list(events) for events in per_chain]
@@ -138,6 +170,10 @@ def make_stream_events(
     while any(queues):
         queue = rng.choice([q for q in queues if q])
         stream.append(queue.pop(0))
+    if digests:
+        for worker in dict.fromkeys(w for w, _p in chains):
+            mine = [e for (w, _p), e in zip(chains, per_chain, strict=True) if w == worker]
+            stream.append(digest_of(worker, mine))
     return stream
 
 
@@ -149,3 +185,25 @@ def make_stream() -> MakeStream:
 @pytest.fixture
 def topology() -> Topology:
     return payments_topology()
+
+
+def with_digest(events: list[Event], worker: str = "w") -> list[Event]:
+    """``events`` and a final signed digest naming the last event of each chain in it."""
+    last: dict[str, Event] = {}
+    for event in events:
+        if "chain" not in event:
+            continue
+        held = last.get(event["chain"])
+        if held is None or held["seq"] < event["seq"]:
+            last[event["chain"]] = event
+    return [*events, digest_of(worker, [[e] for e in last.values()])]
+
+
+def write_trust_store(path: Path, *public_keys: bytes, writers: str = "*") -> Path:
+    """A trust store file: a fresh operator key certifying ``public_keys`` for ``writers``
+    (the operator key itself is thrown away, as an offline key would be kept away)."""
+    operator = Ed25519PrivateKey.generate()
+    new_trust_store(path, operator)
+    for public in public_keys:
+        certify(path, operator, public, writers)
+    return path

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import pickle
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from streamsec.errors import DecodeError, KeyNotFoundError
+from streamsec.errors import ConfigError, DecodeError, KeyNotFoundError
 from streamsec.events.audit import (
-    Pseudonymizer,
     RecordRef,
     field_decrypted,
     key_rotated,
@@ -16,8 +16,10 @@ from streamsec.events.audit import (
     subject_erased,
 )
 from streamsec.events.cloudevents import cloudevent_problems
+from streamsec.events.signing import Pseudonymizer
 from streamsec.topology.model import Topology
-from tests.unit.events.conftest import ACTIONS, AUDIT_KEY
+from tests.unit.events.conftest import ACTIONS
+from tests.unit.events.conftest import PSEUDONYM_KEY as AUDIT_KEY
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -37,7 +39,7 @@ def test_record_protected_carries_coordinates_topology_and_field_metadata(
         "topic": "raw.payments",
         "partition": 2,
         "offset": 41,
-        "key_hmac": ref.key_hmac,
+        "key_pseudonym": ref.key_pseudonym,
     }
     assert data["topology"] == {"name": "payments", "version": 1}
     assert data["policy"] == {"default_action": "encrypt"}
@@ -58,7 +60,7 @@ def test_record_protected_carries_coordinates_topology_and_field_metadata(
     assert [f["path"] for f in data["fields"]] == ["email", "card.number", "note"]
 
 
-def test_record_key_appears_only_as_a_keyed_hmac() -> None:
+def test_record_key_appears_only_as_a_pseudonym_under_the_audit_pseudonym_key() -> None:
     pseudonyms = Pseudonymizer(AUDIT_KEY)
     digest = pseudonyms.record_key(b"cust-7")
     assert digest is not None
@@ -76,7 +78,7 @@ def test_pseudonymizer_hides_its_key() -> None:
     assert AUDIT_KEY.hex() not in repr(pseudonyms)
     with pytest.raises(TypeError):
         pickle.dumps(pseudonyms)
-    with pytest.raises(ValueError, match="16 bytes"):
+    with pytest.raises(ValueError, match="32 bytes"):
         Pseudonymizer(b"short")
 
 
@@ -137,3 +139,46 @@ def test_other_event_types_are_valid_cloudevents() -> None:
     assert events[2]["subject"] == "safe.payments/0/3"
     assert events[3]["subject"] == "email"
     assert len({e["id"] for e in events}) == 4
+
+
+def test_pseudonym_key_file_is_created_private_and_refused_when_readable(tmp_path: Path) -> None:
+    path = tmp_path / "audit" / "pseudonym.key"
+    first = Pseudonymizer.open(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert Pseudonymizer.open(path).subject("jane") == first.subject("jane")  # same key
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match="readable by others"):
+        Pseudonymizer.open(path)
+
+
+def test_a_data_key_holder_cannot_recompute_a_pseudonym() -> None:
+    """Insider: every key of the data keyring, and the old derivation (HKDF of a
+    keyring key) does not reproduce the pseudonym; only the pseudonym key does."""
+    from streamsec.crypto.keys import KeyPurpose
+    from streamsec.testing.keys import InMemoryKeyProvider
+
+    provider = InMemoryKeyProvider()
+    pseudonym = Pseudonymizer(AUDIT_KEY).subject("C-0004")
+    for purpose in KeyPurpose:
+        key = provider.current_key("payments", purpose).material
+        assert Pseudonymizer((key * 2)[:32]).subject("C-0004") != pseudonym
+
+
+def test_key_operation_events_are_metadata_only_and_signed_through_a_trail() -> None:
+    from streamsec.events.audit import key_operation
+    from streamsec.events.signing import AuditIdentity
+    from streamsec.events.trail import AuditTrail
+    from streamsec.events.trust import TrustStore
+    from streamsec.events.verify import verify
+
+    event = key_operation(worker_id="keys@h", operation="unwrap", key_id="k1",
+                          provider="pkcs11", purpose="encrypt", owner="crm", kek_id="kek-3")
+    assert cloudevent_problems(event) == []
+    assert event["data"]["key"] == {"id": "k1", "purpose": "encrypt", "owner": "crm",
+                                    "kek_id": "kek-3"}
+    with pytest.raises(ValueError, match="short code"):
+        key_operation(worker_id="w", operation="Unwrap key 4111", key_id="k", provider="p")
+    identity = AuditIdentity.ephemeral()
+    trail = AuditTrail(identity, actor="keys@h", topology="keys")
+    events = [*trail.sign([event]), *trail.close()]
+    assert verify(events, TrustStore.of_signers(identity.signer.public_key())).ok

@@ -13,13 +13,11 @@ from streamsec.events.canonical import (
     CanonicalizationError,
     canonical_json,
     compute_digest,
-    compute_mac,
-    digest_and_mac,
     genesis,
-    mac_matches,
+    raw_digest_ok,
+    signed_message,
+    wire,
 )
-
-KEY = b"k" * 32
 
 
 def test_rfc8785_examples() -> None:
@@ -121,43 +119,32 @@ def test_values_outside_json_are_refused_without_quoting_them(value: Any) -> Non
     assert "9007199254740992" not in str(info.value)
 
 
-def test_digest_ignores_digest_and_mac_and_mac_covers_digest() -> None:
+def test_digest_ignores_digest_and_sig_and_the_signature_covers_the_digest() -> None:
     event = {"a": 1, "seq": 0}
     digest = compute_digest(event)
-    assert compute_digest({**event, "digest": "x", "mac": "y"}) == digest
-    sealed = {**event, "digest": digest}
-    sealed["mac"] = compute_mac(KEY, sealed)
-    assert mac_matches(KEY, sealed)
-    assert not mac_matches(KEY, {**sealed, "digest": "0" * 64})
-    assert not mac_matches(b"o" * 32, sealed)
-    assert not mac_matches(KEY, {k: v for k, v in sealed.items() if k != "mac"})
-    assert not mac_matches(KEY, {**sealed, "mac": 5})
+    assert compute_digest({**event, "digest": "x", "sig": "y"}) == digest
+    signed = {**event, "digest": digest, "sig": "s"}
+    assert signed_message(signed) == canonical_json({**event, "digest": digest})
 
 
-def test_empty_key_is_refused() -> None:
-    with pytest.raises(ValueError, match="empty"):
-        compute_mac(b"", {"a": 1})
-    with pytest.raises(ValueError, match="empty"):
-        digest_and_mac(b"", {"a": 1})
-
-
-def test_digest_and_mac_in_one_walk_equal_the_two_steps() -> None:
-    """Random objects (fast and slow path) as the data of an event that already
-    carries a stale digest and mac."""
+def test_the_digest_checks_on_the_wire_bytes_as_on_the_parsed_event() -> None:
+    """Random data (fast and slow canonical path): the byte-level check agrees with
+    recomputing, and any change to the bytes fails it."""
     rng = random.Random(77)
     checked = 0
     for _ in range(1500):
-        event = {"data": _random_value(rng), "seq": 3, "digest": "old", "mac": "old"}
+        event = {"chain": "w/s/0/r", "data": _random_value(rng), "id": "e", "seq": 3}
         try:
-            digest = compute_digest(event)
+            event["digest"] = compute_digest(event)
         except CanonicalizationError:
-            with pytest.raises(CanonicalizationError):
-                digest_and_mac(KEY, event)
             continue
-        mac = compute_mac(KEY, {**event, "digest": digest})
-        assert digest_and_mac(KEY, event) == (digest, mac)
+        raw = wire(event)
+        assert raw_digest_ok(raw, event["digest"])
+        flipped = raw.replace(b'"seq":3', b'"seq":4')
+        assert not raw_digest_ok(flipped, event["digest"])
         checked += 1
     assert checked > 1000
+    assert not raw_digest_ok(b'{"chain":"x"}', "0" * 64)
 
 
 def test_genesis_is_fixed_per_chain_and_differs_between_chains() -> None:

@@ -13,16 +13,17 @@ from typing import Any
 import pytest
 
 from streamsec.errors import DecodeError
-from streamsec.events.audit import Pseudonymizer, RecordRef, record_dead_lettered, record_protected
+from streamsec.events.audit import RecordRef, record_dead_lettered, record_protected
 from streamsec.events.chain import AuditChain
 from streamsec.events.lineage_shape import leaf_types
 from streamsec.events.lineage_tracker import LineageTracker
+from streamsec.events.signing import Pseudonymizer
 from streamsec.protection.protector import Protector
 from streamsec.records.paths import iter_leaves
 from streamsec.testing import FakeDetector
 from streamsec.testing.keys import in_memory_cipher
 from streamsec.topology.loader import parse_topology
-from tests.unit.events.conftest import AUDIT_KEY, KEY_ID
+from tests.unit.events.conftest import PSEUDONYM_KEY, SIGNER
 
 TOPOLOGY = """
 name: leaks
@@ -80,8 +81,8 @@ def events_and_needles() -> tuple[str, set[str]]:
     protector = Protector(
         topology, detector=FakeDetector(KNOWN), cipher=in_memory_cipher(topology.name)
     )
-    pseudonyms = Pseudonymizer(AUDIT_KEY)
-    chain = AuditChain(AUDIT_KEY, key_id=KEY_ID, worker_id="w", partition=0, checkpoint_every=2)
+    pseudonyms = Pseudonymizer(PSEUDONYM_KEY)
+    chain = AuditChain(SIGNER, worker_id="w", scope="leaks", partition=0)
     tracker = LineageTracker(topology, bootstrap="127.0.0.1:9092", min_interval=0)
     events: list[dict[str, Any]] = [tracker.start()]
     needles: set[str] = set()

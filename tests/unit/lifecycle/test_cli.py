@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from streamsec.crypto.keyring_setup import create_keyring
 from streamsec.crypto.keys import KeyPurpose, KeyState
 from streamsec.decryption.decryptor import Decryptor
 from streamsec.events.cloudevents import EventType
+from streamsec.events.signing import FileSigner
+from streamsec.events.trust import TrustStore
 from streamsec.events.verify import verify
 from streamsec.protection.protector import Protector
 from streamsec.testing import FakeDetector
@@ -62,10 +65,12 @@ def test_forget_then_prove(setup: tuple[Path, Path, Path], tmp_path: Path,
     assert code == 0
     assert "C-0004" not in out
     events = [json.loads(line) for line in audit.read_text().splitlines()]
-    assert [e["type"] for e in events] == [EventType.SUBJECT_ERASED, EventType.AUDIT_CHECKPOINT]
+    assert [e["type"] for e in events] == [
+        EventType.SUBJECT_ERASED, EventType.AUDIT_CHECKPOINT, EventType.AUDIT_DIGEST,
+    ]
     assert "C-0004" not in audit.read_text()
-    key = _ring(keyring).current_key("crm", KeyPurpose.AUDIT)
-    assert verify(events, {key.id: key.material}).ok
+    signer = FileSigner.open(Path(os.environ["STREAMSEC_AUDIT_SIGNING_KEY"]), create=False)
+    assert verify(events, TrustStore.of_signers(signer.public_key())).ok
 
     assert main(prove) == 0
     report = json.loads(capsys.readouterr().out)

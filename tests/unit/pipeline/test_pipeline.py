@@ -44,8 +44,13 @@ def test_one_outcome_per_record_in_order_with_chain_in_order(pipeline: RecordPip
     audit = [
         json.loads(m.value) for o in outcomes for m in o.messages if m.topic == "streamsec.audit"
     ]
-    assert [e["seq"] for e in audit] == [0, 1, 2, 3]
-    assert [e["data"]["record"]["offset"] for e in audit] == [0, 1, 2, 3]
+    assert [e["seq"] for e in audit] == [0, 1, 2, 3, 4]
+    assert [e["data"]["record"]["offset"] for e in audit[:4]] == [0, 1, 2, 3]
+    checkpoint = audit[4]  # one signed checkpoint per batch and chain, sent last
+    assert checkpoint["type"] == "io.streamsec.audit.checkpoint"
+    assert checkpoint["data"]["digests"] == [e["digest"][:16] for e in audit[:4]]
+    assert checkpoint["sig"] and checkpoint["prev"] == audit[3]["digest"]
+    assert json.loads(outcomes[3].messages[-1].value or b"") == checkpoint
 
 
 def test_protected_outcome_sends_output_audit_lineage_and_no_value(
@@ -53,7 +58,7 @@ def test_protected_outcome_sends_output_audit_lineage_and_no_value(
 ) -> None:
     (outcome,) = pipeline.process([src(5, good(1), key=b"a1@x.io")])
     topics = [m.topic for m in outcome.messages]
-    assert topics == ["prot.u", "streamsec.audit", "streamsec.lineage"]
+    assert topics == ["prot.u", "streamsec.audit", "streamsec.lineage", "streamsec.audit"]
     out = outcome.messages[0]
     assert out.key is not None
     assert out.key.startswith(b"ssec:v1:")
@@ -94,7 +99,9 @@ def test_bad_records_get_their_reason(
 ) -> None:
     (outcome,) = pipeline.process([src(0, value, key)])
     assert outcome.reason == reason
-    assert [m.topic for m in outcome.messages] == ["raw.u.dead-letter", "streamsec.audit"]
+    assert [m.topic for m in outcome.messages] == [
+        "raw.u.dead-letter", "streamsec.audit", "streamsec.audit",  # event, checkpoint
+    ]
 
 
 def test_a_protector_that_raises_fails_closed(pipeline: RecordPipeline) -> None:
