@@ -63,8 +63,7 @@ def _subject(args: argparse.Namespace) -> str | None:
 
 def _forget(args: argparse.Namespace) -> int:
     from streamsec.crypto.keyring_setup import open_keyring
-    from streamsec.errors import StreamsecError
-    from streamsec.events.sinks import AuditSink, FileAuditSink, actor_id
+    from streamsec.events.sinks import actor_id
     from streamsec.lifecycle.forget import forget_subject, require_subject_path
     from streamsec.topology.loader import load_topology
 
@@ -77,16 +76,7 @@ def _forget(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     topology = load_topology(args.topology)
     require_subject_path(topology)
-    sink: AuditSink
-    if args.audit_out:
-        sink, where = FileAuditSink(args.audit_out), args.audit_out
-    else:
-        from streamsec.kafka import KafkaAuditSink, check_connection, connect
-
-        conn = connect(settings, args.bootstrap)  # before destroying anything
-        asyncio.run(check_connection(conn))
-        sink = KafkaAuditSink(conn, topology.audit)
-        where = f"topic {topology.audit}"
+    sink, where = audit_sink(args, settings, topology.audit)  # before destroying anything
     erasure = forget_subject(
         open_keyring(settings), topology, subject, actor=actor_id(settings, "keys-forget")
     )
@@ -94,6 +84,26 @@ def _forget(args: argparse.Namespace) -> int:
         f"forgot one subject of {topology.name}: destroyed {len(erasure.keys)} key(s); "
         f"subject pseudonym {erasure.subject_hmac[:16]}..."
     )
+    return deliver_erasure(erasure, sink, where)
+
+
+def audit_sink(args: argparse.Namespace, settings: Any, topic: str) -> tuple[Any, str]:
+    """The sink of an erasure's audit events: ``--audit-out`` or the audit ``topic``."""
+    from streamsec.events.sinks import FileAuditSink
+
+    if args.audit_out:
+        return FileAuditSink(args.audit_out), args.audit_out
+    from streamsec.kafka import KafkaAuditSink, check_connection, connect
+
+    conn = connect(settings, args.bootstrap)
+    asyncio.run(check_connection(conn))
+    return KafkaAuditSink(conn, topic), f"topic {topic}"
+
+
+def deliver_erasure(erasure: Any, sink: Any, where: str) -> int:
+    """Deliver the erasure's audit events; print them for hand delivery if that fails."""
+    from streamsec.errors import StreamsecError
+
     try:
         asyncio.run(_deliver(sink, erasure.events))
     except (StreamsecError, OSError) as exc:

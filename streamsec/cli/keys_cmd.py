@@ -4,7 +4,7 @@
     streamsec keys list [--topology NAME] [--json]
     streamsec keys rotate --topology NAME [--purpose P ...]
     streamsec keys destroy KEY_ID --yes
-    streamsec keys shred-subject --topology NAME --subject ID|- --yes
+    streamsec keys shred-subject --topology NAME --subject ID|- --yes [--audit-out F]
     streamsec keys rotate-kek --yes
 
 The KEK provider is ``STREAMSEC_KEK_PROVIDER`` (local | pkcs11 | vault | aws-kms).
@@ -64,6 +64,9 @@ def register(sub: Any) -> None:
     p.add_argument("--topology", "-t", required=True)
     p.add_argument("--subject", required=True, help="subject id, or '-' to read it from stdin")
     p.add_argument("--yes", action="store_true", help="confirm: the subject's data is lost")
+    p.add_argument("--audit-out", metavar="FILE", help="append the audit events here (offline)")
+    p.add_argument("--audit-topic", default="streamsec.audit", help="default: streamsec.audit")
+    p.add_argument("--bootstrap", help="Kafka bootstrap servers (default: $STREAMSEC_BROKER)")
     p.set_defaults(func=_shred)
 
     p = cmds.add_parser(
@@ -170,7 +173,11 @@ def _destroy(args: argparse.Namespace) -> int:
 
 
 def _shred(args: argparse.Namespace) -> int:
+    """Like ``keys forget``, by key owner name: audited by a ``subject.erased`` event."""
+    from streamsec.cli.forget_cmd import audit_sink, deliver_erasure
     from streamsec.crypto.keyring_setup import open_keyring
+    from streamsec.events.sinks import actor_id
+    from streamsec.lifecycle.forget import shred_subject
 
     if not args.yes:
         print("refusing to shred a subject's keys without --yes", file=sys.stderr)
@@ -179,6 +186,10 @@ def _shred(args: argparse.Namespace) -> int:
     if not subject:
         print("empty subject id", file=sys.stderr)
         return 2
-    infos = open_keyring(settings_from(args)).destroy_subject(args.topology, subject)
-    print(f"destroyed {len(infos)} key(s) of one subject of {args.topology}")
-    return 0
+    settings = settings_from(args)
+    sink, where = audit_sink(args, settings, args.audit_topic)  # before destroying anything
+    erasure = shred_subject(
+        open_keyring(settings), args.topology, subject, actor=actor_id(settings, "keys-shred")
+    )
+    print(f"destroyed {len(erasure.keys)} key(s) of one subject of {args.topology}")
+    return deliver_erasure(erasure, sink, where)

@@ -17,12 +17,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from streamsec.crypto.aad import NO_BINDING, Binding
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.keys import KeyInfo, KeyState
 from streamsec.crypto.provider import KeyProvider
-from streamsec.decryption.envelopes import ProtectedLeaf, open_value, protected_leaves
+from streamsec.decryption.envelopes import Opener, ProtectedLeaf, open_value, protected_leaves
 from streamsec.lifecycle.forget import require_subject_path
 from streamsec.lifecycle.subjects import SubjectResolver, subject_key_ids
+from streamsec.protection.binding import RecordBinder
 from streamsec.protection.protector import KEY_PATH
 from streamsec.records.paths import iter_leaves
 from streamsec.topology.model import Topology
@@ -118,14 +120,18 @@ class ForgetProver:
         self.topology = topology
         self._subject = subject
         self._cipher = KeyringCipher(provider, topology.name)
+        self._binder = RecordBinder(topology)
         self._resolver = SubjectResolver(topology, provider)
         self._key_ids = subject_key_ids(provider, topology.name, subject)
         erased = _erased_subject_keys(provider, topology.name)
         self._erased_before = erased - (self._key_ids or set())
         self.report = ProofReport(keys_known=self._key_ids is not None)
 
-    def _open(self, token: str, path: str) -> bytes:
-        return self._cipher.decrypt(token, path=path)
+    def _opener(self, binding: Binding) -> Opener:
+        def open_(token: str, path: str) -> bytes:
+            return self._cipher.decrypt(token, path=path, binding=binding)
+
+        return open_
 
     def check(self, record: dict[str, Any], key: str | None = None) -> bool:
         """Tally one protected record (with its Kafka key text); True if it is the subject's."""
@@ -133,10 +139,11 @@ class ForgetProver:
         tally = self.report.subject if mine else self.report.others
         tally.records += 1
         leaves = list(protected_leaves(record))
-        if key is not None and "ssec:" in key:
-            leaves.append(ProtectedLeaf((), KEY_PATH, key))
-        for leaf in leaves:
-            for slot in open_value(leaf, self._open):
+        key_leaf = ProtectedLeaf((), KEY_PATH, key) if key is not None and "ssec:" in key else None
+        bindings = self._binder.of(record)
+        for leaf in [*leaves, *([key_leaf] if key_leaf else [])]:
+            binding = NO_BINDING if leaf is key_leaf else bindings.at(leaf.location)
+            for slot in open_value(leaf, self._opener(binding)):
                 if not mine and not slot.opened and slot.key_id in self._erased_before:
                     self.report.excluded += 1
                     continue

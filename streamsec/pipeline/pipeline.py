@@ -30,6 +30,7 @@ from streamsec.errors import (
     RecordTooLargeError,
     RecordTooSlowError,
     StreamsecError,
+    SubjectForgottenError,
 )
 from streamsec.events.lineage_shape import leaf_types
 from streamsec.pipeline.events import RecordEvents
@@ -224,16 +225,18 @@ class RecordPipeline:
     def dead_letter(self, source: SourceRecord, error: StreamsecError) -> Outcome:
         """The original bytes to the dead-letter topic, with the reason code only; a
         record too large to copy there goes as a reference to its source instead
-        (topic, partition, offset, sizes, SHA-256), so the dead letter always fits."""
+        (topic, partition, offset, sizes, SHA-256), so the dead letter always fits. For
+        a forgotten data subject neither key nor value: nothing of it reaches any topic."""
         topo = self.topology
         reason = error.reason
+        forgotten = isinstance(error, SubjectForgottenError)
         try:
             audit = self.events.dead_lettered(source, error)
         except Exception as exc:  # noqa: BLE001 - the dead letter must still go out
             log.error("could not build the dead-letter audit event: %s", type(exc).__name__)
             audit = []
         headers = dead_letter_headers(topo, source, reason)
-        key, value = source.key, source.value
+        key, value = (None, None) if forgotten else (source.key, source.value)
         if len(key or b"") + len(value or b"") > self.max_output_bytes:
             key, value = _reference(source, reason)
             headers = (*headers, (FORM, b"reference"))

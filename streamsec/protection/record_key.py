@@ -55,6 +55,7 @@ def protect_record_key(
         topology=topology.name, path=KEY_PATH, entity_type=entity_types[0], cipher=cipher,
         params=params, subject=key if topology.subject and name == "encrypt" else None,
         category=category.value,
+        pad_to=topology.encryption.pad_to,
     )
     outcome = get_action(name).apply(key, ctx)
     action = FieldAction(

@@ -37,6 +37,7 @@ name: shop
 input: raw.shop
 output: protected.shop
 subject: id
+encryption: {missing_subject: shared}
 key_separation: category
 fields:
   id: keep

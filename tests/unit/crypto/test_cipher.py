@@ -115,8 +115,13 @@ def test_changed_alg_or_version_fails(cipher: KeyringCipher) -> None:
     with pytest.raises(DecryptionError, match="does not match its key"):
         cipher.decrypt(siv.replace(":siv:", ":gcm:"), path=PATH)
     with pytest.raises(EnvelopeFormatError) as info:
-        cipher.decrypt(gcm.replace("ssec:v1:", "ssec:v2:"), path=PATH)
+        cipher.decrypt(gcm.replace("ssec:v2:", "ssec:v3:"), path=PATH)
     assert info.value.context["path"] == PATH
+    # a v2 envelope relabelled v1 (no binding, 12-byte nonce) fails authentication
+    with pytest.raises(DecryptionError, match="authentication"):
+        cipher.decrypt(gcm.replace("ssec:v2:", "ssec:v1:"), path=PATH)
+    with pytest.raises(DecryptionError, match="authentication"):
+        cipher.decrypt(siv.replace("ssec:v2:", "ssec:v1:"), path=PATH)
 
 
 @pytest.mark.parametrize("deterministic", [False, True])
