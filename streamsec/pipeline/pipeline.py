@@ -226,7 +226,9 @@ class RecordPipeline:
         """The original bytes to the dead-letter topic, with the reason code only; a
         record too large to copy there goes as a reference to its source instead
         (topic, partition, offset, sizes, SHA-256), so the dead letter always fits. For
-        a forgotten data subject neither key nor value: nothing of it reaches any topic."""
+        a forgotten data subject nothing of the record: no key, an empty value (Kafka
+        needs one of the two) and the form ``withheld``; no hash either, which would let
+        a guess at its content be confirmed."""
         topo = self.topology
         reason = error.reason
         forgotten = isinstance(error, SubjectForgottenError)
@@ -236,8 +238,11 @@ class RecordPipeline:
             log.error("could not build the dead-letter audit event: %s", type(exc).__name__)
             audit = []
         headers = dead_letter_headers(topo, source, reason)
-        key, value = (None, None) if forgotten else (source.key, source.value)
-        if len(key or b"") + len(value or b"") > self.max_output_bytes:
+        key, value = source.key, source.value
+        if forgotten:
+            key, value = None, b""
+            headers = (*headers, (FORM, b"withheld"))
+        elif len(key or b"") + len(value or b"") > self.max_output_bytes:
             key, value = _reference(source, reason)
             headers = (*headers, (FORM, b"reference"))
         messages = (

@@ -72,8 +72,9 @@ def test_a_forgotten_subjects_new_record_reaches_no_topic_in_clear(
     assert [o.reason for o in outcomes] == ["subject_forgotten", None]
     forgotten = outcomes[0]
     dead = [m for m in forgotten.messages if m.topic == "raw.crm.dead-letter"]
-    assert len(dead) == 1 and dead[0].key is None and dead[0].value is None
+    assert len(dead) == 1 and dead[0].key is None and dead[0].value == b""  # Kafka needs one
     assert dict(dead[0].headers)[h.REASON] == b"subject_forgotten"
+    assert dict(dead[0].headers)[h.FORM] == b"withheld"
     audit = [json.loads(m.value or b"") for m in forgotten.messages if m.topic == "streamsec.audit"]
     assert [e["type"] for e in audit] == ["io.streamsec.record.dead_lettered"]
     assert audit[0]["data"]["reason"] == "subject_forgotten"
