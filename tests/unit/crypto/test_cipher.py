@@ -221,3 +221,18 @@ def test_errors_expose_context_as_attributes(cipher: KeyringCipher) -> None:
     assert getattr(info.value, "path") == "elsewhere"  # noqa: B009
     assert getattr(info.value, "key_id") == parse_envelope(token).key_id  # noqa: B009
     assert info.value.reason == "decryption"
+
+
+def test_a_forgotten_subject_gets_no_fresh_key_under_a_category_kek(
+    provider: InMemoryKeyProvider,
+) -> None:
+    from streamsec.errors import SubjectForgottenError
+
+    cipher = KeyringCipher(provider, "orders", separate_by_category=True)
+    cipher.encrypt(SECRET, path=PATH, subject="alice", category="PCI")
+    provider.destroy_subject("orders", "alice")
+    before = len(provider.list_keys("orders"))
+    for category in ("PCI", "PII", None):
+        with pytest.raises(SubjectForgottenError):
+            cipher.encrypt(SECRET, path=PATH, subject="alice", category=category)
+    assert len(provider.list_keys("orders")) == before
