@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streamsec.crypto.aad import Binding
-from streamsec.records.paths import JsonValue, Location, Segment, format_path, get_at, parse_path
+from streamsec.records.paths import JsonValue, Location, expand, format_path, get_at, parse_path
 from streamsec.topology.model import Topology
 
 __all__ = ["RecordBinder", "RecordBindings", "position_of", "reference"]
@@ -47,30 +47,13 @@ def position_of(location: Location) -> str:
     """The concrete location: the schema path with each ``[*]`` written as its index,
     ``orders[1].card.number``."""
     parts: list[str] = []
-    schema = ""
-    for i, segment in enumerate(location):
+    for segment in location:
         if isinstance(segment, int):
             parts.append(f"[{segment}]")
         else:
-            key = format_path((*location[:i], segment))[len(schema):]
-            parts.append(key)
-        schema = format_path(location[: i + 1])
+            text = format_path((segment,))
+            parts.append(text if not parts or text.startswith("[") else f".{text}")
     return "".join(parts)
-
-
-def _expand(record: JsonValue, pattern: tuple[Segment, ...]) -> list[Location]:
-    found: list[Location] = [()]
-    for segment in pattern:
-        step: list[Location] = []
-        for location in found:
-            node = get_at(record, location)
-            if isinstance(segment, str):
-                if isinstance(node, dict) and segment in node:
-                    step.append((*location, segment))
-            elif isinstance(node, list):
-                step.extend((*location, i) for i in range(len(node)))
-        found = step
-    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +91,7 @@ class RecordBinder:
         pattern = self._subject if which == "subject" else self._record
         if pattern is None:
             return None, ""
-        for location in _expand(record, pattern):
+        for location in expand(record, pattern):
             ref = reference(get_at(record, location))
             if ref is not None:
                 return location, ref
