@@ -93,3 +93,13 @@ def test_other_dead_letters_keep_their_bytes(pipeline: RecordPipeline) -> None:
 def test_a_record_without_subject_is_dead_lettered(pipeline: RecordPipeline) -> None:
     (outcome,) = pipeline.process([src(0, {"email": "ann@example.com"})])
     assert outcome.reason == "no_subject"
+
+
+def test_a_tombstone_keyed_by_a_forgotten_subject_is_withheld_too(
+    pipeline: RecordPipeline, provider: InMemoryKeyProvider
+) -> None:
+    # the record key is sealed under the subject key of its own text (record_key.py)
+    provider.destroy_subject("crm", "ann@example.com")
+    (outcome,) = pipeline.process([SourceRecord("raw.crm", 0, 3, b"ann@example.com", None)])
+    assert outcome.reason == "subject_forgotten"
+    assert b"ann@example.com" not in _everything([outcome])
