@@ -20,12 +20,14 @@ to use as a metric label.
     │   │   ├── TooManyFieldsError     more fields than the limit
     │   │   └── RecordTooSlowError     over the per-record time budget
     │   ├── RecordTooDeepError         nested deeper than the limit
-    │   └── SensitiveKeyError          an object key (a field name) holds sensitive data
+    │   ├── SensitiveKeyError          an object key (a field name) holds sensitive data
+    │   └── MissingSubjectError        no data-subject value (``missing_subject: dead_letter``)
     ├── DetectionError                 the detector failed on a record
     ├── ProtectionError                an action could not be applied
     │   ├── KeyAccessError             a key could not be read, created or unwrapped
     │   │   ├── KeyNotFoundError       no such key id (or version)
     │   │   └── KeyDestroyedError      the key was destroyed (crypto-shredded)
+    │   │       └── SubjectForgottenError  a new record of a forgotten data subject
     │   ├── EncryptionError            encryption failed
     │   └── DecryptionError            decryption failed: tampered, moved or wrong key
     │       └── EnvelopeFormatError    the value is not a well-formed ciphertext envelope
@@ -55,6 +57,7 @@ __all__ = [
     "KeyAccessError",
     "KeyDestroyedError",
     "KeyNotFoundError",
+    "MissingSubjectError",
     "ProtectionError",
     "RecordError",
     "RecordTooDeepError",
@@ -63,6 +66,7 @@ __all__ = [
     "SensitiveKeyError",
     "SettingsError",
     "StreamsecError",
+    "SubjectForgottenError",
     "TooManyFieldsError",
     "TopologyError",
 ]
@@ -165,6 +169,13 @@ class SensitiveKeyError(RecordError):
     reason = "sensitive_key"
 
 
+class MissingSubjectError(RecordError):
+    """The topology names a data subject, the record has none, and the topology says
+    such records are dead-lettered (``encryption.missing_subject: dead_letter``)."""
+
+    reason = "no_subject"
+
+
 class DetectionError(StreamsecError):
     reason = "detection"
 
@@ -183,6 +194,13 @@ class KeyNotFoundError(KeyAccessError):
 
 class KeyDestroyedError(KeyAccessError):
     reason = "key_destroyed"
+
+
+class SubjectForgottenError(KeyDestroyedError):
+    """A new record of a data subject whose keys were destroyed: it must reach no topic
+    in clear, so its dead letter carries no key and no value."""
+
+    reason = "subject_forgotten"
 
 
 class EncryptionError(ProtectionError):

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from streamsec.crypto.aad import Binding
 from streamsec.crypto.base import FieldCipher
+from streamsec.crypto.plaintext import DEFAULT_PAD
 from streamsec.records.paths import JsonValue
 
 __all__ = [
@@ -42,6 +44,11 @@ class ActionContext:
     """Data-subject id, when the topology names one (per-subject keys)."""
     category: str | None = None
     """The field's category (PII, PCI...): its KEK under key separation."""
+    binding: Binding | None = None
+    """What the ciphertext is bound to besides topology and path (subject, record,
+    list position: :mod:`streamsec.protection.binding`)."""
+    pad_to: int = DEFAULT_PAD
+    """Padding bucket in bytes (topology ``encryption.pad_to``)."""
 
 
 @dataclass(frozen=True, slots=True)

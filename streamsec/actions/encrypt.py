@@ -20,7 +20,7 @@ __all__ = ["EncryptAction", "is_envelope"]
 
 
 def is_envelope(value: JsonValue) -> bool:
-    """True when ``value`` is a string that is exactly one v1 envelope."""
+    """True when ``value`` is a string that is exactly one readable (v1 or v2) envelope."""
     return isinstance(value, str) and ENVELOPE_RE.fullmatch(value) is not None
 
 
@@ -40,6 +40,8 @@ class EncryptAction:
             deterministic=bool(ctx.params.get("deterministic", False)),
             subject=ctx.subject,
             category=ctx.category,
+            binding=ctx.binding,
+            pad_to=ctx.pad_to,
         )
         return ActionOutcome(value=token, key_id=ctx.cipher.key_id_of(token))
 

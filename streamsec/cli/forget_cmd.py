@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from streamsec.cli.io import add_settings_args, json_line, open_input, settings_from
@@ -31,6 +32,7 @@ def register_keys_commands(cmds: Any) -> None:
     _common(p)
     p.add_argument("--yes", action="store_true", help="confirm: the subject's data is lost")
     p.add_argument("--audit-out", metavar="FILE", help="append the audit events here (offline)")
+    add_rotation_arg(p)
     p.set_defaults(func=_forget)
 
     p = cmds.add_parser(
@@ -41,6 +43,11 @@ def register_keys_commands(cmds: Any) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--topic", help="protected topic, read from its beginning to its end")
     source.add_argument("--in", dest="input", metavar="FILE", help="protected JSON Lines, '-'")
+    p.add_argument(
+        "--keystore-copy", metavar="PATH",
+        help="a copy of the key store taken before the erasure (a backup): the proof also "
+        "needs it to decrypt none of the subject's values",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--timeout", type=float, default=30.0, help="topic read idle timeout (s)")
     p.set_defaults(func=_prove)
@@ -63,9 +70,8 @@ def _subject(args: argparse.Namespace) -> str | None:
 
 def _forget(args: argparse.Namespace) -> int:
     from streamsec.crypto.keyring_setup import open_keyring
-    from streamsec.errors import StreamsecError
     from streamsec.events.signing import AuditIdentity
-    from streamsec.events.sinks import AuditSink, FileAuditSink, actor_id
+    from streamsec.events.sinks import actor_id
     from streamsec.lifecycle.forget import forget_subject, require_subject_path
     from streamsec.topology.loader import load_topology
 
@@ -78,24 +84,73 @@ def _forget(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     topology = load_topology(args.topology)
     require_subject_path(topology)
-    sink: AuditSink
-    if args.audit_out:
-        sink, where = FileAuditSink(args.audit_out), args.audit_out
-    else:
-        from streamsec.kafka import KafkaAuditSink, check_connection, connect
-
-        conn = connect(settings, args.bootstrap)  # before destroying anything
-        asyncio.run(check_connection(conn))
-        sink = KafkaAuditSink(conn, topology.audit)
-        where = f"topic {topology.audit}"
+    sink, where = audit_sink(args, settings, topology.audit)  # before destroying anything
+    ring = open_keyring(settings)
     erasure = forget_subject(
-        open_keyring(settings), topology, subject, actor=actor_id(settings, "keys-forget"),
+        ring, topology, subject, actor=actor_id(settings, "keys-forget"),
         identity=AuditIdentity.from_settings(settings),
     )
     print(
         f"forgot one subject of {topology.name}: destroyed {len(erasure.keys)} key(s); "
         f"subject pseudonym {erasure.subject_hmac[:16]}..."
     )
+    delivered = deliver_erasure(erasure, sink, where)
+    return rotate_after_erasure(ring, settings, args.rotate_kek_within) or delivered
+
+
+def add_rotation_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--rotate-kek-within", type=float, default=0.0, metavar="SECONDS",
+        help="rotate the KEK (so no older copy of the key store holds the destroyed keys) "
+        "at once (0, the default), or record that it is due within SECONDS for "
+        "'keys rotate-kek --if-due'",
+    )
+
+
+def rotate_after_erasure(ring: Any, settings: Any, within: float) -> int:
+    """Rotate the KEK after an erasure, or schedule it; 1 when it cannot be rotated."""
+    from streamsec.crypto.kek_rotation import rotate_kek
+    from streamsec.errors import KeyAccessError
+    from streamsec.lifecycle import kek_due
+
+    if within > 0:
+        deadline = kek_due.schedule(settings.keyring, within)
+        print(f"KEK rotation due by {deadline.isoformat()}: until then, copies of the key "
+              "store taken before now still hold the destroyed keys; run "
+              "'streamsec keys rotate-kek --yes --if-due' before that time")  # fmt: skip
+        return 0
+    try:
+        result = rotate_kek(ring)
+    except KeyAccessError as exc:
+        kek_due.schedule(settings.keyring, 0)
+        print(f"the KEK could not be rotated ({exc}): copies of the key store taken before "
+              "now still hold the destroyed keys", file=sys.stderr)  # fmt: skip
+        return 1
+    kek_due.clear(settings.keyring)
+    versions = ", ".join(f"{n} v{v}" for n, v in sorted(result.new_versions.items()))
+    print(f"rotated the KEK: {result.rewrapped} data key(s) wrapped again under {versions}; "
+          f"destroyed {len(result.destroyed)} old KEK version(s), so no copy of the key "
+          "store taken before now decrypts the subject")  # fmt: skip
+    return 0
+
+
+def audit_sink(args: argparse.Namespace, settings: Any, topic: str) -> tuple[Any, str]:
+    """The sink of an erasure's audit events: ``--audit-out`` or the audit ``topic``."""
+    from streamsec.events.sinks import FileAuditSink
+
+    if args.audit_out:
+        return FileAuditSink(args.audit_out), args.audit_out
+    from streamsec.kafka import KafkaAuditSink, check_connection, connect
+
+    conn = connect(settings, args.bootstrap)
+    asyncio.run(check_connection(conn))
+    return KafkaAuditSink(conn, topic), f"topic {topic}"
+
+
+def deliver_erasure(erasure: Any, sink: Any, where: str) -> int:
+    """Deliver the erasure's audit events; print them for hand delivery if that fails."""
+    from streamsec.errors import StreamsecError
+
     try:
         asyncio.run(_deliver(sink, erasure.events))
     except (StreamsecError, OSError) as exc:
@@ -126,7 +181,11 @@ def _prove(args: argparse.Namespace) -> int:
     if subject is None:
         return 2
     settings = settings_from(args)
-    prover = ForgetProver(load_topology(args.topology), open_keyring(settings), subject)
+    copy, given = _open_copy(settings, args.keystore_copy)
+    prover = ForgetProver(
+        load_topology(args.topology), open_keyring(settings), subject, copy=copy,
+        copy_given=given,
+    )
     if args.input:
         from streamsec.cli.progress import file_size, progress, tracked_lines
 
@@ -150,6 +209,27 @@ def _prove(args: argparse.Namespace) -> int:
     report = prover.report
     print(json.dumps(report.as_dict(), indent=2) if args.json else report.render())
     return 0 if report.holds else 1
+
+
+def _open_copy(settings: Any, path: str | None) -> tuple[Any, bool]:
+    """The key-store copy opened with today's KEK provider (the one of the live key
+    store, not one beside the copy); ``(None, True)`` when it does not unlock."""
+    if path is None:
+        return None, False
+    from streamsec.crypto.keyfile import FileStore
+    from streamsec.crypto.keyring import Keyring
+    from streamsec.crypto.keyring_setup import kek_from_settings, provider_from_settings
+    from streamsec.errors import KeyAccessError
+
+    if not Path(path).is_file():
+        raise SystemExit(f"--keystore-copy: no such file: {path}")
+    try:
+        return Keyring(
+            FileStore(Path(path)), kek=kek_from_settings(settings),
+            kek_provider=provider_from_settings(settings, settings.keyring),
+        ), True
+    except KeyAccessError:
+        return None, True
 
 
 async def _prove_topic(prover: Any, args: argparse.Namespace, settings: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,11 @@ def open_input(path: str | None) -> Iterator[IO[bytes]]:
 
 @contextlib.contextmanager
 def open_output(path: str | None) -> Iterator[IO[str] | None]:
-    """Yields a text handle, stdout for ``-``; ``None`` when no path was given."""
+    """Yields a text handle, stdout for ``-``; ``None`` when no path was given.
+
+    A file is created (or truncated) with mode 0600, whatever the umask, and an
+    existing file is narrowed to 0600 before anything is written: decrypted output
+    holds values in clear, and dead letters the original records."""
     if path is None:
         yield None
     elif path == "-":
@@ -32,7 +37,13 @@ def open_output(path: str | None) -> Iterator[IO[str] | None]:
     else:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("w", encoding="utf-8") as handle:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+        except BaseException:
+            os.close(fd)
+            raise
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
             yield handle
 
 

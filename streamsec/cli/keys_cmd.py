@@ -4,7 +4,7 @@
     streamsec keys list [--topology NAME] [--json]
     streamsec keys rotate --topology NAME [--purpose P ...]
     streamsec keys destroy KEY_ID --yes
-    streamsec keys shred-subject --topology NAME --subject ID|- --yes
+    streamsec keys shred-subject --topology NAME --subject ID|- --yes [--audit-out F]
     streamsec keys rotate-kek --yes
 
 The KEK provider is ``STREAMSEC_KEK_PROVIDER`` (local | pkcs11 | vault | aws-kms).
@@ -27,6 +27,8 @@ __all__ = ["register"]
 
 
 def register(sub: Any) -> None:
+    from streamsec.cli.forget_cmd import add_rotation_arg, register_keys_commands
+
     keys = sub.add_parser("keys", help="manage the local keyring (never shows key material)")
     cmds = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
 
@@ -64,6 +66,10 @@ def register(sub: Any) -> None:
     p.add_argument("--topology", "-t", required=True)
     p.add_argument("--subject", required=True, help="subject id, or '-' to read it from stdin")
     p.add_argument("--yes", action="store_true", help="confirm: the subject's data is lost")
+    p.add_argument("--audit-out", metavar="FILE", help="append the audit events here (offline)")
+    p.add_argument("--audit-topic", default="streamsec.audit", help="default: streamsec.audit")
+    p.add_argument("--bootstrap", help="Kafka bootstrap servers (default: $STREAMSEC_BROKER)")
+    add_rotation_arg(p)
     p.set_defaults(func=_shred)
 
     p = cmds.add_parser(
@@ -72,9 +78,11 @@ def register(sub: Any) -> None:
     )
     add_settings_args(p)
     p.add_argument("--yes", action="store_true", help="confirm: old KEK versions are destroyed")
+    p.add_argument(
+        "--if-due", action="store_true",
+        help="only when an erasure left a rotation owed (keys forget --rotate-kek-within)",
+    )
     p.set_defaults(func=_rotate_kek)
-
-    from streamsec.cli.forget_cmd import register_keys_commands  # keys forget, prove-forgotten
 
     register_keys_commands(cmds)
 
@@ -124,12 +132,18 @@ def _init(args: argparse.Namespace) -> int:
 def _rotate_kek(args: argparse.Namespace) -> int:
     from streamsec.crypto.kek_rotation import rotate_kek
     from streamsec.crypto.keyring_setup import open_keyring
+    from streamsec.lifecycle import kek_due
 
     if not args.yes:
         print("refusing to rotate the KEK without --yes (old versions are destroyed)",
               file=sys.stderr)  # fmt: skip
         return 2
-    result = rotate_kek(open_keyring(settings_from(args)))
+    settings = settings_from(args)
+    if args.if_due and kek_due.due(settings.keyring) is None:
+        print("no KEK rotation is due")
+        return 0
+    result = rotate_kek(open_keyring(settings))
+    kek_due.clear(settings.keyring)
     versions = ", ".join(f"{n} v{v}" for n, v in sorted(result.new_versions.items()))
     print(f"wrapped {result.rewrapped} data key(s) again under {versions}; "
           f"destroyed {len(result.destroyed)} old KEK version(s)")  # fmt: skip
@@ -170,7 +184,12 @@ def _destroy(args: argparse.Namespace) -> int:
 
 
 def _shred(args: argparse.Namespace) -> int:
+    """Like ``keys forget``, by key owner name: audited by a ``subject.erased`` event."""
+    from streamsec.cli.forget_cmd import audit_sink, deliver_erasure, rotate_after_erasure
     from streamsec.crypto.keyring_setup import open_keyring
+    from streamsec.events.signing import AuditIdentity
+    from streamsec.events.sinks import actor_id
+    from streamsec.lifecycle.forget import shred_subject
 
     if not args.yes:
         print("refusing to shred a subject's keys without --yes", file=sys.stderr)
@@ -179,6 +198,13 @@ def _shred(args: argparse.Namespace) -> int:
     if not subject:
         print("empty subject id", file=sys.stderr)
         return 2
-    infos = open_keyring(settings_from(args)).destroy_subject(args.topology, subject)
-    print(f"destroyed {len(infos)} key(s) of one subject of {args.topology}")
-    return 0
+    settings = settings_from(args)
+    sink, where = audit_sink(args, settings, args.audit_topic)  # before destroying anything
+    ring = open_keyring(settings)
+    erasure = shred_subject(
+        ring, args.topology, subject, actor=actor_id(settings, "keys-shred"),
+        identity=AuditIdentity.from_settings(settings),
+    )
+    print(f"destroyed {len(erasure.keys)} key(s) of one subject of {args.topology}")
+    delivered = deliver_erasure(erasure, sink, where)
+    return rotate_after_erasure(ring, settings, args.rotate_kek_within) or delivered

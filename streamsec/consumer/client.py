@@ -30,6 +30,7 @@ from aiokafka.errors import KafkaError
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.provider import KeyProvider
 from streamsec.decryption.roles import RoleAccess
+from streamsec.decryption.strict import StrictChecker
 from streamsec.decryption.view import RoleDecryptor, decrypt_events
 from streamsec.errors import ConfigError, RecordError, StreamsecError
 from streamsec.events.audit import RecordRef
@@ -66,6 +67,10 @@ class ConsumedRecord:
     failed: tuple[tuple[str, str], ...] = ()
     error: str | None = None
     """Reason code when the record is not a readable protected record."""
+    violations: tuple[tuple[str, str], ...] = ()
+    """Strict mode: ``(path, reason)`` of why the record was withheld."""
+    legacy_envelopes: int = 0
+    """Strict mode: version-1 envelopes in the record (readable, not bound to it)."""
 
     def as_json(self, *, meta: bool = False) -> dict[str, Any] | None:
         if not meta:
@@ -74,7 +79,7 @@ class ConsumedRecord:
             "topic": self.topic, "partition": self.partition, "offset": self.offset,
             "key": self.key, "value": self.value, "decrypted": list(self.decrypted),
             "denied": list(self.denied), "failed": [list(f) for f in self.failed],
-            "error": self.error,
+            "error": self.error, "violations": [list(v) for v in self.violations],
         }
 
 
@@ -98,6 +103,7 @@ class ProtectedConsumer:
         max_depth: int = 32,
         options: Mapping[str, Any] | None = None,
         connection: KafkaConnection | None = None,
+        strict: bool = False,
     ) -> None:
         if decrypt and role is None:
             raise ConfigError("decrypting needs a role (--role)", key="role")
@@ -112,6 +118,7 @@ class ProtectedConsumer:
             RoleDecryptor(KeyringCipher(provider, topology.name), RoleAccess(topology, role))
             if decrypt and role is not None else None
         )
+        self._strict = StrictChecker(topology) if strict else None
         self._provider = provider
         self._identity = identity
         self._trail: AuditTrail | None = None
@@ -225,11 +232,15 @@ class ProtectedConsumer:
         except RecordError as exc:
             return ConsumedRecord(key=key, value=None, error=exc.reason, **base)
         if self._decryptor is None or self._trail is None:
-            return ConsumedRecord(key=key, value=record, **base)
+            withheld = self._withheld(record, key, (), base)
+            return withheld or ConsumedRecord(key=key, value=record, **base)
         try:
             view = self._decryptor.view(record, key=key)  # headers grant nothing
         except StreamsecError as exc:
             return ConsumedRecord(key=key, value=None, error=exc.reason, **base)
+        withheld = self._withheld(record, key, view.failed, base)
+        if withheld is not None:
+            return withheld  # nothing disclosed: no decryption event
         ref = RecordRef.of(m.topic, m.partition, m.offset, m.key, self._trail.pseudonyms)
         events = decrypt_events(
             view, role=str(self.role), actor=self._actor, topology=self.topology.name,
@@ -241,4 +252,20 @@ class ProtectedConsumer:
         return ConsumedRecord(
             key=view.key, value=view.record, decrypted=tuple(r.path for r in view.reads),
             denied=view.denied, failed=view.failed, **base,
+        )
+
+    def _withheld(
+        self, record: dict[str, Any], key: str | None, failed: tuple[tuple[str, str], ...],
+        base: dict[str, Any],
+    ) -> ConsumedRecord | None:
+        """Strict mode: the withheld record and why, or ``None`` when it may be shown."""
+        if self._strict is None:
+            return None
+        report = self._strict.check(record, key=key, failed=failed)
+        if report.ok:
+            return None
+        return ConsumedRecord(
+            key=None, value=None, error="strict", failed=failed,
+            violations=tuple((v.path, v.reason) for v in report.violations),
+            legacy_envelopes=report.legacy, **base,
         )

@@ -1,6 +1,6 @@
 """Keys, the ciphertext envelope and the field cipher.
 
-* :mod:`~streamsec.crypto.envelope`: ``ssec:v1:<key id>:<alg>:<payload>`` format.
+* :mod:`~streamsec.crypto.envelope`: ``ssec:v2:<key id>:<alg>:<payload>`` format.
 * :mod:`~streamsec.crypto.aad`: canonical associated-data encoding.
 * :mod:`~streamsec.crypto.plaintext`: type-tagged plaintext (exact JSON round trips).
 * :mod:`~streamsec.crypto.keys`: key metadata and material holders.

@@ -5,9 +5,12 @@ so no two different field lists encode to the same bytes (``"a|b" + "c"`` can
 never equal ``"a" + "b|c"``). The first field is always a fixed domain label, so
 the AAD of a field ciphertext can never be mistaken for that of a wrapped key.
 
-Field ciphertext (see ``docs/envelope.md``)::
+Field ciphertext, envelope version 2 (see ``docs/envelope.md``)::
 
-    LP("ssec") LP("v1") LP(key_id) LP(alg) LP(topology) LP(path)
+    LP("ssec") LP("v2") LP(key_id) LP(alg) LP(topology) LP(path)
+        LP(binding.subject) LP(binding.record) LP(binding.position)
+
+Version 1 (read only) stopped after ``LP(path)``.
 
 Wrapped data key (inside the keyring file)::
 
@@ -21,8 +24,16 @@ Wrapped subject-index key (inside the keyring file)::
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 
-__all__ = ["ciphertext_aad", "encode_fields", "index_key_aad", "wrapped_key_aad"]
+__all__ = [
+    "NO_BINDING",
+    "Binding",
+    "ciphertext_aad",
+    "encode_fields",
+    "index_key_aad",
+    "wrapped_key_aad",
+]
 
 _MAX_FIELD = 0xFFFFFFFF
 
@@ -39,9 +50,38 @@ def encode_fields(*fields: str) -> bytes:
     return bytes(out)
 
 
-def ciphertext_aad(*, version: int, key_id: str, alg: str, topology: str, path: str) -> bytes:
-    """AAD binding a field ciphertext to its envelope header, topology and schema path."""
-    return encode_fields("ssec", f"v{version}", key_id, alg, topology, path)
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """What a version-2 ciphertext is bound to besides its topology and schema path.
+
+    Built by :mod:`streamsec.protection.binding` from the protected record, so the
+    reader recomputes it from the record it finds the ciphertext in.
+    """
+
+    subject: str = ""
+    """The record's data-subject reference ("" when the record has none: shared key)."""
+    record: str = ""
+    """The record reference (the topology's ``encryption.record_id`` field), or ""."""
+    position: str = ""
+    """The concrete location with list indices (``orders[1].card``), or "" when list
+    items are bound to the record only (``encryption.lists: record``)."""
+
+
+NO_BINDING = Binding()
+
+
+def ciphertext_aad(
+    *, version: int, key_id: str, alg: str, topology: str, path: str,
+    binding: Binding | None = None,
+) -> bytes:
+    """AAD binding a field ciphertext to its envelope header, topology, schema path
+    and (version 2) its record's subject, the record and its position."""
+    if version == 1:
+        return encode_fields("ssec", "v1", key_id, alg, topology, path)
+    b = binding or NO_BINDING
+    return encode_fields(
+        "ssec", f"v{version}", key_id, alg, topology, path, b.subject, b.record, b.position
+    )
 
 
 def wrapped_key_aad(

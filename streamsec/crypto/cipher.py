@@ -1,17 +1,24 @@
 """The :class:`~streamsec.crypto.base.FieldCipher` over a :class:`KeyProvider`.
 
-* ``encrypt``: AES-256-GCM with a random 96-bit nonce under the topology's current
-  ``encrypt`` key, or AES-SIV (deterministic) under its ``deterministic`` key. The
-  associated data binds the envelope header, the topology and the field path
-  (:func:`~streamsec.crypto.aad.ciphertext_aad`), so a ciphertext copied to another
-  field or topology fails to decrypt.
+* ``encrypt`` writes envelope version 2: AES-256-GCM under the topology's current
+  ``encrypt`` key, with a per-message subkey (XAES-256-GCM style: a random 24-byte
+  nonce, whose first 12 bytes derive the subkey with HKDF-Expand-SHA256 and whose last 12
+  are the GCM nonce), or AES-SIV (deterministic) under its ``deterministic`` key.
+  The plaintext is padded to the topology's bucket size
+  (:func:`~streamsec.crypto.plaintext.pad`). The associated data binds the envelope
+  header, the topology, the field path and the record :class:`Binding` (subject,
+  record, list position) (:func:`~streamsec.crypto.aad.ciphertext_aad`), so a
+  ciphertext moved to another field, record, subject or list position fails.
+* ``decrypt`` also reads version 1 (no binding, no padding, 12-byte nonce).
 * ``pseudonymize``: ``hmac:<key id>:<base64url of the first 16 bytes of
   HMAC-SHA256(hash key, data)>``. The path is *not* mixed in, so equal values in
   different fields of one topology get equal pseudonyms (joins work); a rotation of
   the hash key changes every pseudonym.
 
-:func:`seal`, :func:`unseal` and :func:`pseudonym` are the pure primitives (also
-used to check the test vectors in ``docs/envelope.md``).
+No function takes a nonce: every GCM nonce comes from ``os.urandom`` inside
+:func:`seal`, so the public API cannot reuse one. :func:`seal`, :func:`unseal` and
+:func:`pseudonym` are the pure primitives (also used to check the test vectors in
+``docs/envelope.md``).
 """
 
 from __future__ import annotations
@@ -23,9 +30,13 @@ from collections.abc import Collection
 from typing import Final, NoReturn
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
-from streamsec.crypto.aad import ciphertext_aad
+from streamsec.crypto.aad import Binding, ciphertext_aad, encode_fields
 from streamsec.crypto.envelope import (
+    GCM_NONCE,
     KEY_ID_PATTERN,
     VERSION,
     Alg,
@@ -35,41 +46,97 @@ from streamsec.crypto.envelope import (
     parse_envelope,
 )
 from streamsec.crypto.keys import DataKey, KeyPurpose
+from streamsec.crypto.plaintext import DEFAULT_PAD, pad, unpad
 from streamsec.crypto.provider import KeyProvider
-from streamsec.errors import DecryptionError, EncryptionError, StreamsecError
+from streamsec.errors import (
+    DecryptionError,
+    EncryptionError,
+    KeyDestroyedError,
+    StreamsecError,
+    SubjectForgottenError,
+)
 
-__all__ = ["PSEUDONYM_RE", "KeyringCipher", "kek_name", "pseudonym", "seal", "unseal"]
+__all__ = [
+    "PSEUDONYM_RE",
+    "Binding",
+    "KeyringCipher",
+    "gcm_subkey",
+    "kek_name",
+    "pseudonym",
+    "seal",
+    "unseal",
+]
 
 PSEUDONYM_RE: Final = re.compile(rf"hmac:(?P<key_id>{KEY_ID_PATTERN}):(?P<mac>[A-Za-z0-9_-]{{22}})")
 _ALG_PURPOSE: Final = {"gcm": KeyPurpose.ENCRYPT, "siv": KeyPurpose.DETERMINISTIC}
 _PURPOSE: Final = {False: KeyPurpose.ENCRYPT, True: KeyPurpose.DETERMINISTIC}
+_SUBKEY_LABEL: Final = encode_fields("ssec-gcm-subkey", "v2")
 
 
-def seal(
-    key: DataKey, plaintext: bytes, *, topology: str, path: str, nonce: bytes | None = None
+def gcm_subkey(key: DataKey, seed: bytes) -> AESGCM:
+    """The per-message AES-256-GCM key of a v2 envelope: HKDF-Expand-SHA256 (RFC 5869;
+    the data key is uniformly random, so it is the PRK and the extract step is skipped)
+    with ``info = LP("ssec-gcm-subkey") || LP("v2") || seed`` (12 random bytes), 32 bytes."""
+    if key.purpose is not KeyPurpose.ENCRYPT:
+        raise ValueError("not an encryption key")
+    okm = HKDFExpand(SHA256(), 32, info=_SUBKEY_LABEL + seed).derive(key.material)
+    return AESGCM(okm)
+
+
+def _seal(
+    key: DataKey, plaintext: bytes, *, topology: str, path: str, binding: Binding | None,
+    pad_to: int, nonce: bytes,
 ) -> str:
-    """Encrypt under ``key`` (GCM for an ``encrypt`` key, SIV for a ``deterministic`` one)."""
+    """:func:`seal` with a given 24-byte nonce: private, for the test vectors only."""
     alg: Alg = "siv" if key.purpose is KeyPurpose.DETERMINISTIC else "gcm"
-    aad = ciphertext_aad(version=VERSION, key_id=key.id, alg=alg, topology=topology, path=path)
+    aad = ciphertext_aad(
+        version=VERSION, key_id=key.id, alg=alg, topology=topology, path=path, binding=binding
+    )
+    padded = pad(plaintext, pad_to)
     if alg == "siv":
-        payload = key.siv().encrypt(plaintext, [aad])
+        payload = key.siv().encrypt(padded, [aad])
     else:
-        nonce = os.urandom(12) if nonce is None else nonce
-        if len(nonce) != 12:
-            raise ValueError("a GCM nonce is 12 bytes")
-        payload = nonce + key.gcm().encrypt(nonce, plaintext, aad)
+        if len(nonce) != GCM_NONCE[VERSION]:
+            raise ValueError("a v2 GCM nonce is 24 bytes")
+        payload = nonce + gcm_subkey(key, nonce[:12]).encrypt(nonce[12:], padded, aad)
     return format_envelope(Envelope(key.id, alg, payload))
 
 
-def unseal(key: DataKey, envelope: Envelope, *, topology: str, path: str) -> bytes:
-    """Decrypt; raises ``cryptography.exceptions.InvalidTag`` when authentication fails."""
+def seal(
+    key: DataKey, plaintext: bytes, *, topology: str, path: str, binding: Binding | None = None,
+    pad_to: int = DEFAULT_PAD,
+) -> str:
+    """Encrypt under ``key`` (GCM for an ``encrypt`` key, SIV for a ``deterministic`` one)
+    as a version-2 envelope. The GCM nonce is always fresh from ``os.urandom``."""
+    nonce = os.urandom(GCM_NONCE[VERSION]) if key.purpose is KeyPurpose.ENCRYPT else b""
+    return _seal(
+        key, plaintext, topology=topology, path=path, binding=binding, pad_to=pad_to,
+        nonce=nonce,
+    )
+
+
+def unseal(
+    key: DataKey, envelope: Envelope, *, topology: str, path: str, binding: Binding | None = None
+) -> bytes:
+    """Decrypt a v1 or v2 envelope; raises ``cryptography.exceptions.InvalidTag`` when
+    authentication fails (``binding`` is not part of a v1 envelope)."""
     aad = ciphertext_aad(
         version=envelope.version, key_id=envelope.key_id, alg=envelope.alg,
-        topology=topology, path=path,
+        topology=topology, path=path, binding=binding,
     )  # fmt: skip
+    payload = envelope.payload
     if envelope.alg == "siv":
-        return key.siv().decrypt(envelope.payload, [aad])
-    return key.gcm().decrypt(envelope.payload[:12], envelope.payload[12:], aad)
+        plain = key.siv().decrypt(payload, [aad])
+    elif envelope.version == 1:
+        return key.gcm().decrypt(payload[:12], payload[12:], aad)
+    else:
+        plain = gcm_subkey(key, payload[:12]).decrypt(payload[12:24], payload[24:], aad)
+    if envelope.version == 1:
+        return plain
+    try:
+        return unpad(plain)
+    except ValueError:
+        raise InvalidTag from None  # authenticated, yet not ours: treat as a failure
 
 
 def kek_name(category: str | None) -> str:
@@ -109,17 +176,34 @@ class KeyringCipher:
         deterministic: bool = False,
         subject: str | None = None,
         category: str | None = None,
+        binding: Binding | None = None,
+        pad_to: int = DEFAULT_PAD,
     ) -> str:
         purpose = _PURPOSE[deterministic]
         kek = kek_name(category) if self.separate_by_category else "default"
         try:
             key = self.provider.current_key(self.topology, purpose, subject, kek=kek)
+        except KeyDestroyedError as exc:
+            if subject is not None:
+                raise SubjectForgottenError(
+                    "the record's data subject was forgotten", path=path
+                ) from None
+            _reraise(exc, path)
         except StreamsecError as exc:
             _reraise(exc, path)
         try:
-            return seal(key, plaintext, topology=self.topology, path=path)
+            return seal(
+                key, plaintext, topology=self.topology, path=path, binding=binding,
+                pad_to=pad_to,
+            )
         except (ValueError, TypeError, OverflowError, MemoryError):
             raise EncryptionError("encryption failed", path=path, key_id=key.id) from None
+
+    def check_subject(self, subject: str) -> None:
+        try:
+            self.provider.current_key(self.topology, KeyPurpose.ENCRYPT, subject)
+        except KeyDestroyedError:
+            raise SubjectForgottenError("the record's data subject was forgotten") from None
 
     def prepare_keys(self, needs: Collection[tuple[str, bool]]) -> None:
         if self.separate_by_category:
@@ -127,7 +211,7 @@ class KeyringCipher:
         slots = [(_PURPOSE[deterministic], subject) for subject, deterministic in needs]
         self.provider.ensure_keys(self.topology, slots)
 
-    def decrypt(self, token: str, *, path: str) -> bytes:
+    def decrypt(self, token: str, *, path: str, binding: Binding | None = None) -> bytes:
         try:
             envelope = parse_envelope(token)
             key = self.provider.key_by_id(envelope.key_id)
@@ -142,11 +226,11 @@ class KeyringCipher:
                 "envelope algorithm does not match its key", path=path, key_id=key.id
             )
         try:
-            return unseal(key, envelope, topology=self.topology, path=path)
+            return unseal(key, envelope, topology=self.topology, path=path, binding=binding)
         except InvalidTag:
             raise DecryptionError(
                 "ciphertext failed authentication: tampered, moved to another field, "
-                "or not encrypted under this key",
+                "record, subject or list position, or not encrypted under this key",
                 path=path,
                 key_id=key.id,
             ) from None

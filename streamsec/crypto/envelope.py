@@ -1,10 +1,12 @@
-"""The ciphertext envelope: ``ssec:v1:<key id>:<alg>:<base64url payload>``.
+"""The ciphertext envelope: ``ssec:v2:<key id>:<alg>:<base64url payload>``.
 
-* ``v1``: format version. Anything else is rejected.
+* ``v2``: format version, the one written. ``v1`` envelopes (no record binding, no
+  padding, a 12-byte GCM nonce) are still read; any other version is rejected.
 * key id: ``k`` + 10 lowercase base32 characters (``[a-z2-7]``), random, one per
   data-key version (see :func:`streamsec.crypto.keys.new_key_id`).
-* alg: ``gcm`` (AES-256-GCM; payload = 12-byte nonce || ciphertext || 16-byte tag)
-  or ``siv`` (AES-SIV with a 512-bit key; payload = 16-byte synthetic IV || ciphertext).
+* alg: ``gcm`` (AES-256-GCM; v2 payload = 24-byte nonce || ciphertext || 16-byte tag,
+  the first 12 nonce bytes deriving a per-message subkey; v1: 12-byte nonce) or
+  ``siv`` (AES-SIV with a 512-bit key; payload = 16-byte synthetic IV || ciphertext).
 * payload: base64url without padding, canonical (re-encoding gives the same text).
 
 :data:`ENVELOPE_RE` finds envelopes embedded in free text. An envelope ends at the
@@ -24,9 +26,12 @@ from streamsec.errors import EnvelopeFormatError
 
 __all__ = [
     "ENVELOPE_RE",
+    "GCM_NONCE",
     "KEY_ID_PATTERN",
     "MIN_PAYLOAD",
     "PREFIX",
+    "PREFIX_RE",
+    "READABLE_VERSIONS",
     "VERSION",
     "Alg",
     "Envelope",
@@ -39,15 +44,27 @@ __all__ = [
 Alg = Literal["gcm", "siv"]
 
 PREFIX: Final = "ssec"
-VERSION: Final = 1
+VERSION: Final = 2
+"""The version written."""
+READABLE_VERSIONS: Final = frozenset({1, 2})
 KEY_ID_PATTERN: Final = r"k[a-z2-7]{10}"
+GCM_NONCE: Final[dict[int, int]] = {1: 12, 2: 24}
+"""GCM nonce bytes per envelope version."""
+_MIN: Final[dict[tuple[int, str], int]] = {
+    (1, "gcm"): 12 + 16, (1, "siv"): 16, (2, "gcm"): 24 + 16 + 1, (2, "siv"): 16 + 1,
+}
 MIN_PAYLOAD: Final[dict[str, int]] = {"gcm": 12 + 16, "siv": 16}
-"""Smallest payload in bytes (empty plaintext): nonce + tag, or the synthetic IV."""
+"""Smallest payload in bytes of any readable version (v1, empty plaintext)."""
 
 ENVELOPE_RE: Final = re.compile(
-    rf"ssec:v1:(?P<key_id>{KEY_ID_PATTERN}):(?P<alg>gcm|siv):(?P<payload>[A-Za-z0-9_-]{{22,}})"
+    rf"ssec:v(?P<version>[12]):(?P<key_id>{KEY_ID_PATTERN}):(?P<alg>gcm|siv):"
+    r"(?P<payload>[A-Za-z0-9_-]{22,})"
 )
-"""Finds v1 envelopes inside text. Groups: ``key_id``, ``alg``, ``payload``."""
+"""Finds v1 and v2 envelopes inside text. Groups: ``version``, ``key_id``, ``alg``, ``payload``."""
+
+PREFIX_RE: Final = re.compile(r"ssec:v[0-9]+:")
+"""Anything that starts like an envelope: a strict reader reports those that are not
+a readable envelope (an unknown version, a damaged header) instead of passing them."""
 
 _FULL_RE: Final = re.compile(
     r"ssec:v(?P<version>[0-9]+):(?P<key_id>[^:]*):(?P<alg>[^:]*):(?P<payload>[^:]*)"
@@ -86,13 +103,14 @@ def b64url_decode(text: str) -> bytes:
 
 
 def format_envelope(envelope: Envelope) -> str:
-    if envelope.version != VERSION:
-        raise ValueError("only envelope version 1 can be written")
+    if envelope.version not in READABLE_VERSIONS:
+        raise ValueError("unknown envelope version")
     if not _KEY_ID_RE.fullmatch(envelope.key_id):
         raise ValueError("malformed key id")
     if envelope.alg not in MIN_PAYLOAD:
         raise ValueError("unknown algorithm")
-    return f"{PREFIX}:v{VERSION}:{envelope.key_id}:{envelope.alg}:{b64url_encode(envelope.payload)}"
+    payload = b64url_encode(envelope.payload)
+    return f"{PREFIX}:v{envelope.version}:{envelope.key_id}:{envelope.alg}:{payload}"
 
 
 def parse_envelope(token: str) -> Envelope:
@@ -106,7 +124,8 @@ def parse_envelope(token: str) -> Envelope:
     match = _FULL_RE.fullmatch(token)
     if match is None:
         raise EnvelopeFormatError("not a streamsec ciphertext envelope")
-    if match["version"] != str(VERSION):
+    version = int(match["version"]) if len(match["version"]) < 4 else 0
+    if version not in READABLE_VERSIONS or match["version"] != str(version):
         raise EnvelopeFormatError("unsupported envelope version")
     key_id = match["key_id"]
     if not _KEY_ID_RE.fullmatch(key_id):
@@ -118,6 +137,6 @@ def parse_envelope(token: str) -> Envelope:
         payload = b64url_decode(match["payload"])
     except ValueError:
         raise EnvelopeFormatError("envelope payload is not base64url", key_id=key_id) from None
-    if len(payload) < MIN_PAYLOAD[alg]:
+    if len(payload) < _MIN[version, alg]:
         raise EnvelopeFormatError("envelope payload is truncated", key_id=key_id)
-    return Envelope(key_id=key_id, alg=alg, payload=payload)
+    return Envelope(key_id=key_id, alg=alg, payload=payload, version=version)

@@ -9,6 +9,11 @@ One tag byte, then the payload:
   UTF-8 encoded (``ensure_ascii=True`` when the value holds lone surrogates).
   A number written with ``.`` or an exponent is a float (``3.0``), one without is
   an integer (``3``). Object member order is preserved.
+
+Envelope version 2 pads the tagged plaintext before encryption (:func:`pad`): one
+``0x80`` byte, then ``0x00`` bytes up to the next multiple of the bucket size, so
+values whose tagged form fits one bucket (``true``/``false``, short enums, small
+numbers) give ciphertexts of equal length.
 """
 
 from __future__ import annotations
@@ -18,10 +23,38 @@ from typing import Any, Final
 
 from streamsec.records.paths import JsonValue
 
-__all__ = ["TAG_JSON", "TAG_STRING", "decode_value", "encode_value"]
+__all__ = [
+    "DEFAULT_PAD",
+    "MAX_PAD",
+    "TAG_JSON",
+    "TAG_STRING",
+    "decode_value",
+    "encode_value",
+    "pad",
+    "unpad",
+]
 
 TAG_STRING: Final = b"s"
 TAG_JSON: Final = b"j"
+DEFAULT_PAD: Final = 32
+"""Default bucket size in bytes (topology ``encryption.pad_to``)."""
+MAX_PAD: Final = 4096
+
+
+def pad(data: bytes, bucket: int) -> bytes:
+    """``data || 0x80 || 0x00*``, a multiple of ``bucket`` bytes long (ISO/IEC 7816-4)."""
+    if not 1 <= bucket <= MAX_PAD:
+        raise ValueError(f"the padding bucket must be 1 to {MAX_PAD} bytes")
+    fill = -(len(data) + 1) % bucket
+    return data + b"\x80" + bytes(fill)
+
+
+def unpad(data: bytes) -> bytes:
+    """Inverse of :func:`pad`; raises ``ValueError`` when the padding is malformed."""
+    body = data.rstrip(b"\x00")
+    if not body or body[-1] != 0x80:
+        raise ValueError("malformed plaintext padding")
+    return body[:-1]
 
 
 def _reject_constant(name: str) -> Any:

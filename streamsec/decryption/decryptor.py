@@ -7,9 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from streamsec.crypto.aad import Binding
 from streamsec.crypto.base import FieldCipher
-from streamsec.decryption.envelopes import ProtectedLeaf, open_value, protected_leaves, restore
+from streamsec.decryption.envelopes import (
+    Opener,
+    ProtectedLeaf,
+    open_value,
+    protected_leaves,
+    restore,
+)
 from streamsec.protection.applier import copy_json
+from streamsec.protection.binding import RecordBinder
 from streamsec.protection.protector import KEY_PATH
 from streamsec.records.paths import set_at
 from streamsec.settings import Settings
@@ -23,6 +31,7 @@ class Decryptor:
     def __init__(self, topology: Topology, *, cipher: FieldCipher) -> None:
         self.topology = topology
         self.cipher = cipher
+        self.binder = RecordBinder(topology)
 
     @classmethod
     def from_topology(
@@ -36,11 +45,17 @@ class Decryptor:
             cipher = open_cipher(settings or Settings(), topo.name)
         return cls(topo, cipher=cipher)
 
-    def _open(self, token: str, path: str) -> bytes:
-        return self.cipher.decrypt(token, path=path)
+    def _opener(self, binding: Binding | None) -> Opener:
+        return lambda token, path: self.cipher.decrypt(token, path=path, binding=binding)
 
-    def _restore(self, leaf: ProtectedLeaf, reads: list[tuple[str, str]] | None = None) -> Any:
-        slots = open_value(leaf, self._open)
+    def _restore(
+        self, leaf: ProtectedLeaf, binding: Binding | None,
+        reads: list[tuple[str, str]] | None = None,
+    ) -> Any:
+        """``leaf`` restored, its envelopes opened with ``binding`` (see
+        :mod:`streamsec.protection.binding`; ``None`` for a record key); ``reads``
+        gets what was read in clear, for the audit trail."""
+        slots = open_value(leaf, self._opener(binding))
         for slot in slots:
             if slot.error is not None:
                 raise slot.error
@@ -59,13 +74,14 @@ class Decryptor:
         ciphertext was tampered with, moved, or its key is missing or destroyed.
         """
         out: dict[str, Any] = copy_json(record)
+        bindings = self.binder.of(record)
         for leaf in protected_leaves(record):
-            set_at(out, leaf.location, self._restore(leaf, reads))
+            set_at(out, leaf.location, self._restore(leaf, bindings.at(leaf.location), reads))
         return out
 
     def decrypt_key(self, key: str) -> str:
         """A record key in clear (an envelope in it decrypted)."""
         if "ssec:" not in key:
             return key
-        value = self._restore(ProtectedLeaf((), KEY_PATH, key))
+        value = self._restore(ProtectedLeaf((), KEY_PATH, key), None)
         return value if isinstance(value, str) else str(value)

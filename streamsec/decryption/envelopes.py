@@ -184,14 +184,14 @@ def restore(leaf: ProtectedLeaf, slots: list[EnvelopeSlot]) -> JsonValue:
 
 
 def _opener(ctx: ActionContext) -> Opener:
-    return lambda token, path: ctx.cipher.decrypt(token, path=path)
+    return lambda token, path: ctx.cipher.decrypt(token, path=path, binding=ctx.binding)
 
 
 def decrypt_value(token: JsonValue, ctx: ActionContext) -> JsonValue:
     """The original JSON value of a whole-value envelope; raises a ``DecryptionError``."""
     if not isinstance(token, str):
         raise EnvelopeFormatError("expected a ciphertext envelope string", path=ctx.path)
-    plaintext = ctx.cipher.decrypt(token, path=ctx.path)
+    plaintext = ctx.cipher.decrypt(token, path=ctx.path, binding=ctx.binding)
     return plaintext_value(plaintext, path=ctx.path, key_id=ctx.cipher.key_id_of(token))
 
 

@@ -58,6 +58,7 @@ class RoleAccess:
                 key="roles",
             )
         self.role = role
+        self.topology = topology
         self.taxonomy = (taxonomy or DEFAULT_TAXONOMY).with_overrides(topology.classification)
         self._paths = [parse_path(p) for p in grant.paths]
         self._categories = frozenset(str(c) for c in grant.categories)

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from streamsec.crypto.aad import NO_BINDING, Binding
 from streamsec.crypto.base import FieldCipher
 from streamsec.decryption.envelopes import (
     EnvelopeSlot,
+    Opener,
     ProtectedLeaf,
     key_ids_in,
     open_value,
@@ -28,6 +30,7 @@ from streamsec.decryption.roles import Basis, RoleAccess
 from streamsec.errors import StreamsecError
 from streamsec.events.audit import RecordRef, field_decrypted
 from streamsec.protection.applier import copy_json
+from streamsec.protection.binding import RecordBinder
 from streamsec.protection.protector import KEY_PATH
 from streamsec.records.paths import JsonValue, set_at
 
@@ -74,13 +77,17 @@ class RoleDecryptor:
         self.cipher = cipher
         self.access = access
         self._kek_of = _kek_lookup(cipher)
+        self.binder = RecordBinder(access.topology)
 
     def _keks(self, value: str) -> frozenset[str]:
         names = {self._kek_of(k) for k in key_ids_in(value)}
         return frozenset() if None in names else frozenset(n for n in names if n)
 
-    def _open(self, token: str, path: str) -> bytes:
-        return self.cipher.decrypt(token, path=path)
+    def _opener(self, binding: Binding) -> Opener:
+        def open_(token: str, path: str) -> bytes:
+            return self.cipher.decrypt(token, path=path, binding=binding)
+
+        return open_
 
     def view(self, record: dict[str, Any], *, key: str | None = None) -> RoleView:
         out: dict[str, Any] = copy_json(record)
@@ -90,12 +97,15 @@ class RoleDecryptor:
         leaves = list(protected_leaves(record))
         key_leaf = ProtectedLeaf((), KEY_PATH, key) if key and "ssec:" in key else None
         new_key = key
+        bindings = self.binder.of(record)
         for leaf in [*leaves, *([key_leaf] if key_leaf else [])]:
             access = self.access.decide(leaf.path, self._keks(str(leaf.value)))
             if not access.allowed:
                 denied.append(leaf.path)
                 continue
-            slots = open_value(leaf, self._open)
+            # a record key is protected from the key alone (protection/record_key.py)
+            binding = NO_BINDING if leaf is key_leaf else bindings.at(leaf.location)
+            slots = open_value(leaf, self._opener(binding))
             value = self._restore(leaf, slots, access.basis, reads, failed)
             if leaf is key_leaf:
                 new_key = str(value)

@@ -26,7 +26,7 @@ from streamsec.events.signing import AuditIdentity
 from streamsec.events.trail import AuditTrail
 from streamsec.topology.model import Topology
 
-__all__ = ["Erasure", "forget_subject", "require_subject_path"]
+__all__ = ["Erasure", "forget_subject", "require_subject_path", "shred_subject"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +61,21 @@ def forget_subject(
 ) -> Erasure:
     """Destroy every key of ``subject`` in ``topology`` and build the audit events."""
     require_subject_path(topology)
+    return shred_subject(provider, topology.name, subject, actor=actor, identity=identity)
+
+
+def shred_subject(
+    provider: KeyProvider, owner: str, subject: str, *, actor: str, identity: AuditIdentity
+) -> Erasure:
+    """Destroy every key of ``subject`` of key owner ``owner`` (a topology name) and
+    build the sealed ``subject.erased`` audit events (``keys shred-subject``)."""
     if not subject:
         raise ConfigError("the subject id is empty", key="subject")
-    # the audit key first: fail early
-    trail = AuditTrail(identity, actor=actor, topology=topology.name)
-    keys = tuple(provider.destroy_subject(topology.name, subject))
+    trail = AuditTrail(identity, actor=actor, topology=owner)  # the audit key first: fail early
+    keys = tuple(provider.destroy_subject(owner, subject))
     subject_hmac = trail.pseudonyms.subject(subject)
     event = subject_erased(
-        worker_id=actor, owner=topology.name, subject_hmac=subject_hmac,
-        key_ids=[k.id for k in keys],
+        worker_id=actor, owner=owner, subject_hmac=subject_hmac, key_ids=[k.id for k in keys],
     )
     events = (*trail.seal([event]), *trail.close())
-    return Erasure(topology.name, subject_hmac, keys, events)
+    return Erasure(owner, subject_hmac, keys, events)

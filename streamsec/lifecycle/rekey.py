@@ -15,6 +15,14 @@ A record that cannot be re-keyed (tampered envelope, unknown key, a per-subject
 ciphertext whose subject id is not recoverable) raises a :class:`ProtectionError`
 naming the path and key id; the caller keeps that record as it was and must not
 destroy its keys.
+
+Envelopes are opened with the bindings of the record as read and sealed with those
+of the record as written (:mod:`streamsec.protection.binding`): the subject field
+first, then the record-id field, then the rest. When re-keying the subject or
+record-id field changes its envelope, every version-2 envelope bound to it is
+sealed again (under its current key) so the record stays readable. Re-sealed
+envelopes are version 2; version-1 envelopes under a current key are left as they
+are.
 """
 
 from __future__ import annotations
@@ -25,7 +33,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamsec.actions.encrypt import is_envelope
+from streamsec.crypto.aad import NO_BINDING, Binding
 from streamsec.crypto.cipher import KeyringCipher, seal
+from streamsec.crypto.envelope import parse_envelope
 from streamsec.crypto.keys import DataKey, KeyInfo, KeyState
 from streamsec.crypto.plaintext import decode_value
 from streamsec.crypto.provider import KeyProvider
@@ -40,6 +50,7 @@ from streamsec.decryption.envelopes import (
 from streamsec.errors import KeyDestroyedError, ProtectionError
 from streamsec.lifecycle.subjects import SubjectHasher, SubjectResolver
 from streamsec.protection.applier import copy_json
+from streamsec.protection.binding import RecordBinder
 from streamsec.protection.protector import KEY_PATH
 from streamsec.records.paths import set_at
 from streamsec.topology.model import Topology
@@ -89,44 +100,66 @@ class Rekeyer:
         self.provider = provider
         self.cipher = KeyringCipher(provider, topology.name)
         self._resolver = SubjectResolver(topology, provider) if topology.subject else None
+        self._binder = RecordBinder(topology)
 
     def rekey(self, record: dict[str, Any], key: str | None = None) -> RekeyResult:
         """``record`` (and its Kafka key text) with every retired envelope re-encrypted."""
         state = _RecordState(record, self._resolver)
         out: dict[str, Any] = copy_json(record)
-        for leaf in list(protected_leaves(record)):
-            new = self._leaf(leaf, state)
+        old = self._binder.of(record)
+        first = {old.subject_at: 0, old.record_at: 1}
+        leaves = sorted(protected_leaves(record), key=lambda leaf: first.get(leaf.location, 2))
+        for leaf in leaves:
+            new_binding = self._binder.of(out).at(leaf.location)
+            new = self._leaf(leaf, state, old.at(leaf.location), new_binding)
             if new != leaf.value:
                 set_at(out, leaf.location, new)
         new_key = key
         if key is not None and is_envelope(key):
-            new_key = self._leaf(ProtectedLeaf((), KEY_PATH, key), state)
+            leaf = ProtectedLeaf((), KEY_PATH, key)
+            new_key = self._leaf(leaf, state, NO_BINDING, NO_BINDING)  # from the key alone
         return RekeyResult(
             out, new_key, state.replaced, state.rekeyed, state.current, state.shredded
         )
 
-    def _open(self, token: str, path: str) -> bytes:
-        return self.cipher.decrypt(token, path=path)
+    def _leaf(
+        self, leaf: ProtectedLeaf, state: _RecordState, old: Binding, new: Binding
+    ) -> str:
+        def open_(token: str, path: str) -> bytes:
+            return self.cipher.decrypt(token, path=path, binding=old)
 
-    def _leaf(self, leaf: ProtectedLeaf, state: _RecordState) -> str:
-        slots = open_value(leaf, self._open)
+        slots = open_value(leaf, open_)
         for slot in slots:
             if isinstance(slot.error, KeyDestroyedError):
                 state.shredded += 1
             elif slot.error is not None:
                 raise slot.error
-        return replace_slots(leaf.value, slots, lambda s: self._reseal(s, leaf.path, state))
+        return replace_slots(
+            leaf.value, slots,
+            lambda s: self._reseal(s, leaf, state, new, rebind=new != old),
+        )
 
-    def _reseal(self, slot: EnvelopeSlot, path: str, state: _RecordState) -> str | None:
+    def _reseal(
+        self, slot: EnvelopeSlot, leaf: ProtectedLeaf, state: _RecordState, binding: Binding,
+        *, rebind: bool,
+    ) -> str | None:
         if slot.plaintext is None:
             return None  # destroyed key: left as it is
         info = self.provider.key_by_id(slot.key_id).info
-        if info.state is KeyState.ACTIVE:
+        version = parse_envelope(leaf.value[slot.start : slot.end]).version
+        if info.state is KeyState.ACTIVE and not (rebind and version > 1):
             state.current += 1
             return None
-        target = self._target(info, path, state, slot.plaintext)
-        token = seal(target, slot.plaintext, topology=self.topology.name, path=path)
-        state.replaced[info.id] = target.id
+        target = (
+            self.provider.key_by_id(info.id) if info.state is KeyState.ACTIVE
+            else self._target(info, leaf.path, state, slot.plaintext)
+        )
+        token = seal(
+            target, slot.plaintext, topology=self.topology.name, path=leaf.path,
+            binding=binding, pad_to=self.topology.encryption.pad_to,
+        )
+        if target.id != info.id:
+            state.replaced[info.id] = target.id
         state.rekeyed += 1
         return token
 

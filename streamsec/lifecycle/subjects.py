@@ -28,7 +28,8 @@ from streamsec.crypto.provider import KeyProvider
 from streamsec.decryption.envelopes import key_ids_in
 from streamsec.errors import ProtectionError
 from streamsec.protection.analysis import CompiledRules
-from streamsec.records.paths import JsonValue, format_path, get_at, parse_path
+from streamsec.protection.binding import RecordBinder
+from streamsec.records.paths import JsonValue, Location, format_path, get_at, parse_path
 from streamsec.topology.model import Topology
 
 __all__ = ["SubjectHasher", "SubjectResolver", "subject_key_ids"]
@@ -65,12 +66,17 @@ class SubjectResolver:
         self.cipher = KeyringCipher(provider, topology.name)
         self._rules = CompiledRules(topology)
         self._pattern = parse_path(topology.subject)
+        self._binder = RecordBinder(topology)
 
-    def _values(self, record: dict[str, Any]) -> Iterator[tuple[str, JsonValue]]:
+    def _values(self, record: dict[str, Any]) -> Iterator[tuple[Location, JsonValue]]:
         for location in self._rules.expand(record, self._pattern):
             value = get_at(record, location)
             if value is not None and not isinstance(value, dict | list):
-                yield format_path(location), value
+                yield location, value
+
+    def _decrypt(self, record: dict[str, Any], location: Location, token: str) -> bytes:
+        binding = self._binder.of(record).at(location)
+        return self.cipher.decrypt(token, path=format_path(location), binding=binding)
 
     def subject_of(self, record: dict[str, Any]) -> str | None:
         """The subject id of a protected record, or ``None`` when it cannot be recovered.
@@ -78,13 +84,15 @@ class SubjectResolver:
         Raises a :class:`ProtectionError` when the subject field is encrypted under a
         key that cannot be used (destroyed, tampered).
         """
-        for path, value in self._values(record):
+        for location, value in self._values(record):
             if isinstance(value, str) and is_envelope(value):
-                plain = self.cipher.decrypt(value, path=path)
+                plain = self._decrypt(record, location, value)
                 try:
                     return _as_id(decode_value(plain))
                 except ValueError:
-                    raise ProtectionError("malformed subject plaintext", path=path) from None
+                    raise ProtectionError(
+                        "malformed subject plaintext", path=format_path(location)
+                    ) from None
             if isinstance(value, str) and PSEUDONYM_RE.fullmatch(value):
                 return None
             return _as_id(value)
@@ -97,12 +105,17 @@ class SubjectResolver:
         """Whether ``record`` (with its Kafka key, if any) is ``subject``'s."""
         if key_ids and (key_ids_in(record) | key_ids_in(record_key or "")) & key_ids:
             return True
-        return any(self._matches(path, value, subject) for path, value in self._values(record))
+        return any(
+            self._matches(record, location, value, subject)
+            for location, value in self._values(record)
+        )
 
-    def _matches(self, path: str, value: JsonValue, subject: str) -> bool:
+    def _matches(
+        self, record: dict[str, Any], location: Location, value: JsonValue, subject: str
+    ) -> bool:
         if isinstance(value, str) and is_envelope(value):
             try:
-                plain = decode_value(self.cipher.decrypt(value, path=path))
+                plain = decode_value(self._decrypt(record, location, value))
             except (ProtectionError, ValueError):
                 return False  # another forgotten subject, or not decryptable here
             return _as_id(plain) == subject

@@ -31,6 +31,7 @@ from streamsec.errors import (
     RecordTooLargeError,
     RecordTooSlowError,
     StreamsecError,
+    SubjectForgottenError,
 )
 from streamsec.events.canonical import wire
 from streamsec.events.lineage_shape import leaf_types
@@ -286,9 +287,13 @@ class RecordPipeline:
     def dead_letter(self, source: SourceRecord, error: StreamsecError) -> Outcome:
         """The original bytes to the dead-letter topic, with the reason code only; a
         record too large to copy there goes as a reference to its source instead
-        (topic, partition, offset, sizes, SHA-256), so the dead letter always fits."""
+        (topic, partition, offset, sizes, SHA-256), so the dead letter always fits. For
+        a forgotten data subject nothing of the record: no key, an empty value (Kafka
+        needs one of the two) and the form ``withheld``; no hash either, which would let
+        a guess at its content be confirmed."""
         topo = self.topology
         reason = error.reason
+        forgotten = isinstance(error, SubjectForgottenError)
         try:
             audit = self.events.dead_lettered(source, error)
         except Exception as exc:  # noqa: BLE001 - the dead letter must still go out
@@ -296,7 +301,10 @@ class RecordPipeline:
             audit = []
         headers = dead_letter_headers(topo, source, reason)
         key, value = source.key, source.value
-        if len(key or b"") + len(value or b"") > self.max_output_bytes:
+        if forgotten:
+            key, value = None, b""
+            headers = (*headers, (FORM, b"withheld"))
+        elif len(key or b"") + len(value or b"") > self.max_output_bytes:
             key, value = _reference(source, reason)
             headers = (*headers, (FORM, b"reference"))
         messages = (

@@ -9,6 +9,7 @@ from streamsec.records.paths import (
     JsonValue,
     Location,
     Segment,
+    expand,
     format_path,
     get_at,
     iter_leaves,
@@ -55,18 +56,7 @@ class CompiledRules:
 
     def expand(self, record: JsonValue, pattern: tuple[Segment, ...]) -> list[Location]:
         """Concrete locations of ``pattern`` that exist in ``record``."""
-        found: list[Location] = [()]
-        for segment in pattern:
-            step: list[Location] = []
-            for location in found:
-                node = get_at(record, location)
-                if isinstance(segment, str):
-                    if isinstance(node, dict) and segment in node:
-                        step.append(location + (segment,))
-                elif isinstance(node, list):
-                    step.extend(location + (i,) for i in range(len(node)))
-            found = step
-        return found
+        return expand(record, pattern)
 
     def has_rule_inside(self, pattern: tuple[Segment, ...]) -> bool:
         return any(len(p) > len(pattern) and p[: len(pattern)] == pattern for p, _ in self.rules)

@@ -1,15 +1,33 @@
-"""Step 4: apply a plan to a copy of the record with the registered actions."""
+"""Step 4: apply a plan to a copy of the record with the registered actions.
+
+Every ciphertext is bound to its record (:mod:`streamsec.protection.binding`): the
+subject field is protected first, then the record-id field, then the rest, each
+bound to the references read from the fields protected before it. The references
+are then looked up in the protected record, as a reader will; a record whose
+subject or record id a reader could not find the same way fails (fail closed).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, replace
 from typing import Any
 
 from streamsec.actions.base import Action, ActionContext, get_action
+from streamsec.crypto.aad import NO_BINDING, Binding
 from streamsec.crypto.base import FieldCipher
+from streamsec.crypto.plaintext import DEFAULT_PAD
+from streamsec.errors import ProtectionError
+from streamsec.protection.binding import RecordBinder, RecordBindings, reference
 from streamsec.protection.planner import PlannedStep, ProtectionPlan
 from streamsec.protection.result import FieldAction
-from streamsec.records.paths import JsonValue, delete_at, get_at, set_at
+from streamsec.records.paths import (
+    JsonValue,
+    Location,
+    delete_at,
+    get_at,
+    set_at,
+)
 from streamsec.topology.model import FieldRule
 
 __all__ = ["apply_plan", "copy_json"]
@@ -38,13 +56,22 @@ class _Actions:
 _ACTIONS = _Actions()
 
 
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every step of one record shares."""
+
+    topology: str
+    cipher: FieldCipher
+    subject: str | None
+    pad_to: int
+
+
 def _context(
-    step: PlannedStep, rule: FieldRule, entity: str | None, topology: str,
-    cipher: FieldCipher, subject: str | None,
+    step: PlannedStep, rule: FieldRule, entity: str | None, run: _Run, binding: Binding
 ) -> ActionContext:
     return ActionContext(
-        topology=topology, path=step.path, entity_type=entity, cipher=cipher,
-        params=rule.params, subject=subject,
+        topology=run.topology, path=step.path, entity_type=entity, cipher=run.cipher,
+        params=rule.params, subject=run.subject, binding=binding, pad_to=run.pad_to,
         category=step.category.value if step.category else None,
     )
 
@@ -59,14 +86,13 @@ def _field_action(step: PlannedStep, action: str, key_id: str | None, spans: int
 
 
 def _apply_inline(
-    record: dict[str, Any], step: PlannedStep, topology: str, cipher: FieldCipher,
-    subject: str | None,
+    record: dict[str, Any], step: PlannedStep, run: _Run, binding: Binding
 ) -> list[FieldAction]:
     text: str = get_at(record, step.location)
     used: dict[str, list[str | None]] = defaultdict(list)
     for span in sorted(step.spans, key=lambda s: s.finding.start, reverse=True):
         f = span.finding
-        ctx = _context(step, span.rule, f.entity_type, topology, cipher, subject)
+        ctx = _context(step, span.rule, f.entity_type, run, binding)
         outcome = _ACTIONS.get(span.rule.action).apply_span(text[f.start : f.end], ctx)
         text = text[: f.start] + str(outcome.value) + text[f.end :]
         used[span.rule.action].append(outcome.key_id)
@@ -77,6 +103,34 @@ def _apply_inline(
     ]
 
 
+def _ordered(
+    steps: tuple[PlannedStep, ...], first: Location | None, second: Location | None
+) -> list[tuple[int, PlannedStep]]:
+    """Steps at the subject location, then at the record-id location, then the rest."""
+
+    def rank(item: tuple[int, PlannedStep]) -> int:
+        location = item[1].location
+        return 0 if location == first else 1 if location == second else 2
+
+    return sorted(enumerate(steps), key=rank)
+
+
+def _value(protected: dict[str, Any], location: Location | None) -> str:
+    if location is None:
+        return ""
+    try:
+        return reference(get_at(protected, location)) or ""
+    except (KeyError, IndexError, TypeError):
+        return ""
+
+
+def _settled(refs: RecordBindings, protected: dict[str, Any]) -> RecordBindings:
+    """The references as the subject and record-id fields stand now."""
+    return replace(
+        refs, subject=_value(protected, refs.subject_at), record=_value(protected, refs.record_at)
+    )
+
+
 def apply_plan(
     record: dict[str, JsonValue],
     plan: ProtectionPlan,
@@ -84,22 +138,44 @@ def apply_plan(
     topology: str,
     cipher: FieldCipher,
     subject: str | None = None,
+    binder: RecordBinder | None = None,
+    pad_to: int = DEFAULT_PAD,
 ) -> tuple[dict[str, JsonValue], tuple[FieldAction, ...]]:
+    """Protect a copy of ``record``. Without a ``binder`` (tools, tests) ciphertexts are
+    bound to topology and path only."""
     protected: dict[str, JsonValue] = copy_json(record)
-    results: list[FieldAction] = []
+    run = _Run(topology, cipher, subject, pad_to)
+    refs = binder.of(record) if binder else RecordBindings("", "", None, None, False)
+    results: list[tuple[int, list[FieldAction]]] = []
     drops = []
-    for step in plan.steps:
+    for index, step in _ordered(plan.steps, refs.subject_at, refs.record_at):
+        binding = _settled(refs, protected).at(step.location) if binder else NO_BINDING
         if step.mode == "inline":
-            results.extend(_apply_inline(protected, step, topology, cipher, subject))
+            results.append((index, _apply_inline(protected, step, run, binding)))
             continue
         entity = step.entity_types[0] if step.entity_types else None
-        ctx = _context(step, step.rule, entity, topology, cipher, subject)
+        ctx = _context(step, step.rule, entity, run, binding)
         outcome = _ACTIONS.get(step.rule.action).apply(get_at(protected, step.location), ctx)
         if outcome.dropped:
             drops.append(step.location)
         else:
             set_at(protected, step.location, outcome.value)
-        results.append(_field_action(step, step.rule.action, outcome.key_id, 1))
+        results.append((index, [_field_action(step, step.rule.action, outcome.key_id, 1)]))
     for location in sorted(drops, key=len, reverse=True):
         delete_at(protected, location)
-    return protected, tuple(results)
+    if binder is not None:
+        _check_references(protected, binder, refs)
+    ordered = sorted(results, key=lambda item: item[0])
+    return protected, tuple(action for _, actions in ordered for action in actions)
+
+
+def _check_references(
+    protected: dict[str, Any], binder: RecordBinder, refs: RecordBindings
+) -> None:
+    """A reader must find again the references this record's ciphertexts are bound to
+    (a dropped subject or record-id field, say, leaves it nothing to find)."""
+    if binder.of(protected) != _settled(refs, protected):
+        raise ProtectionError(
+            "the record's subject or record-id field is not in the protected record: keep, "
+            "hash or encrypt it, its ciphertexts are bound to it"
+        )

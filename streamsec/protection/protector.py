@@ -21,13 +21,16 @@ from streamsec.crypto.base import FieldCipher
 from streamsec.detection.base import Detector
 from streamsec.errors import (
     DetectionError,
+    MissingSubjectError,
     ProtectionError,
     RecordTooSlowError,
     SensitiveKeyError,
     StreamsecError,
+    SubjectForgottenError,
 )
 from streamsec.protection.analysis import CompiledRules, RecordAnalysis, analyze_structure
 from streamsec.protection.applier import apply_plan
+from streamsec.protection.binding import RecordBinder
 from streamsec.protection.planner import ProtectionPlan, plan_record
 from streamsec.protection.record_key import KEY_PATH, KeyPlan, apply_key_plan, plan_record_key
 from streamsec.protection.result import FieldAction, ProtectionFailure, ProtectionResult
@@ -79,6 +82,7 @@ class Protector:
         self.taxonomy = (taxonomy or DEFAULT_TAXONOMY).with_overrides(topology.classification)
         self._rules = CompiledRules(topology)
         self._subject = parse_path(topology.subject) if topology.subject else None
+        self.binder = RecordBinder(topology)
 
     @classmethod
     def from_topology(
@@ -184,7 +188,28 @@ class Protector:
             for record, analysis, detected in zip(records, analyses, detections, strict=True)
         ]
         self._prepare_keys([p for p in planned if not isinstance(p, ProtectionFailure)])
-        return [p if isinstance(p, ProtectionFailure) else self._apply(p) for p in planned]
+        results = [p if isinstance(p, ProtectionFailure) else self._apply(p) for p in planned]
+        pairs = zip(results, records, strict=True)
+        return [self._forgotten_first(result, record) for result, record in pairs]
+
+    def _forgotten_first(
+        self, result: ProtectionResult | ProtectionFailure, record: dict[str, Any]
+    ) -> ProtectionResult | ProtectionFailure:
+        """A record of a forgotten subject that failed for another reason is still the
+        forgotten subject's: say so, so its dead letter carries nothing of it."""
+        if not isinstance(result, ProtectionFailure) or isinstance(
+            result.error, SubjectForgottenError
+        ):
+            return result
+        try:
+            subject = self.subject_of(record)
+            if subject is not None:
+                self.cipher.check_subject(subject)
+        except SubjectForgottenError as exc:
+            return ProtectionFailure(exc)
+        except Exception:  # noqa: BLE001 - keep the first failure
+            return result
+        return result
 
     def _plan(
         self, record: dict[str, Any], analysis: RecordAnalysis,
@@ -198,7 +223,16 @@ class Protector:
             classification = classify_record(analysis.scan, findings, self.taxonomy)
             policy = self.topology.policy
             plan = plan_record(record, analysis, classification, policy, self.taxonomy)
-            return _Planned(record, classification, plan, self.subject_of(record))
+            subject = self.subject_of(record)
+            if (
+                subject is None and self._subject is not None
+                and self.topology.encryption.missing_subject != "shared"
+            ):
+                raise MissingSubjectError(
+                    "the record has no data-subject value and the topology dead-letters "
+                    "such records (encryption.missing_subject)", key=self.topology.subject,
+                )
+            return _Planned(record, classification, plan, subject)
         except StreamsecError as exc:
             return ProtectionFailure(exc)
         except Exception as exc:  # noqa: BLE001 - fail closed; never echo the message
@@ -211,7 +245,7 @@ class Protector:
             (p.subject, deterministic)
             for p in planned
             if p.subject is not None
-            for deterministic in p.plan.encryption_modes()
+            for deterministic in p.plan.encryption_modes() | {False}
         }
         if not needs:
             return
@@ -222,9 +256,12 @@ class Protector:
 
     def _apply(self, planned: _Planned) -> ProtectionResult | ProtectionFailure:
         try:
+            if planned.subject is not None:
+                self.cipher.check_subject(planned.subject)  # even with nothing to encrypt
             protected, actions = apply_plan(
                 planned.record, planned.plan, topology=self.topology.name, cipher=self.cipher,
-                subject=planned.subject,
+                subject=planned.subject, binder=self.binder,
+                pad_to=self.topology.encryption.pad_to,
             )
         except StreamsecError as exc:
             return ProtectionFailure(exc)

@@ -50,6 +50,8 @@ class KeyPlan:
     category: str
     sensitivity: str
     score: float
+    pad_to: int
+    """The topology's padding bucket for an encrypted key."""
 
 
 def plan_record_key(
@@ -70,7 +72,7 @@ def plan_record_key(
         action=name, params={**rule.params, "deterministic": True} if encrypt else {},
         subject=encrypt and topology.subject is not None, entity_types=entity_types,
         category=category.value, sensitivity=sensitivity.value,
-        score=max(f.score for f in findings),
+        score=max(f.score for f in findings), pad_to=topology.encryption.pad_to,
     )
 
 
@@ -81,6 +83,7 @@ def apply_key_plan(
     ctx = ActionContext(
         topology=topology, path=KEY_PATH, entity_type=plan.entity_types[0], cipher=cipher,
         params=plan.params, subject=key if plan.subject else None, category=plan.category,
+        pad_to=plan.pad_to,
     )
     outcome = get_action(plan.action).apply(key, ctx)
     action = FieldAction(

@@ -22,6 +22,7 @@ __all__ = [
     "JsonValue",
     "Location",
     "delete_at",
+    "expand",
     "format_path",
     "get_at",
     "iter_leaves",
@@ -134,3 +135,20 @@ def delete_at(document: JsonValue, location: Location) -> None:
         parent[last] = None
     else:
         del parent[last]
+
+
+def expand(record: JsonValue, pattern: tuple[Segment, ...]) -> list[Location]:
+    """Concrete locations of ``pattern`` (a parsed schema path) that exist in ``record``,
+    in document order."""
+    found: list[Location] = [()]
+    for segment in pattern:
+        step: list[Location] = []
+        for location in found:
+            node = get_at(record, location)
+            if isinstance(segment, str):
+                if isinstance(node, dict) and segment in node:
+                    step.append((*location, segment))
+            elif isinstance(node, list):
+                step.extend((*location, i) for i in range(len(node)))
+        found = step
+    return found

@@ -13,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "ActionName",
     "ClassificationOverride",
     "DetectionConfig",
+    "EncryptionConfig",
     "FieldRule",
     "Policy",
     "RoleGrant",
@@ -154,6 +156,39 @@ class DetectionConfig(_Strict):
         return value
 
 
+class EncryptionConfig(_Strict):
+    """How ciphertexts are bound to their record and padded (``docs/envelope.md``)."""
+
+    missing_subject: Literal["dead_letter", "shared"] | None = Field(
+        default=None,
+        description="a record without a subject value: dead-letter it, or encrypt it under "
+        "the topology's shared keys (then it cannot be erased per subject). Required when "
+        "'subject' is set.",
+    )
+    record_id: str | None = Field(
+        default=None,
+        description="path of a field identifying the record (kept, hashed or encrypted): "
+        "every ciphertext is bound to it, so none can be moved to another record",
+    )
+    lists: Literal["position", "record"] = Field(
+        default="position",
+        description="position: list items are bound to their index (order matters); "
+        "record: only to their record and subject (items may be reordered)",
+    )
+    pad_to: int = Field(
+        default=32, ge=1, le=4096,
+        description="plaintexts are padded to a multiple of this many bytes before "
+        "encryption, so short values cannot be told apart by length",
+    )
+
+    @field_validator("record_id")
+    @classmethod
+    def _record_id_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_path(value)
+        return value
+
+
 class RoleGrant(_Strict):
     """Which fields a consumer role may decrypt (by path, category or entity type)."""
 
@@ -186,6 +221,7 @@ class Topology(_Strict):
         "'unclassified' for a field with no category), so a holder of one KEK cannot "
         "decrypt another category's fields (docs/keys.md)",
     )
+    encryption: EncryptionConfig = Field(default_factory=EncryptionConfig, validate_default=True)
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -206,6 +242,22 @@ class Topology(_Strict):
     def _subject_parses(cls, value: str | None) -> str | None:
         if value is not None:
             parse_path(value)
+        return value
+
+    @field_validator("encryption")
+    @classmethod
+    def _subject_choices(cls, value: EncryptionConfig, info: ValidationInfo) -> EncryptionConfig:
+        subject = info.data.get("subject")
+        if subject is not None and value.missing_subject is None:
+            raise ValueError(
+                "missing_subject is required when 'subject' is set: 'dead_letter' (records "
+                "without a subject value go to the dead-letter topic) or 'shared' (they are "
+                "encrypted under the topology's shared keys)"
+            )
+        if subject is None and value.missing_subject is not None:
+            raise ValueError("missing_subject needs 'subject'")
+        if value.record_id is not None and value.record_id == subject:
+            raise ValueError("record_id must differ from 'subject'")
         return value
 
     @model_validator(mode="after")

@@ -60,11 +60,11 @@ async def test_good_record_is_protected_with_audit_and_lineage(harness: Harness)
     (out,) = harness.sent(harness.output)
     record = json.loads(out["value"])
     assert record["customer_id"] == "C-000042"
-    assert record["full_name"].startswith("ssec:v1:")
-    assert record["email"].startswith("ssec:v1:")
+    assert record["full_name"].startswith("ssec:v2:")
+    assert record["email"].startswith("ssec:v2:")
     assert record["card"]["number"].endswith("1111")
     assert record["card"]["brand"] == "visa"
-    assert out["key"].startswith(b"ssec:v1:")  # the key held an email: protected too
+    assert out["key"].startswith(b"ssec:v2:")  # the key held an email: protected too
     headers = _headers(out)
     assert headers[h.TOPOLOGY] == b"agenttest"
     assert set(headers[h.CATEGORIES].split(b",")) == {b"PII", b"PCI"}
@@ -174,7 +174,7 @@ async def test_tombstone_keeps_null_value_and_protects_key(harness: Harness) -> 
         await wait_until(lambda: event.message.acked)
     (out,) = harness.sent(harness.output)
     assert out["value"] is None
-    assert out["key"].startswith(b"ssec:v1:")
+    assert out["key"].startswith(b"ssec:v2:")
 
 
 async def test_metrics_count_records_detections_and_reasons(harness: Harness) -> None:

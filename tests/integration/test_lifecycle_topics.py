@@ -39,6 +39,7 @@ pytestmark = pytest.mark.integration
 
 N = 12
 RULES = """subject: customer_id
+encryption: {missing_subject: shared}
 fields:
   customer_id: {action: encrypt, deterministic: true}
   email: {action: encrypt, deterministic: true, entity: EMAIL_ADDRESS}
@@ -242,12 +243,12 @@ async def test_consume_cli_prints_json_lines_and_audits_to_a_file(
 
     stored = await asyncio.to_thread(consume, "--max", "5")
     assert len(stored) == 5
-    assert all(r["email"].startswith("ssec:v1:") for r in stored)
+    assert all(r["email"].startswith("ssec:v2:") for r in stored)
     lines = await asyncio.to_thread(consume, "--role", "billing", "--decrypt", "--meta",
                                     "--audit-out", str(audit))
     assert len(lines) == N
     assert all(line["value"]["card"] == "4111 1111 1111 1111" for line in lines)
-    assert all(line["value"]["email"].startswith("ssec:v1:") for line in lines)
+    assert all(line["value"]["email"].startswith("ssec:v2:") for line in lines)
     assert all(line["decrypted"] == ["card"] for line in lines)
     events = [json.loads(x) for x in audit.read_text().splitlines()]
     assert [e["type"] for e in events] == [

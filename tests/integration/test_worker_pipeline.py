@@ -243,4 +243,4 @@ async def test_real_detector_end_to_end(
     assert strong
     assert [s for s in strong if s.encode() in blob] == []
     protected = [json.loads(r.value) for r in out]
-    assert all(p["email"].startswith("ssec:v1:") for p in protected if "email" in p)
+    assert all(p["email"].startswith("ssec:v2:") for p in protected if "email" in p)

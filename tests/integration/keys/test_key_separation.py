@@ -26,6 +26,7 @@ from streamsec.crypto.providers.local import LocalKekProvider
 from streamsec.decryption.roles import RoleAccess
 from streamsec.decryption.view import RoleDecryptor
 from streamsec.errors import StreamsecError
+from streamsec.protection.binding import RecordBinder
 from streamsec.protection.protector import Protector
 from streamsec.testing import FakeDetector
 from streamsec.testing.kms_servers import Server
@@ -37,6 +38,7 @@ name: shop
 input: raw.shop
 output: protected.shop
 subject: id
+encryption: {missing_subject: shared}
 key_separation: category
 fields:
   id: keep
@@ -61,9 +63,10 @@ def _protect(ring: Keyring) -> list[dict[str, Any]]:
 
 def _count(cipher: KeyringCipher, records: list[dict[str, Any]], field: str) -> int:
     opened = 0
+    binder = RecordBinder(TOPOLOGY)  # each value is bound to its record's subject
     for record in records:
         try:
-            cipher.decrypt(record[field], path=field)
+            cipher.decrypt(record[field], path=field, binding=binder.of(record).at((field,)))
             opened += 1
         except StreamsecError:
             pass

@@ -21,6 +21,7 @@ name: crm
 input: raw.crm
 output: protected.crm
 subject: customer_id
+encryption: {missing_subject: shared}
 policy:
   entities:
     EMAIL_ADDRESS: {action: encrypt, deterministic: true}
@@ -78,7 +79,7 @@ def test_with_a_dead_letter_file_bad_lines_go_there_and_the_run_succeeds(
     assert read(dead) == [{"line": 2, "reason": "decode", "raw": "{bad"}]
     out = read(tmp_path / "out.jsonl")
     assert [r["customer_id"] for r in out] == ["C-1", "C-2"]
-    assert all(r["mail"].startswith("ssec:v1:") and r["name"].startswith("ssec:v1:") for r in out)
+    assert all(r["mail"].startswith("ssec:v2:") and r["name"].startswith("ssec:v2:") for r in out)
 
 
 def test_the_output_size_check_of_the_pipeline_applies(
@@ -102,7 +103,7 @@ def test_keyed_lines_protect_the_record_key_and_keep_it_for_the_tombstone(
     ]
     assert run(env, tmp_path, lines, "--keyed") == 0
     first, tomb, plain = read(tmp_path / "out.jsonl")
-    assert first["key"].startswith("ssec:v1:") and "a1@x.io" not in first["key"]
+    assert first["key"].startswith("ssec:v2:") and "a1@x.io" not in first["key"]
     assert tomb == {"key": first["key"], "value": None}
     assert plain["key"] == "C-2"
 

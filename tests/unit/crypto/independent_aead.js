@@ -2,6 +2,8 @@
 // test_vectors.py: Node's crypto for AES-256-GCM and HMAC-SHA256, and AES-SIV (RFC 5297)
 // written out here from AES-ECB/CTR (Node has no SIV). Reads the vectors of
 // docs/envelope.md as JSON on stdin; prints the envelopes/pseudonyms it computes.
+// Version 2: binding fields in the AAD, padded plaintext, a per-message GCM subkey
+// from HKDF-Expand-SHA256 (written out from HMAC here). Version 1: the old format.
 "use strict";
 const c = require("crypto");
 
@@ -73,6 +75,15 @@ if (rfc.toString("hex") !== "85632d07c6e8f37f950acd320a2ecc9340c02b9690c4dc04dae
   throw new Error("AES-SIV self-check failed");
 }
 
+// HKDF-Expand (RFC 5869) for L = 32: one block, T(1) = HMAC(PRK, info || 0x01).
+const hkdfExpand32 = (prk, info) =>
+  c.createHmac("sha256", prk).update(Buffer.concat([info, Buffer.from([1])])).digest();
+// ISO/IEC 7816-4 padding to a multiple of the bucket size.
+const pad = (p, bucket) => {
+  const fill = (bucket - ((p.length + 1) % bucket)) % bucket;
+  return Buffer.concat([p, Buffer.from([0x80]), Buffer.alloc(fill)]);
+};
+
 const vectors = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const out = vectors.map((v) => {
   const key = Buffer.from(v.key, "hex");
@@ -81,16 +92,21 @@ const out = vectors.map((v) => {
     const mac = c.createHmac("sha256", key).update(Buffer.from(value, "utf8")).digest();
     return `hmac:${v.key_id}:${mac.subarray(0, 16).toString("base64url")}`;
   }
-  const aad = Buffer.concat(["ssec", "v1", v.key_id, v.alg, v.topology, v.path].map(lp));
+  const v2 = v.version === "2";
+  const fields = ["ssec", `v${v.version}`, v.key_id, v.alg, v.topology, v.path];
+  const aad = Buffer.concat((v2 ? [...fields, v.subject, v.record, v.position] : fields).map(lp));
+  const plain = v2 ? pad(tagged(value), Number(v.pad_to)) : tagged(value);
   let payload;
   if (v.alg === "gcm") {
     const nonce = Buffer.from(v.nonce, "hex");
-    const e = c.createCipheriv("aes-256-gcm", key, nonce);
+    const info = Buffer.concat([lp("ssec-gcm-subkey"), lp("v2"), nonce.subarray(0, 12)]);
+    const gcmKey = v2 ? hkdfExpand32(key, info) : key;
+    const e = c.createCipheriv("aes-256-gcm", gcmKey, v2 ? nonce.subarray(12) : nonce);
     e.setAAD(aad);
-    payload = Buffer.concat([nonce, e.update(tagged(value)), e.final(), e.getAuthTag()]);
+    payload = Buffer.concat([nonce, e.update(plain), e.final(), e.getAuthTag()]);
   } else {
-    payload = sivEncrypt(key, [aad], tagged(value));
+    payload = sivEncrypt(key, [aad], plain);
   }
-  return `ssec:v1:${v.key_id}:${v.alg}:${payload.toString("base64url")}`;
+  return `ssec:v${v.version}:${v.key_id}:${v.alg}:${payload.toString("base64url")}`;
 });
 process.stdout.write(JSON.stringify(out));

@@ -115,8 +115,13 @@ def test_changed_alg_or_version_fails(cipher: KeyringCipher) -> None:
     with pytest.raises(DecryptionError, match="does not match its key"):
         cipher.decrypt(siv.replace(":siv:", ":gcm:"), path=PATH)
     with pytest.raises(EnvelopeFormatError) as info:
-        cipher.decrypt(gcm.replace("ssec:v1:", "ssec:v2:"), path=PATH)
+        cipher.decrypt(gcm.replace("ssec:v2:", "ssec:v3:"), path=PATH)
     assert info.value.context["path"] == PATH
+    # a v2 envelope relabelled v1 (no binding, 12-byte nonce) fails authentication
+    with pytest.raises(DecryptionError, match="authentication"):
+        cipher.decrypt(gcm.replace("ssec:v2:", "ssec:v1:"), path=PATH)
+    with pytest.raises(DecryptionError, match="authentication"):
+        cipher.decrypt(siv.replace("ssec:v2:", "ssec:v1:"), path=PATH)
 
 
 @pytest.mark.parametrize("deterministic", [False, True])
@@ -216,3 +221,18 @@ def test_errors_expose_context_as_attributes(cipher: KeyringCipher) -> None:
     assert getattr(info.value, "path") == "elsewhere"  # noqa: B009
     assert getattr(info.value, "key_id") == parse_envelope(token).key_id  # noqa: B009
     assert info.value.reason == "decryption"
+
+
+def test_a_forgotten_subject_gets_no_fresh_key_under_a_category_kek(
+    provider: InMemoryKeyProvider,
+) -> None:
+    from streamsec.errors import SubjectForgottenError
+
+    cipher = KeyringCipher(provider, "orders", separate_by_category=True)
+    cipher.encrypt(SECRET, path=PATH, subject="alice", category="PCI")
+    provider.destroy_subject("orders", "alice")
+    before = len(provider.list_keys("orders"))
+    for category in ("PCI", "PII", None):
+        with pytest.raises(SubjectForgottenError):
+            cipher.encrypt(SECRET, path=PATH, subject="alice", category=category)
+    assert len(provider.list_keys("orders")) == before

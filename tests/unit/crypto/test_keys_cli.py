@@ -122,13 +122,21 @@ def test_destroy_and_shred_need_confirmation(
     assert run("keys", "destroy", "--keyring", str(path), key.id) == 2
     assert run("keys", "destroy", "--keyring", str(path), key.id, "--yes") == 0
     monkeypatch.setattr("sys.stdin", io.StringIO("alice\n"))
-    args = ("keys", "shred-subject", "--keyring", str(path), "-t", "orders", "--subject", "-")
+    audit = tmp_path / "audit.jsonl"
+    args = ("keys", "shred-subject", "--keyring", str(path), "-t", "orders", "--subject", "-",
+            "--audit-out", str(audit))
     assert run(*args) == 2
     assert run(*args, "--yes") == 0
     assert "alice" not in capsys.readouterr().out
     states = {i.id: i.state for i in open_keyring(Settings(keyring=path)).list_keys()}
     assert states[key.id] == "destroyed"
     assert states[subject_key.id] == "destroyed"
+    # audited as 'keys forget' is: subject.erased, its signed checkpoint, the signed digest
+    events = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert events[0]["type"] == "io.streamsec.subject.erased"
+    assert subject_key.id in events[0]["data"]["key_ids"]
+    assert "alice" not in audit.read_text()
+    assert [e["type"].rsplit(".", 1)[-1] for e in events] == ["erased", "checkpoint", "digest"]
 
 
 def test_rotate_kek_with_the_local_provider(tmp_path: Path, capsys: Any) -> None:

@@ -19,6 +19,7 @@ name: crm
 input: raw.crm
 output: protected.crm
 subject: id
+encryption: {missing_subject: shared}
 fields:
   id: keep
   email: {action: encrypt, deterministic: true, entity: EMAIL_ADDRESS}

@@ -20,6 +20,7 @@ name: crm
 input: raw.crm
 output: protected.crm
 subject: customer_id
+encryption: {{missing_subject: shared}}
 fields:
   customer_id: {subject_rule}
   email: {{action: encrypt, deterministic: true, entity: EMAIL_ADDRESS}}

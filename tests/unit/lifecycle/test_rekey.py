@@ -132,7 +132,8 @@ def test_subject_mismatch_is_refused(make_env: MakeEnv) -> None:
     (record,) = env.protect([customer(8)])
     env.provider.rotate("crm", KeyPurpose.ENCRYPT, "C-0008")
     forged = dict(record, customer_id="C-0009")
-    with pytest.raises(ProtectionError, match="does not own"):
+    # the ciphertexts are bound to their subject: the forged record does not even open
+    with pytest.raises(ProtectionError, match="failed authentication"):
         Rekeyer(env.topology, env.provider).rekey(forged)
 
 
@@ -162,3 +163,35 @@ def test_summary_keeps_failed_records_keys() -> None:
     assert summary.releasable == []
     assert "do not destroy" in summary.render()
     assert summary.as_dict()["failed"] == 1
+
+
+def _v1_envelope(key: object, value: object, path: str) -> str:
+    """A version-1 envelope as streamsec wrote them before version 2 (no binding,
+    no padding, 12-byte nonce under the data key itself)."""
+    import os
+
+    from streamsec.crypto.aad import ciphertext_aad
+    from streamsec.crypto.envelope import Envelope, format_envelope
+    from streamsec.crypto.plaintext import encode_value
+
+    nonce = os.urandom(12)
+    aad = ciphertext_aad(version=1, key_id=key.id, alg="gcm", topology="crm", path=path)  # type: ignore[attr-defined]
+    payload = nonce + key.gcm().encrypt(nonce, encode_value(value), aad)  # type: ignore[attr-defined]
+    return format_envelope(Envelope(key.id, "gcm", payload, version=1))  # type: ignore[attr-defined]
+
+
+def test_old_v1_records_still_decrypt_and_rekeying_rewrites_them_as_v2(make_env: MakeEnv) -> None:
+    env = make_env("keep")
+    key = env.provider.current_key("crm", KeyPurpose.ENCRYPT, "C-0001")
+    old = {"customer_id": "C-0001", "name": _v1_envelope(key, "Jane Roe", "name"), "n": 1}
+    assert env.decryptor.decrypt(old) == {"customer_id": "C-0001", "name": "Jane Roe", "n": 1}
+    rekeyer = Rekeyer(env.topology, env.provider)
+    assert rekeyer.rekey(old).current == 1  # under a current key: left as it is
+    env.provider.rotate("crm", KeyPurpose.ENCRYPT, "C-0001")
+    result = rekeyer.rekey(old)
+    assert result.rekeyed == 1 and result.record["name"].startswith("ssec:v2:")
+    assert env.decryptor.decrypt(result.record)["name"] == "Jane Roe"
+    # now bound to its record: moved into another subject's record it fails
+    other = env.protect([customer(2)])[0]
+    with pytest.raises(DecryptionError):
+        env.decryptor.decrypt(dict(other, name=result.record["name"]))

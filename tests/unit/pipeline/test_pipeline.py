@@ -61,7 +61,7 @@ def test_protected_outcome_sends_output_audit_lineage_and_no_value(
     assert topics == ["prot.u", "streamsec.audit", "streamsec.lineage", "streamsec.audit"]
     out = outcome.messages[0]
     assert out.key is not None
-    assert out.key.startswith(b"ssec:v1:")
+    assert out.key.startswith(b"ssec:v2:")
     assert dict(out.headers)[h.SOURCE_OFFSET] == b"5"
     for message in outcome.messages:
         assert b"Ann 1" not in (message.value or b"")

@@ -27,8 +27,8 @@ def test_minimal_topology_protects_detected_values_and_keeps_the_rest(build: Bui
         assert secret not in text
     assert result.record["id"] == "C-1" and result.record["v"] == 3
     assert result.record["meta"]["y"] == "on"
-    assert result.record["note"].startswith("call ssec:v1:")
-    assert " on ssec:v1:" in result.record["note"] and " about ssec:v1:" in result.record["note"]
+    assert result.record["note"].startswith("call ssec:v2:")
+    assert " on ssec:v2:" in result.record["note"] and " about ssec:v2:" in result.record["note"]
     assert decryptor.decrypt(result.record) == record
     paths = {(a.path, a.mode) for a in result.actions}
     assert paths == {("k1", "field"), ("meta.x", "field"), ("note", "inline")}
@@ -44,7 +44,7 @@ def test_field_rules_keep_deterministic_encrypt_and_mask(build: Build) -> None:
     a = protector.protect({"customer_id": SSN, "email": EMAIL, "card": {"number": CARD}}).record
     b = protector.protect({"customer_id": "x", "email": EMAIL, "card": {"number": CARD}}).record
     assert a["customer_id"] == SSN  # keep means keep, even when detection would disagree
-    assert a["email"] == b["email"] and a["email"].startswith("ssec:v1:")
+    assert a["email"] == b["email"] and a["email"].startswith("ssec:v2:")
     assert a["card"]["number"] == "***************1111"
     assert decryptor.decrypt(a)["email"] == EMAIL
 
@@ -55,7 +55,7 @@ def test_field_rules_keep_deterministic_encrypt_and_mask(build: Build) -> None:
 def test_encrypt_rule_restores_every_json_type(build: Build, value: object) -> None:
     protector, decryptor = build("fields:\n  secret: encrypt\n")
     protected = protector.protect({"secret": value}).record
-    assert isinstance(protected["secret"], str) and protected["secret"].startswith("ssec:v1:")
+    assert isinstance(protected["secret"], str) and protected["secret"].startswith("ssec:v2:")
     restored = decryptor.decrypt(protected)["secret"]
     assert restored == value and type(restored) is type(value)
 
@@ -113,7 +113,7 @@ def test_min_sensitivity_leaves_lower_levels(build: Build) -> None:
     result = protector.protect(record)
     assert result.record["when"] == "2024-01-02"
     assert result.record["note"] == record["note"]
-    assert result.record["who"].startswith("ssec:v1:")
+    assert result.record["who"].startswith("ssec:v2:")
 
 
 def test_ignore_paths_are_never_scanned(build: Build) -> None:
@@ -148,12 +148,17 @@ class _BrokenCipher:
     def prepare_keys(self, needs: object) -> None:
         raise KeyAccessError("keyring unavailable")
 
+    def check_subject(self, subject: str) -> None:
+        raise KeyAccessError("keyring unavailable")
+
     def key_id_of(self, token: str) -> str:
         raise AssertionError
 
 
 def test_key_failure_fails_closed_without_partial_output(build: Build) -> None:
-    protector, _ = build("subject: id\nfields:\n  m: {action: mask}\n")
+    protector, _ = build(
+        "subject: id\nencryption: {missing_subject: shared}\nfields:\n  m: {action: mask}\n"
+    )
     protector.cipher = _BrokenCipher()  # its batch key preparation fails too
     (result,) = protector.protect_many([{"id": "s1", "m": SSN, "e": EMAIL}])
     assert isinstance(result, ProtectionFailure) and result.reason == "key_access"
@@ -227,9 +232,10 @@ class _CountingCipher:
         self.inner.prepare_keys(needs)  # type: ignore[attr-defined]
 
 
-def test_a_batch_prepares_exactly_the_subject_keys_its_plans_use(build: Build) -> None:
+def test_a_batch_prepares_the_keys_of_all_its_subjects_at_once(build: Build) -> None:
     protector, decryptor = build(
-        "subject: id\nfields:\n  id: keep\n  e: {action: encrypt, deterministic: true}\n"
+        "subject: id\nencryption: {missing_subject: shared}\nfields:\n  id: keep\n"
+        "  e: {action: encrypt, deterministic: true}\n"
         "  m: {action: mask}\n  r: encrypt\n"
     )
     counting = _CountingCipher(protector.cipher)
@@ -237,6 +243,9 @@ def test_a_batch_prepares_exactly_the_subject_keys_its_plans_use(build: Build) -
     records = [{"id": "s1", "e": "x", "r": "y"}, {"id": "s2", "m": "z"}, {"id": "s3", "e": "w"},
                {"e": "no subject"}]
     results = protector.protect_many(records)
-    assert counting.prepared == [{("s1", True), ("s1", False), ("s3", True)}]
+    # every subject's encrypt key is prepared: it tells whether the subject was forgotten
+    assert counting.prepared == [
+        {("s1", True), ("s1", False), ("s2", False), ("s3", True), ("s3", False)}
+    ]
     restored = [decryptor.decrypt(ok(r).record) for r in results]
     assert restored == [records[0], {"id": "s2", "m": "*"}, records[2], records[3]]
