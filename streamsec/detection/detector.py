@@ -63,6 +63,16 @@ _BENIGN_FIELD_KEEPS: Final = frozenset(
         "PASSWORD",
         "PHONE_NUMBER",
         "STREET_ADDRESS",
+        "MEDICAL_RECORD_NUMBER",
+        "ICD10_CODE",
+        "HEALTH_PLAN_ID",
+        "UK_NHS",
+        "UK_NINO",
+        "ES_NIF",
+        "ES_NIE",
+        "IT_FISCAL_CODE",
+        "FR_INSEE",
+        "DE_TAX_ID",
     }
 )
 

@@ -179,8 +179,9 @@ class _Gen:
         mrn, plan_id = self.v.mrn(), self.v.health_plan_id()
         first, last = fake.first_name(), fake.last_name()
         drug = drugs[0]
+        cited = f"MRN {mrn}" if mrn.isdigit() else mrn
         note = r.choice([
-            f"Pt {first.lower()} {last.lower()} ({mrn}) seen for follow-up of {condition} "
+            f"Pt {first.lower()} {last.lower()} ({cited}) seen for follow-up of {condition} "
             f"({code}); continue {drug} daily.",
             f"{first} {last}, MRN {mrn}, diagnosed with {condition}. Started {drug}. "
             f"Member ID {plan_id}.",

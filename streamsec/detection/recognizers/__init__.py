@@ -19,9 +19,14 @@ from presidio_analyzer.predefined_recognizers import (
     EmailRecognizer,
     IbanRecognizer,
     IpRecognizer,
+    DeTaxIdRecognizer,
+    EsNieRecognizer,
+    EsNifRecognizer,
+    ItFiscalCodeRecognizer,
     MedicalLicenseRecognizer,
+    NhsRecognizer,
     SpacyRecognizer,
-    UrlRecognizer,
+    UkNinoRecognizer,
     UsBankRecognizer,
     UsItinRecognizer,
     UsLicenseRecognizer,
@@ -34,15 +39,29 @@ from streamsec.detection.features import TextFeatures
 from streamsec.detection.recognizers.age import AgeRecognizer
 from streamsec.detection.recognizers.api_key import ApiKeyRecognizer
 from streamsec.detection.recognizers.card_number import CardNumberRecognizer
+from streamsec.detection.recognizers.clinical_terms import (
+    HealthConditionRecognizer,
+    MedicationRecognizer,
+)
 from streamsec.detection.recognizers.contact_block import ContactBlockRecognizer
 from streamsec.detection.recognizers.date_of_birth import DateOfBirthRecognizer
+from streamsec.detection.recognizers.fr_insee import FrInseeRecognizer
+from streamsec.detection.recognizers.informal_name import InformalNameRecognizer
 from streamsec.detection.recognizers.location import LocationRecognizer
+from streamsec.detection.recognizers.medical import (
+    HealthPlanIdRecognizer,
+    Icd10Recognizer,
+    MedicalRecordNumberRecognizer,
+)
 from streamsec.detection.recognizers.organization import OrganizationRecognizer
 from streamsec.detection.recognizers.password import PasswordRecognizer
 from streamsec.detection.recognizers.person_cue import PersonCueRecognizer
 from streamsec.detection.recognizers.phone import PhoneRecognizer
+from streamsec.detection.recognizers.ssn_cue import SsnCueRecognizer
 from streamsec.detection.recognizers.street_address import StreetAddressRecognizer
 from streamsec.detection.recognizers.title import TitleRecognizer
+from streamsec.detection.recognizers.url_credentials import UrlCredentialRecognizer
+from streamsec.detection.recognizers.web_url import WebUrlRecognizer
 from streamsec.detection.recognizers.zip_code import ZipCodeRecognizer
 
 __all__ = ["RECOGNIZERS", "RecognizerSpec", "build_recognizers", "register"]
@@ -79,6 +98,15 @@ def build_recognizers(names: list[str] | None = None) -> list[EntityRecognizer]:
     return [RECOGNIZERS[name].factory() for name in chosen]
 
 
+def _english(recognizer: type[EntityRecognizer]) -> Callable[[], EntityRecognizer]:
+    """Presidio's country-specific recognizers, run on the English pipeline."""
+
+    def build() -> EntityRecognizer:
+        return recognizer(supported_language="en")
+
+    return build
+
+
 def _spacy() -> EntityRecognizer:
     return SpacyRecognizer(supported_entities=sorted(NER_TYPES), name="SpacyRecognizer")
 
@@ -86,7 +114,8 @@ def _spacy() -> EntityRecognizer:
 for _name, _spec in {
     "SpacyRecognizer": RecognizerSpec(_spacy, ner=True),
     "EmailRecognizer": RecognizerSpec(EmailRecognizer, lambda f: f.at),
-    "UrlRecognizer": RecognizerSpec(UrlRecognizer, lambda f: f.dot and f.letters > 1),
+    "WebUrlRecognizer": RecognizerSpec(WebUrlRecognizer, lambda f: f.dot and f.letters > 1),
+    "UrlCredentialRecognizer": RecognizerSpec(UrlCredentialRecognizer, lambda f: f.at and f.colon),
     "CreditCardRecognizer": RecognizerSpec(CreditCardRecognizer, lambda f: f.digits >= 12),
     "CardNumberRecognizer": RecognizerSpec(CardNumberRecognizer, lambda f: f.digits >= 12),
     "IbanRecognizer": RecognizerSpec(IbanRecognizer, lambda f: f.digits >= 6 and f.upper > 0),
@@ -117,5 +146,31 @@ for _name, _spec in {
     "TitleRecognizer": RecognizerSpec(TitleRecognizer, lambda f: f.upper > 1 and f.words > 1),
     "PasswordRecognizer": RecognizerSpec(PasswordRecognizer, lambda f: f.password_cue),
     "ApiKeyRecognizer": RecognizerSpec(ApiKeyRecognizer, lambda f: f.length >= 16),
+    "InformalNameRecognizer": RecognizerSpec(
+        InformalNameRecognizer, lambda f: f.words > 2 and f.letters > f.upper + 6
+    ),
+    "SsnCueRecognizer": RecognizerSpec(SsnCueRecognizer, lambda f: f.digits >= 9 and f.words > 1),
+    "NhsRecognizer": RecognizerSpec(_english(NhsRecognizer), lambda f: f.digits >= 10),
+    "UkNinoRecognizer": RecognizerSpec(
+        _english(UkNinoRecognizer), lambda f: f.digits >= 6 and f.upper >= 2
+    ),
+    "EsNifRecognizer": RecognizerSpec(_english(EsNifRecognizer), lambda f: f.digits >= 7),
+    "EsNieRecognizer": RecognizerSpec(_english(EsNieRecognizer), lambda f: f.digits >= 7),
+    "ItFiscalCodeRecognizer": RecognizerSpec(
+        _english(ItFiscalCodeRecognizer), lambda f: f.digits >= 7 and f.letters >= 9
+    ),
+    "DeTaxIdRecognizer": RecognizerSpec(_english(DeTaxIdRecognizer), lambda f: f.digits >= 11),
+    "FrInseeRecognizer": RecognizerSpec(FrInseeRecognizer, lambda f: f.digits >= 13),
+    "MedicalRecordNumberRecognizer": RecognizerSpec(
+        MedicalRecordNumberRecognizer, lambda f: f.digits >= 5
+    ),
+    "HealthPlanIdRecognizer": RecognizerSpec(
+        HealthPlanIdRecognizer, lambda f: f.digits >= 1 and f.words > 1
+    ),
+    "Icd10Recognizer": RecognizerSpec(Icd10Recognizer, lambda f: f.digits >= 1 and f.upper >= 1),
+    "HealthConditionRecognizer": RecognizerSpec(
+        HealthConditionRecognizer, lambda f: f.letters >= 4
+    ),
+    "MedicationRecognizer": RecognizerSpec(MedicationRecognizer, lambda f: f.letters >= 5),
 }.items():
     register(_name, _spec)

@@ -1,0 +1,126 @@
+"""Conditions and medications named in text, from packaged vocabularies
+(:mod:`streamsec.detection.vocabulary`): ICD-10-CM's condition words, and the drug
+dictionary's generic and brand names.
+
+* A condition word (``asthma``, ``hypothyroidism``) stands on its own; a head
+  word (``disease``, ``disorder``, ``failure``, ...) counts only after a modifier.
+  The span takes up to three modifiers in front (words of ICD-10-CM's
+  descriptions, ``type 2``): ``chronic kidney disease``, ``breast cancer``.
+* A drug name with its dose (``metformin 500 mg``) stands on its own; without a
+  dose it needs a context word (prescribed, taking, medication, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import regex
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from streamsec.detection.vocabulary import condition_terms, drug_names, modifier_words
+
+__all__ = ["HealthConditionRecognizer", "MedicationRecognizer"]
+
+_TOKEN: Final = regex.compile(r"\p{L}[\p{L}'\u2019\-]*+|\d+")
+_HEADS: Final = frozenset(
+    "disease disorder syndrome failure fibrillation infection deficiency insufficiency "
+    "apnea apnoea attack cancer carcinoma tumor tumour injury".split()
+)
+_DOSE: Final = regex.compile(
+    r"[ \t]*\d+(?:[.,]\d+)?[ \t]*(?:mg|mcg|\u00b5g|g|ml|mL|units?|iu|IU|puffs?|tablets?|caps?)\b"
+)
+_MAX_MODIFIERS: Final = 3
+
+
+def _result(
+    recognizer: EntityRecognizer, start: int, end: int, score: float
+) -> RecognizerResult:
+    name = recognizer.name
+    return RecognizerResult(
+        entity_type=recognizer.supported_entities[0],
+        start=start,
+        end=end,
+        score=score,
+        analysis_explanation=AnalysisExplanation(recognizer=name, original_score=score),
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+        },
+    )
+
+
+class _VocabularyRecognizer(EntityRecognizer):
+    ENTITY: str = ""
+    CONTEXT: list[str] = []
+
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entities=[self.ENTITY],
+            name=type(self).__name__,
+            supported_language="en",
+            context=list(self.CONTEXT),
+        )
+
+    def load(self) -> None:
+        """Vocabularies load on first use (see :mod:`streamsec.detection.vocabulary`)."""
+
+
+class HealthConditionRecognizer(_VocabularyRecognizer):
+    """Recognize diagnoses and conditions by vocabulary."""
+
+    ENTITY = "HEALTH_CONDITION"
+    CONTEXT = ["diagnosis", "diagnosed", "condition", "history", "dx", "suffers", "treated"]
+    SCORE: Final = 0.6
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        terms, modifiers = condition_terms(), modifier_words()
+        tokens = [(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(text)]
+        results: list[RecognizerResult] = []
+        for i, (start, end, word) in enumerate(tokens):
+            head = word in _HEADS
+            if not head and word not in terms:
+                continue
+            first = i
+            while first > 0 and i - first < _MAX_MODIFIERS:
+                prev = tokens[first - 1][2]
+                if prev in modifiers or (prev.isdigit() and first > 1 and tokens[first - 2][2]
+                                         == "type"):
+                    first -= 1
+                else:
+                    break
+            if head and first == i:
+                continue
+            span_start = tokens[first][0]
+            if results and span_start < results[-1].end:
+                results[-1].end = end
+                continue
+            results.append(_result(self, span_start, end, self.SCORE))
+        return results
+
+
+class MedicationRecognizer(_VocabularyRecognizer):
+    """Recognize medications (with their dose) by vocabulary."""
+
+    ENTITY = "MEDICATION"
+    CONTEXT = ["medication", "medications", "prescribed", "prescription", "started", "taking",
+               "continue", "dose", "daily", "tablet", "rx", "meds", "drug"]
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        drugs = drug_names()
+        results: list[RecognizerResult] = []
+        for match in _TOKEN.finditer(text):
+            if match.group().lower() not in drugs:
+                continue
+            end = match.end()
+            dose = _DOSE.match(text, end)
+            if results and text[results[-1].end : match.start()].strip() == "":
+                results[-1].end = dose.end() if dose else end
+                continue
+            score = 0.7 if dose else 0.45
+            results.append(_result(self, match.start(), dose.end() if dose else end, score))
+        return results
