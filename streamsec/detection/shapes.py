@@ -16,7 +16,13 @@ import regex
 
 from streamsec.detection.features import TextFeatures
 
-__all__ = ["could_be_named_entity", "is_benign_token", "is_machine_date", "plausible"]
+__all__ = [
+    "could_be_named_entity",
+    "followed_by_model",
+    "is_benign_token",
+    "is_machine_date",
+    "plausible",
+]
 
 _NAME: Final = regex.compile(
     r"[\p{L}\p{M}][\p{L}\p{M}'\u2019.\-]*(?:[ ,]+[\p{L}\p{M}][\p{L}\p{M}'\u2019.\-]*){0,5}"
@@ -179,3 +185,18 @@ def could_be_named_entity(text: str, features: TextFeatures) -> bool:
     ):
         return False
     return not (features.words == 1 and "@" in text)
+
+
+_MODEL = r"(?:v?\d+(?:\.\d+)+|\p{Lu}{1,3}-?\d{2,}\p{Lu}?|Pro|Max|Mini|Lite|Plus|Ultra)\b"
+_MODEL_AFTER: Final = regex.compile(rf"(?:[ ]+\p{{Lu}}[\p{{L}}\-]*){{0,2}}[ ]+{_MODEL}")
+_MODEL_LAST: Final = regex.compile(rf"(?<=[ ]){_MODEL}$")
+
+
+def followed_by_model(text: str, start: int, end: int) -> bool:
+    """A name that ends with or is followed by a version or model designator ("Kafka
+    4.1", "Nimbus Router X200", "Vertex Hub Pro"): a product, not a person, place or
+    organisation."""
+    return (
+        _MODEL_AFTER.match(text, end) is not None
+        or _MODEL_LAST.search(text, start, end) is not None
+    )

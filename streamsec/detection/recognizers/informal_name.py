@@ -4,8 +4,8 @@
 
 The name must be two or three words (with name particles such as ``van``/``de``)
 that end the clause (a comma, a bracket, "here", "speaking", ...), none of them an
-English stop word, and not all of them English dictionary words ("this is really
-annoying," is no name).
+English stop word, a -ing form or an adverb ("this is getting ridiculous," is no
+name).
 """
 
 from __future__ import annotations
@@ -23,14 +23,17 @@ __all__ = ["InformalNameRecognizer"]
 _PARTICLES: Final = frozenset(
     "van von de der den da di del della du le la dos das ter ten bin al".split()
 )
-_WORD = r"\p{Ll}[\p{Ll}\p{M}'\u2019\-]+"
+_END = r"(?:here|speaking|calling)"
+_CUE = r"(?:this|its|it's|is|im|i'm|name's|names|hey|hi|hello)"
+_WORD = rf"(?!{_END}\b|{_CUE}\b)\p{{Ll}}[\p{{Ll}}\p{{M}}'\u2019\-]+"
 _PARTICLE = r"(?:van|von|de|der|den|da|di|del|della|du|le|la|dos|das|ter|ten|bin|al)"
+_NAME = rf"{_WORD}(?:[ \t]+{_PARTICLE})*(?:[ \t]+{_WORD}){{1,2}}"
 
 
-def _common_words() -> frozenset[str]:
-    from streamsec.detection.analyzer import common_words
-
-    return common_words()
+_NOT_NAMES: Final = frozenset(
+    "team support everyone everybody guys folks there customer service account order help "
+    "sorry thanks thank please urgent waiting".split()
+)
 
 
 class InformalNameRecognizer(FastPatternRecognizer):
@@ -42,19 +45,22 @@ class InformalNameRecognizer(FastPatternRecognizer):
     PATTERNS = [
         Pattern(
             "lower-case name after an introduction",
-            r"(?:^|(?<=[\s,.!?(]))(?i:this[ \t]+is|it'?s|its|i[ \t]+am|i'?m|name'?s|name[ \t]+is|"
-            r"hello,?|hi,?|hey,?|pt\.?|patient)[ \t]+"
-            rf"(?P<value>{_WORD}(?:[ \t]+{_PARTICLE})*(?:[ \t]+{_WORD}){{1,2}})"
-            r"(?=[ \t]*(?:[,.;:!?()]|$)|[ \t]+(?:here|speaking|again|from|calling)\b)",
+            r"(?:^|(?<=[\s,.!?(]))(?i:this[ \t]+is|name'?s|name[ \t]+is|hello,|hi,|hey,|pt\.?|"
+            rf"patient)[ \t]+(?P<value>{_NAME})(?=[ \t]*(?:[,.;:!?()]|$)|[ \t]+{_END}\b)",
+            0.6,
+        ),
+        Pattern(
+            "lower-case name before 'here' / 'speaking'",
+            r"(?:^|(?<=[\s,.!?(]))(?i:it'?s|i[ \t]+am|i'?m)[ \t]+"
+            rf"(?P<value>{_NAME})(?=[ \t]+{_END}\b)",
             0.6,
         ),
     ]
 
     def validate_result(self, pattern_text: str) -> bool | None:
         words = [w for w in pattern_text.split() if w not in _PARTICLES]
-        if any(w in STOP_WORDS or len(w) < 2 for w in words):
+        if any(w in STOP_WORDS or w in _NOT_NAMES or len(w) < 2 for w in words):
             return False
-        common = _common_words()
-        if common and all(w in common for w in words):
-            return False
+        if any(w.endswith(("ing", "ly")) and len(w) > 5 for w in words):
+            return False  # verbs and adverbs: "getting annoyed", "really slowly"
         return None

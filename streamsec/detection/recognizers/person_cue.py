@@ -43,7 +43,7 @@ class PersonCueRecognizer(FastPatternRecognizer):
         Pattern(
             "after a naming word",
             rf"\b(?i:named|called|signed|regards,?|sincerely,?|dear|hi|hello|hey|thanks,?|cc:?|"
-            rf"attn:?|patient)[ \t]+(?P<value>{_NAME})",
+            rf"attn:?|patient)[ \t]+(?!I\b)(?P<value>{_NAME})",
             0.5,
         ),
         Pattern(

@@ -2,6 +2,7 @@
 
 * public documentation (a ``docs.`` / ``developer.`` / ``help.`` ... host, or a
   ``/docs/``, ``/documentation/``, ``/manual/`` ... path);
+* a container image reference (``registry.example.com/app@sha256:...``);
 * a match cut inside a word (``db.int`` of ``db.internal``) or right after a URL's
   ``@`` (a service's host, after the credentials that are protected on their own).
 """
@@ -27,6 +28,7 @@ _DOC_PATH: Final = regex.compile(
     r"kb|faq|tutorials?|api-docs)(?:/|$|[#?])",
     regex.IGNORECASE,
 )
+_IMAGE_DIGEST: Final = regex.compile(r"@sha(?:256|384|512):[0-9a-f]{32,}")
 _HOST: Final = regex.compile(r"(?:[a-z][a-z0-9+.\-]*://)?([^/\s?#:@]+)", regex.IGNORECASE)
 
 
@@ -61,7 +63,8 @@ class WebUrlRecognizer(UrlRecognizer):
                 continue
             if start > 0 and text[start - 1] == "@":
                 continue
-            if is_documentation_url(text[start:end]):
+            url = text[start:end]
+            if is_documentation_url(url) or _IMAGE_DIGEST.search(url):
                 continue
             kept.append(result)
         return kept
