@@ -50,6 +50,7 @@ def _leaf(record: Any, location: tuple[Any, ...]) -> Any:
 
 def _same_endpoint(before: str, after: str, secret: str) -> bool:
     """Both texts hold a URL with the same scheme, host and port; the password changed."""
+
     def parts(text: str) -> tuple[Any, ...] | None:
         word = next((w for w in text.split() if "://" in w), None)
         if word is None:
@@ -109,8 +110,10 @@ def quality(n: int, seed: int) -> bool:
                 lost[f"{item.shape}:{'.'.join(map(str, location))}"] += 1
     overall = sum(kept.values()) / max(1, sum(total.values()))
     keep = keep_ok / max(1, keep_total)
-    print(f"breadth corpus: {n} records, seed {seed}, {sum(total.values())} personal values, "
-          f"{keep_total} non-personal leaves, {failures} dead letters")
+    print(
+        f"breadth corpus: {n} records, seed {seed}, {sum(total.values())} personal values, "
+        f"{keep_total} non-personal leaves, {failures} dead letters"
+    )
     print(f"protection overall          {overall:.4f}  (target >= {TARGETS['overall']})")
     print(f"keeping non-personal leaves {keep:.4f}  (target >= {TARGETS['keep']})")
     print(f"URLs still valid, same host {urls_ok}/{urls}")
@@ -146,8 +149,10 @@ def synth(limit: int | None) -> bool:
         spans.extend([(f.start, f.end) for f in fs] for fs in detector.detect(chunk))
     result = de.score(docs, spans)
     recall, precision = result["recall"], result["precision"]
-    print(f"\nsynth v2 ({len(docs)} texts): recall {recall:.3f} (base {SYNTH_BASE[0]}), "
-          f"char precision {precision:.3f} (base {SYNTH_BASE[1]})")
+    print(
+        f"\nsynth v2 ({len(docs)} texts): recall {recall:.3f} (base {SYNTH_BASE[0]}), "
+        f"char precision {precision:.3f} (base {SYNTH_BASE[1]})"
+    )
     return limit is not None or (recall >= SYNTH_BASE[0] and precision >= SYNTH_BASE[1])
 
 
@@ -173,7 +178,12 @@ def _rate(pythonpath: Path, path: str, rounds: int) -> float:
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
     out = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--child", path, "--rounds", str(rounds)],
-        env=env, cwd=pythonpath, capture_output=True, text=True, check=True, timeout=600,
+        env=env,
+        cwd=pythonpath,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
     )
     rate: float = json.loads(out.stdout.strip().splitlines()[-1])["rate"]
     return rate
@@ -199,8 +209,10 @@ def speed(base: Path, n: int, seed: int, rounds: int) -> bool:
             os.unlink(f.name)
         ratio = ours / base_rate
         ok = ok and ratio >= TARGETS["speed"]
-        print(f"{name:24s} base {base_rate:7.1f} rec/s  now {ours:7.1f} rec/s  {ratio:.2f}x "
-              f"(target >= {TARGETS['speed']}x)")
+        print(
+            f"{name:24s} base {base_rate:7.1f} rec/s  now {ours:7.1f} rec/s  {ratio:.2f}x "
+            f"(target >= {TARGETS['speed']}x)"
+        )
     return ok
 
 

@@ -180,6 +180,7 @@ _KEY_QUALIFIERS: Final = frozenset(
 _CLINICAL_PARENTS: Final = frozenset(
     _words("diagnosis diagnoses condition conditions dx problem problems icd")
 )
+_CLINICAL_TEXT: Final = frozenset(_words("description display text name label term"))
 _BENIGN_LAST: Final = frozenset(
     _words(
         "id ids uuid guid hash checksum sha sha1 sha256 md5 etag version ver "
@@ -260,9 +261,8 @@ def _entity(last: list[str], parent: set[str]) -> str | None:
         return _SECRET_LAST[last[-1]]
     if len(last) > 1 and last[-1] == "key" and last[-2] in _KEY_QUALIFIERS:
         return "API_KEY"
-    if parent & _CLINICAL_PARENTS:
-        if last[-1] in ("description", "display", "text", "name", "label", "term"):
-            return "HEALTH_CONDITION"
+    if parent & _CLINICAL_PARENTS and last[-1] in _CLINICAL_TEXT:
+        return "HEALTH_CONDITION"
     if last[-1] in ("number", "num", "no", "nr") and len(last) == 1:
         if "card" in parent:
             return "CREDIT_CARD"

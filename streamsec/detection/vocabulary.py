@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bz2
 import functools
-import pickle  # noqa: S403 - the data file shipped inside an installed package
+import pickle
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Final
@@ -25,20 +25,103 @@ import regex
 __all__ = ["condition_terms", "drug_names", "icd10_codes", "modifier_words"]
 
 _CONDITION_ENDINGS: Final = (
-    "itis", "osis", "oma", "emia", "aemia", "pathy", "algia", "plegia", "ism", "ia", "epsy",
+    "itis",
+    "osis",
+    "oma",
+    "emia",
+    "aemia",
+    "pathy",
+    "algia",
+    "plegia",
+    "ism",
+    "ia",
+    "epsy",
 )
 _NOT_CONDITIONS: Final = frozenset(
-    "diagnosis prognosis anastomosis media bacteria cafeteria california cardia cinema diploma "
-    "fascia gamma genitalia ganglia criteria petechia militia trivia nostalgia mania "
-    "tourism criticism mechanism organism metabolism mechanism magnetism symbolism realism "
-    "journalism terrorism alcoholism capitalism optimism "
-    "escherichia brugia babesia chlamydia ehrlichia".split()
+    [
+        "diagnosis",
+        "prognosis",
+        "anastomosis",
+        "media",
+        "bacteria",
+        "cafeteria",
+        "california",
+        "cardia",
+        "cinema",
+        "diploma",
+        "fascia",
+        "gamma",
+        "genitalia",
+        "ganglia",
+        "criteria",
+        "petechia",
+        "militia",
+        "trivia",
+        "nostalgia",
+        "mania",
+        "tourism",
+        "criticism",
+        "mechanism",
+        "organism",
+        "metabolism",
+        "mechanism",
+        "magnetism",
+        "symbolism",
+        "realism",
+        "journalism",
+        "terrorism",
+        "alcoholism",
+        "capitalism",
+        "optimism",
+        "escherichia",
+        "brugia",
+        "babesia",
+        "chlamydia",
+        "ehrlichia",
+    ]
 )
 _PLAIN_CONDITIONS: Final = frozenset(
-    "asthma diabetes hypertension hypotension gout migraine cancer leukemia leukaemia "
-    "lymphoma melanoma obesity depression psoriasis eczema epilepsy stroke tuberculosis "
-    "hiv aids covid influenza measles mumps rubella malaria cholera sepsis autism adhd "
-    "copd dementia schizophrenia scoliosis glaucoma cataract cataracts ulcer hernia".split()
+    [
+        "asthma",
+        "diabetes",
+        "hypertension",
+        "hypotension",
+        "gout",
+        "migraine",
+        "cancer",
+        "leukemia",
+        "leukaemia",
+        "lymphoma",
+        "melanoma",
+        "obesity",
+        "depression",
+        "psoriasis",
+        "eczema",
+        "epilepsy",
+        "stroke",
+        "tuberculosis",
+        "hiv",
+        "aids",
+        "covid",
+        "influenza",
+        "measles",
+        "mumps",
+        "rubella",
+        "malaria",
+        "cholera",
+        "sepsis",
+        "autism",
+        "adhd",
+        "copd",
+        "dementia",
+        "schizophrenia",
+        "scoliosis",
+        "glaucoma",
+        "cataract",
+        "cataracts",
+        "ulcer",
+        "hernia",
+    ]
 )
 _MODIFIER: Final = regex.compile(r"[A-Za-z][A-Za-z']{2,}")
 _DESC: Final = regex.compile(r"<desc>([^<]*)</desc>")

@@ -15,7 +15,36 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from streamsec.records.paths import Location
-from streamsec.testing.breadth_values import Values
+from streamsec.testing.breadth_values import (
+    CONDITIONS as _CONDITIONS,
+)
+from streamsec.testing.breadth_values import (
+    DOC_URLS as _DOC_URLS,
+)
+from streamsec.testing.breadth_values import (
+    DOSES as _DOSES,
+)
+from streamsec.testing.breadth_values import (
+    DRUGS as _DRUGS,
+)
+from streamsec.testing.breadth_values import (
+    ICD10 as _ICD10,
+)
+from streamsec.testing.breadth_values import (
+    PRODUCT_A as _PRODUCT_A,
+)
+from streamsec.testing.breadth_values import (
+    PRODUCT_B as _PRODUCT_B,
+)
+from streamsec.testing.breadth_values import (
+    PRODUCT_C as _PRODUCT_C,
+)
+from streamsec.testing.breadth_values import (
+    SCHEMES as _SCHEMES,
+)
+from streamsec.testing.breadth_values import (
+    Values,
+)
 
 __all__ = ["CREDENTIAL_KINDS", "PHI_KINDS", "SHAPES", "BreadthRecord", "generate_breadth"]
 
@@ -24,45 +53,14 @@ PHI_KINDS: Final = frozenset({"diagnosis", "icd10", "medication", "mrn", "health
 CREDENTIAL_KINDS: Final = frozenset(
     {"url_password", "password", "private_key", "cloud_token", "jwt"}
 )
-_LOCALES: Final = {"DE": "de_DE", "FR": "fr_FR", "GB": "en_GB", "ES": "es_ES", "IT": "it_IT",
-                   "NL": "nl_NL"}
-# Lay names of conditions as clinicians and patients write them (not ICD titles).
-_CONDITIONS: Final = (
-    "breast cancer", "type 2 diabetes", "hypertension", "asthma", "major depressive disorder",
-    "rheumatoid arthritis", "migraine", "epilepsy", "hypothyroidism", "chronic kidney disease",
-    "atrial fibrillation", "pneumonia", "hepatitis C", "Crohn's disease", "multiple sclerosis",
-    "schizophrenia", "bipolar disorder", "generalized anxiety disorder", "osteoporosis",
-    "psoriasis", "lung cancer", "prostate cancer", "heart failure", "Parkinson's disease",
-    "Alzheimer's disease", "celiac disease", "sleep apnea", "gout", "bronchitis", "anemia",
-)
-_ICD10: Final = (
-    "C50.911", "E11.9", "I10", "J45.909", "F32.9", "M06.9", "G43.909", "G40.909", "E03.9",
-    "N18.3", "I48.91", "J18.9", "B18.2", "K50.90", "G35", "F20.9", "F31.9", "F41.1", "M81.0",
-    "L40.0", "C34.90", "C61", "I50.9", "G20", "G30.9", "K90.0", "G47.33", "M10.9", "J20.9",
-)
-_DRUGS: Final = (
-    "metformin", "lisinopril", "atorvastatin", "amlodipine", "levothyroxine", "omeprazole",
-    "sertraline", "salbutamol", "apixaban", "warfarin", "prednisolone", "citalopram",
-    "insulin glargine", "tamoxifen", "methotrexate", "ibuprofen", "amoxicillin", "gabapentin",
-)
-_DOSES: Final = ("5 mg", "10 mg", "20 mg", "40 mg", "100 mg", "250 mg", "500 mg", "1 g", "2 puffs")
-_PRODUCT_A: Final = ("Nimbus", "Vertex", "Quasar", "Helix", "Zephyr", "Pulse", "Cobalt", "Lumen")
-_PRODUCT_B: Final = ("Router", "Hub", "Sensor", "Backup", "Stream", "Desk Lamp", "Drive", "Switch")
-_PRODUCT_C: Final = ("X200", "Pro", "Mini", "2", "Max", "S", "Lite", "500")
-_DOC_URLS: Final = (
-    "https://docs.python.org/3/library/json.html",
-    "https://kafka.apache.org/documentation/#producerconfigs",
-    "https://docs.aws.amazon.com/kms/latest/developerguide/overview.html",
-    "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/404",
-    "https://learn.microsoft.com/en-us/azure/storage/blobs/",
-    "https://www.postgresql.org/docs/16/libpq-connect.html",
-)
-_SCHEMES: Final = (
-    ("postgresql", "db", 5432, "orders"), ("mysql", "mysql", 3306, "billing"),
-    ("redis", "cache", 6379, "0"), ("amqp", "mq", 5672, "vhost"), ("mongodb", "mongo", 27017, "app"),
-)
-
-
+_LOCALES: Final = {
+    "DE": "de_DE",
+    "FR": "fr_FR",
+    "GB": "en_GB",
+    "ES": "es_ES",
+    "IT": "it_IT",
+    "NL": "nl_NL",
+}
 @dataclass(frozen=True, slots=True)
 class BreadthRecord:
     shape: str
@@ -103,8 +101,10 @@ class _Gen:
         return self.rnd.choice(list(_LOCALES))
 
     def ts(self) -> str:
-        return (f"2026-{self.rnd.randint(1, 12):02d}-{self.rnd.randint(1, 28):02d}T"
-                f"{self.rnd.randint(0, 23):02d}:{self.rnd.randint(0, 59):02d}:00Z")
+        return (
+            f"2026-{self.rnd.randint(1, 12):02d}-{self.rnd.randint(1, 28):02d}T"
+            f"{self.rnd.randint(0, 23):02d}:{self.rnd.randint(0, 59):02d}:00Z"
+        )
 
     def phone(self, b: _Builder, loc: Location, country: str) -> str:
         number, e164 = self.v.phone(country)
@@ -115,13 +115,19 @@ class _Gen:
         """(field name, value, kind) of a national identifier of ``country``."""
         fake = self.fakers["IT"]
         choices = {
-            "DE": [("steuer_id", self.v.de_tax_id(), "de_tax_id"),
-                   ("tax_id", self.v.de_tax_id(), "de_tax_id")],
-            "FR": [("insee", self.v.fr_insee(), "fr_insee"),
-                   ("numero_securite_sociale", self.v.fr_insee(), "fr_insee")],
-            "GB": [("nino", self.v.uk_nino(), "uk_nino"),
-                   ("national_insurance_number", self.v.uk_nino(), "uk_nino"),
-                   ("nhs_number", self.v.nhs_number(), "nhs")],
+            "DE": [
+                ("steuer_id", self.v.de_tax_id(), "de_tax_id"),
+                ("tax_id", self.v.de_tax_id(), "de_tax_id"),
+            ],
+            "FR": [
+                ("insee", self.v.fr_insee(), "fr_insee"),
+                ("numero_securite_sociale", self.v.fr_insee(), "fr_insee"),
+            ],
+            "GB": [
+                ("nino", self.v.uk_nino(), "uk_nino"),
+                ("national_insurance_number", self.v.uk_nino(), "uk_nino"),
+                ("nhs_number", self.v.nhs_number(), "nhs"),
+            ],
             "ES": [("dni", self.v.es_dni(), "es_dni"), ("nie", self.v.es_nie(), "es_nie")],
             "IT": [("codice_fiscale", str(fake.ssn()), "it_codice_fiscale")],
         }
@@ -180,13 +186,15 @@ class _Gen:
         first, last = fake.first_name(), fake.last_name()
         drug = drugs[0]
         cited = f"MRN {mrn}" if mrn.isdigit() else mrn
-        note = r.choice([
-            f"Pt {first.lower()} {last.lower()} ({cited}) seen for follow-up of {condition} "
-            f"({code}); continue {drug} daily.",
-            f"{first} {last}, MRN {mrn}, diagnosed with {condition}. Started {drug}. "
-            f"Member ID {plan_id}.",
-            f"Follow-up: {condition} stable on {drug}. ICD-10 {code}. Next visit in 3 months.",
-        ])
+        note = r.choice(
+            [
+                f"Pt {first.lower()} {last.lower()} ({cited}) seen for follow-up of {condition} "
+                f"({code}); continue {drug} daily.",
+                f"{first} {last}, MRN {mrn}, diagnosed with {condition}. Started {drug}. "
+                f"Member ID {plan_id}.",
+                f"Follow-up: {condition} stable on {drug}. ICD-10 {code}. Next visit in 3 months.",
+            ]
+        )
         record = {
             "encounter_id": b.k(("encounter_id",), self.v.uuid()),
             "status": b.k(("status",), r.choice(["finished", "in-progress", "planned"])),
@@ -196,16 +204,18 @@ class _Gen:
                 "dob": b.p(("patient", "dob"), self.v.dob(), "dob_ddmmyyyy"),
             },
             "coverage": {
-                r.choice(["member_id", "health_plan_id", "insurance_id"]):
-                    plan_id,
+                r.choice(["member_id", "health_plan_id", "insurance_id"]): plan_id,
                 "plan_type": b.k(("coverage", "plan_type"), r.choice(["PPO", "HMO", "statutory"])),
             },
             "diagnosis": {
                 "code": b.p(("diagnosis", "code"), code, "icd10"),
                 "description": b.p(("diagnosis", "description"), condition, "diagnosis"),
             },
-            **({"nhs_number": b.p(("nhs_number",), self.v.nhs_number(), "nhs")}
-               if country == "GB" else {}),
+            **(
+                {"nhs_number": b.p(("nhs_number",), self.v.nhs_number(), "nhs")}
+                if country == "GB"
+                else {}
+            ),
             "medications": [b.p(("medications", j), d, "medication") for j, d in enumerate(drugs)],
             "note": note,
             "facility_country": b.k(("facility_country",), country),
@@ -213,10 +223,15 @@ class _Gen:
         }
         plan_key = next(k for k in record["coverage"] if k != "plan_type")
         b.p(("coverage", plan_key), plan_id, "health_plan_id")
-        for value, kind in ((mrn, "mrn"), (condition, "diagnosis"), (code, "icd10"),
-                            (drug, "medication"), (plan_id, "health_plan_id"),
-                            (f"{first} {last}", "name"), (f"{first.lower()} {last.lower()}",
-                                                          "chat_name")):
+        for value, kind in (
+            (mrn, "mrn"),
+            (condition, "diagnosis"),
+            (code, "icd10"),
+            (drug, "medication"),
+            (plan_id, "health_plan_id"),
+            (f"{first} {last}", "name"),
+            (f"{first.lower()} {last.lower()}", "chat_name"),
+        ):
             if value in note:
                 b.p(("note",), value, kind)
         return BreadthRecord("clinical", record, tuple(b.personal), tuple(b.keep))
@@ -226,12 +241,14 @@ class _Gen:
         scheme, host, port, db = r.choice(_SCHEMES)
         user, secret = r.choice(["app", "svc", "admin", "orders"]), v.url_password()
         dsn = f"{scheme}://{user}:{secret}@{host}.internal:{port}/{db}"
-        log_pw, token = v.password(), v.cloud_token()
-        log = r.choice([
-            f"2026-03-01T10:00:00Z WARN auth failed for user svc-batch password={log_pw} retry=3",
-            f"INFO connecting to {scheme}://{user}:{log_pw}@{host}.internal:{port}/{db} (attempt 2)",
-            f"DEBUG export API_TOKEN={token} region=eu-west-1",
-        ])
+        log_pw, url_pw, token = v.password(), v.url_password(), v.cloud_token()
+        log = r.choice(
+            [
+                f"2026-03-01T10:00:00Z WARN auth failed for svc-batch password={log_pw} retry=3",
+                f"INFO connecting to {scheme}://{user}:{url_pw}@{host}.internal:{port}/{db} (2)",
+                f"DEBUG export API_TOKEN={token} region=eu-west-1",
+            ]
+        )
         name = f"{r.choice(['orders', 'billing', 'search', 'gateway'])}-api"
         record = {
             "service": b.k(("service",), name),
@@ -254,9 +271,9 @@ class _Gen:
         b.p(("database_url",), secret, "url_password")
         token_key = next(k for k in record["settings"] if k.endswith(("token", "key")))
         b.p(("settings", token_key), token, "cloud_token")
-        for value, kind in ((log_pw, "password"), (token, "cloud_token")):
+        for value, kind in ((log_pw, "password"), (url_pw, "url_password"), (token, "cloud_token")):
             if value in log:
-                b.p(("log",), value, "url_password" if "://" in log else kind)
+                b.p(("log",), value, kind)
         return BreadthRecord("service", record, tuple(b.personal), tuple(b.keep))
 
     def chat(self) -> BreadthRecord:
@@ -266,33 +283,50 @@ class _Gen:
         number, e164 = self.v.phone(country)
         phone_kind = "phone_e164" if e164 else f"phone_{country.lower()}"
         ssn, dob, email = self.v.ssn_digits(), self.v.dob(), fake.email()
-        text, parts = r.choice([
-            (f"hi this is {name}, locked out again", [(name, "chat_name")]),
-            (f"hey its {name} here, my number is {number} pls call back",
-             [(name, "chat_name"), (number, phone_kind)]),
-            (f"hello, {name} speaking. SSN: {ssn} for the verification",
-             [(name, "chat_name"), (ssn, "ssn_nodash")]),
-            (f"name's {name}, born {dob}, still no refund", [(name, "chat_name"),
-                                                              (dob, "dob_ddmmyyyy")]),
-            (f"this is {name} ({email}), can you reset my account? call {number}",
-             [(name, "chat_name"), (email, "email"), (number, phone_kind)]),
-        ])
+        text, parts = r.choice(
+            [
+                (f"hi this is {name}, locked out again", [(name, "chat_name")]),
+                (
+                    f"hey its {name} here, my number is {number} pls call back",
+                    [(name, "chat_name"), (number, phone_kind)],
+                ),
+                (
+                    f"hello, {name} speaking. SSN: {ssn} for the verification",
+                    [(name, "chat_name"), (ssn, "ssn_nodash")],
+                ),
+                (
+                    f"name's {name}, born {dob}, still no refund",
+                    [(name, "chat_name"), (dob, "dob_ddmmyyyy")],
+                ),
+                (
+                    f"this is {name} ({email}), can you reset my account? call {number}",
+                    [(name, "chat_name"), (email, "email"), (number, phone_kind)],
+                ),
+            ]
+        )
         for value, kind in parts:
             b.p(("messages", 0, "text"), value, kind)
-        reply = r.choice([
-            "Thanks, I have reset the account. See https://help.example.com/docs/reset-password",
-            "Sorry about that! Your ticket is now with the billing team.",
-            "Got it, the order ships with the Nimbus Router X200 firmware 3.2.1.",
-        ])
+        reply = r.choice(
+            [
+                "Thanks, I have reset the account. See https://help.example.com/docs/reset-password",
+                "Sorry about that! Your ticket is now with the billing team.",
+                "Got it, the order ships with the Nimbus Router X200 firmware 3.2.1.",
+            ]
+        )
         record = {
             "conversation_id": b.k(("conversation_id",), self.v.uuid()),
             "channel": b.k(("channel",), r.choice(["whatsapp", "web", "sms"])),
             "messages": [
-                {"role": b.k(("messages", 0, "role"), "customer"), "text": text,
-                 "at": b.k(("messages", 0, "at"), self.ts())},
-                {"role": b.k(("messages", 1, "role"), "agent"),
-                 "text": b.k(("messages", 1, "text"), reply),
-                 "at": b.k(("messages", 1, "at"), self.ts())},
+                {
+                    "role": b.k(("messages", 0, "role"), "customer"),
+                    "text": text,
+                    "at": b.k(("messages", 0, "at"), self.ts()),
+                },
+                {
+                    "role": b.k(("messages", 1, "role"), "agent"),
+                    "text": b.k(("messages", 1, "text"), reply),
+                    "at": b.k(("messages", 1, "at"), self.ts()),
+                },
             ],
         }
         return BreadthRecord("chat", record, tuple(b.personal), tuple(b.keep))
@@ -308,19 +342,25 @@ class _Gen:
             "price": b.k(("price",), f"{r.randint(5, 900)}.{r.choice(['00', '49', '99'])}"),
             "currency": b.k(("currency",), r.choice(["EUR", "GBP", "USD", "CHF"])),
             "country": b.k(("country",), self.country()),
-            "available_in": [b.k(("available_in", j), c) for j, c in
-                             enumerate(r.sample(list(_LOCALES), 3))],
+            "available_in": [
+                b.k(("available_in", j), c) for j, c in enumerate(r.sample(list(_LOCALES), 3))
+            ],
             "checksum": b.k(("checksum",), v.hexdigest()),
             "firmware_version": b.k(("firmware_version",), version),
             "released_at": b.k(("released_at",), self.ts()),
             "docs_url": b.k(("docs_url",), r.choice(_DOC_URLS)),
-            "summary": b.k(("summary",), f"{product} ships with firmware {version} and works "
-                                         f"with {r.choice(['Wi-Fi 6', 'Kafka 4.1', 'USB-C'])}."),
+            "summary": b.k(
+                ("summary",),
+                f"{product} ships with firmware {version} and works "
+                f"with {r.choice(['Wi-Fi 6', 'Kafka 4.1', 'USB-C'])}.",
+            ),
         }
         return BreadthRecord("catalogue", record, tuple(b.personal), tuple(b.keep))
 
 
-def generate_breadth(n: int, seed: int = 13, shapes: tuple[str, ...] = SHAPES) -> list[BreadthRecord]:
+def generate_breadth(
+    n: int, seed: int = 13, shapes: tuple[str, ...] = SHAPES
+) -> list[BreadthRecord]:
     """``n`` records cycling through ``shapes``; the same seed gives the same corpus."""
     gen = _Gen(seed)
     return [getattr(gen, shapes[i % len(shapes)])() for i in range(n)]

@@ -19,7 +19,123 @@ from typing import Final
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-__all__ = ["Values"]
+__all__ = [
+    "CONDITIONS",
+    "DOC_URLS",
+    "DOSES",
+    "DRUGS",
+    "ICD10",
+    "PRODUCT_A",
+    "PRODUCT_B",
+    "PRODUCT_C",
+    "SCHEMES",
+    "Values",
+]
+
+# Lay names of conditions as clinicians and patients write them (not ICD titles).
+CONDITIONS: Final = (
+    "breast cancer",
+    "type 2 diabetes",
+    "hypertension",
+    "asthma",
+    "major depressive disorder",
+    "rheumatoid arthritis",
+    "migraine",
+    "epilepsy",
+    "hypothyroidism",
+    "chronic kidney disease",
+    "atrial fibrillation",
+    "pneumonia",
+    "hepatitis C",
+    "Crohn's disease",
+    "multiple sclerosis",
+    "schizophrenia",
+    "bipolar disorder",
+    "generalized anxiety disorder",
+    "osteoporosis",
+    "psoriasis",
+    "lung cancer",
+    "prostate cancer",
+    "heart failure",
+    "Parkinson's disease",
+    "Alzheimer's disease",
+    "celiac disease",
+    "sleep apnea",
+    "gout",
+    "bronchitis",
+    "anemia",
+)
+ICD10: Final = (
+    "C50.911",
+    "E11.9",
+    "I10",
+    "J45.909",
+    "F32.9",
+    "M06.9",
+    "G43.909",
+    "G40.909",
+    "E03.9",
+    "N18.3",
+    "I48.91",
+    "J18.9",
+    "B18.2",
+    "K50.90",
+    "G35",
+    "F20.9",
+    "F31.9",
+    "F41.1",
+    "M81.0",
+    "L40.0",
+    "C34.90",
+    "C61",
+    "I50.9",
+    "G20",
+    "G30.9",
+    "K90.0",
+    "G47.33",
+    "M10.9",
+    "J20.9",
+)
+DRUGS: Final = (
+    "metformin",
+    "lisinopril",
+    "atorvastatin",
+    "amlodipine",
+    "levothyroxine",
+    "omeprazole",
+    "sertraline",
+    "salbutamol",
+    "apixaban",
+    "warfarin",
+    "prednisolone",
+    "citalopram",
+    "insulin glargine",
+    "tamoxifen",
+    "methotrexate",
+    "ibuprofen",
+    "amoxicillin",
+    "gabapentin",
+)
+DOSES: Final = ("5 mg", "10 mg", "20 mg", "40 mg", "100 mg", "250 mg", "500 mg", "1 g", "2 puffs")
+PRODUCT_A: Final = ("Nimbus", "Vertex", "Quasar", "Helix", "Zephyr", "Pulse", "Cobalt", "Lumen")
+PRODUCT_B: Final = ("Router", "Hub", "Sensor", "Backup", "Stream", "Desk Lamp", "Drive", "Switch")
+PRODUCT_C: Final = ("X200", "Pro", "Mini", "2", "Max", "S", "Lite", "500")
+DOC_URLS: Final = (
+    "https://docs.python.org/3/library/json.html",
+    "https://kafka.apache.org/documentation/#producerconfigs",
+    "https://docs.aws.amazon.com/kms/latest/developerguide/overview.html",
+    "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/404",
+    "https://learn.microsoft.com/en-us/azure/storage/blobs/",
+    "https://www.postgresql.org/docs/16/libpq-connect.html",
+)
+SCHEMES: Final = (
+    ("postgresql", "db", 5432, "orders"),
+    ("mysql", "mysql", 3306, "billing"),
+    ("redis", "cache", 6379, "0"),
+    ("amqp", "mq", 5672, "vhost"),
+    ("mongodb", "mongo", 27017, "app"),
+)
+
 
 _NHS_WEIGHTS: Final = range(10, 1, -1)
 _DNI_LETTERS: Final = "TRWAGMYFPDXBNJZSQVHLCKE"
@@ -92,8 +208,10 @@ class Values:
         while True:
             digits = [self.rnd.randrange(1, 10)] + [self.rnd.randrange(10) for _ in range(9)]
             counts = sorted((digits.count(d) for d in set(digits)), reverse=True)
-            if counts[0] in (2, 3) and counts.count(counts[0]) == 1 and counts[1:] == [1] * (
-                len(counts) - 1
+            if (
+                counts[0] in (2, 3)
+                and counts.count(counts[0]) == 1
+                and counts[1:] == [1] * (len(counts) - 1)
             ):
                 break
         product = 10
@@ -109,6 +227,8 @@ class Values:
         """A valid number of ``region``: (text, whether it is in E.164 form)."""
         kind = self.rnd.choice([PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE])
         example = phonenumbers.example_number_for_type(region, kind)
+        if example is None:  # pragma: no cover - every region used has examples
+            raise ValueError(f"no example phone number for {region}")
         national = str(example.national_number)
         for _ in range(50):
             tail = self.digits(4)
@@ -122,11 +242,17 @@ class Values:
         return phonenumbers.format_number(number, self.rnd.choice(_PHONE_FORMATS)), False
 
     def dob(self) -> str:
-        day, month, year = self.rnd.randint(1, 28), self.rnd.randint(1, 12), self.rnd.randint(1940, 2005)
+        day, month, year = (
+            self.rnd.randint(1, 28),
+            self.rnd.randint(1, 12),
+            self.rnd.randint(1940, 2005),
+        )
         return f"{day:02d}/{month:02d}/{year}"
 
     def ssn_digits(self) -> str:
-        return f"{self.rnd.randint(100, 665)}{self.rnd.randint(10, 99)}{self.rnd.randint(1000, 9999)}"
+        return (
+            f"{self.rnd.randint(100, 665)}{self.rnd.randint(10, 99)}{self.rnd.randint(1000, 9999)}"
+        )
 
     # -- health -------------------------------------------------------------------------
 

@@ -16,12 +16,12 @@ from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     CryptoRecognizer,
     DateRecognizer,
-    EmailRecognizer,
-    IbanRecognizer,
-    IpRecognizer,
     DeTaxIdRecognizer,
+    EmailRecognizer,
     EsNieRecognizer,
     EsNifRecognizer,
+    IbanRecognizer,
+    IpRecognizer,
     ItFiscalCodeRecognizer,
     MedicalLicenseRecognizer,
     NhsRecognizer,
@@ -98,7 +98,7 @@ def build_recognizers(names: list[str] | None = None) -> list[EntityRecognizer]:
     return [RECOGNIZERS[name].factory() for name in chosen]
 
 
-def _english(recognizer: type[EntityRecognizer]) -> Callable[[], EntityRecognizer]:
+def _english(recognizer: Callable[..., EntityRecognizer]) -> Callable[[], EntityRecognizer]:
     """Presidio's country-specific recognizers, run on the English pipeline."""
 
     def build() -> EntityRecognizer:

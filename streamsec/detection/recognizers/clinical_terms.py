@@ -18,14 +18,31 @@ import regex
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from streamsec.detection.recognizers._base import recognizer_name
 from streamsec.detection.vocabulary import condition_terms, drug_names, modifier_words
 
 __all__ = ["HealthConditionRecognizer", "MedicationRecognizer"]
 
 _TOKEN: Final = regex.compile(r"\p{L}[\p{L}'\u2019\-]*+|\d+")
 _HEADS: Final = frozenset(
-    "disease disorder syndrome failure fibrillation infection deficiency insufficiency "
-    "apnea apnoea attack cancer carcinoma tumor tumour injury".split()
+    [
+        "disease",
+        "disorder",
+        "syndrome",
+        "failure",
+        "fibrillation",
+        "infection",
+        "deficiency",
+        "insufficiency",
+        "apnea",
+        "apnoea",
+        "attack",
+        "cancer",
+        "carcinoma",
+        "tumor",
+        "tumour",
+        "injury",
+    ]
 )
 _DOSE: Final = regex.compile(
     r"[ \t]*\d+(?:[.,]\d+)?[ \t]*(?:mg|mcg|\u00b5g|g|ml|mL|units?|iu|IU|puffs?|tablets?|caps?)\b"
@@ -33,10 +50,8 @@ _DOSE: Final = regex.compile(
 _MAX_MODIFIERS: Final = 3
 
 
-def _result(
-    recognizer: EntityRecognizer, start: int, end: int, score: float
-) -> RecognizerResult:
-    name = recognizer.name
+def _result(recognizer: EntityRecognizer, start: int, end: int, score: float) -> RecognizerResult:
+    name = recognizer_name(recognizer)
     return RecognizerResult(
         entity_type=recognizer.supported_entities[0],
         start=start,
@@ -79,15 +94,16 @@ class HealthConditionRecognizer(_VocabularyRecognizer):
         terms, modifiers = condition_terms(), modifier_words()
         tokens = [(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(text)]
         results: list[RecognizerResult] = []
-        for i, (start, end, word) in enumerate(tokens):
+        for i, (_, end, word) in enumerate(tokens):
             head = word in _HEADS
             if not head and word not in terms:
                 continue
             first = i
             while first > 0 and i - first < _MAX_MODIFIERS:
                 prev = tokens[first - 1][2]
-                if prev in modifiers or (prev.isdigit() and first > 1 and tokens[first - 2][2]
-                                         == "type"):
+                if prev in modifiers or (
+                    prev.isdigit() and first > 1 and tokens[first - 2][2] == "type"
+                ):
                     first -= 1
                 else:
                     break
@@ -105,8 +121,21 @@ class MedicationRecognizer(_VocabularyRecognizer):
     """Recognize medications (with their dose) by vocabulary."""
 
     ENTITY = "MEDICATION"
-    CONTEXT = ["medication", "medications", "prescribed", "prescription", "started", "taking",
-               "continue", "dose", "daily", "tablet", "rx", "meds", "drug"]
+    CONTEXT = [
+        "medication",
+        "medications",
+        "prescribed",
+        "prescription",
+        "started",
+        "taking",
+        "continue",
+        "dose",
+        "daily",
+        "tablet",
+        "rx",
+        "meds",
+        "drug",
+    ]
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

@@ -21,7 +21,26 @@ from streamsec.detection.recognizers._fragments import CASE_SENSITIVE
 __all__ = ["InformalNameRecognizer"]
 
 _PARTICLES: Final = frozenset(
-    "van von de der den da di del della du le la dos das ter ten bin al".split()
+    [
+        "van",
+        "von",
+        "de",
+        "der",
+        "den",
+        "da",
+        "di",
+        "del",
+        "della",
+        "du",
+        "le",
+        "la",
+        "dos",
+        "das",
+        "ter",
+        "ten",
+        "bin",
+        "al",
+    ]
 )
 _END = r"(?:here|speaking|calling)"
 _CUE = r"(?:this|its|it's|is|im|i'm|name's|names|hey|hi|hello)"
@@ -31,8 +50,26 @@ _NAME = rf"{_WORD}(?:[ \t]+{_PARTICLE})*(?:[ \t]+{_WORD}){{1,2}}"
 
 
 _NOT_NAMES: Final = frozenset(
-    "team support everyone everybody guys folks there customer service account order help "
-    "sorry thanks thank please urgent waiting".split()
+    [
+        "team",
+        "support",
+        "everyone",
+        "everybody",
+        "guys",
+        "folks",
+        "there",
+        "customer",
+        "service",
+        "account",
+        "order",
+        "help",
+        "sorry",
+        "thanks",
+        "thank",
+        "please",
+        "urgent",
+        "waiting",
+    ]
 )
 
 

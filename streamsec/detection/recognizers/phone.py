@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Final
 
-import regex
 import phonenumbers
+import regex
 from presidio_analyzer import Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 

@@ -21,7 +21,20 @@ from streamsec.detection.recognizers._base import compile_patterns, match_patter
 __all__ = ["WebUrlRecognizer", "is_documentation_url"]
 
 _DOC_HOST: Final = frozenset(
-    "docs doc developer developers learn help support wiki kb manual reference devdocs".split()
+    [
+        "docs",
+        "doc",
+        "developer",
+        "developers",
+        "learn",
+        "help",
+        "support",
+        "wiki",
+        "kb",
+        "manual",
+        "reference",
+        "devdocs",
+    ]
 )
 _DOC_PATH: Final = regex.compile(
     r"/(?:docs?|documentation|developerguide|userguide|manual|reference|guides?|library|help|"
