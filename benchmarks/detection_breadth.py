@@ -150,34 +150,38 @@ def synth(limit: int | None) -> bool:
     result = de.score(docs, spans)
     recall, precision = result["recall"], result["precision"]
     print(
-        f"\nsynth v2 ({len(docs)} texts): recall {recall:.3f} (base {SYNTH_BASE[0]}), "
-        f"char precision {precision:.3f} (base {SYNTH_BASE[1]})"
+        f"\nsynth v2 ({len(docs)} texts): recall {recall:.4f} (base {SYNTH_BASE[0]}), "
+        f"char precision {precision:.4f} (base {SYNTH_BASE[1]})"
     )
     return limit is not None or (recall >= SYNTH_BASE[0] and precision >= SYNTH_BASE[1])
 
 
-def throughput_child(path: str, rounds: int) -> None:
-    """Run inside a subprocess: protect the records in ``path``, print rec/s (CPU)."""
+def throughput_child(paths: list[str], rounds: int) -> None:
+    """Run inside a subprocess: protect the records of each file, print rec/s (CPU)."""
     from streamsec.protection.protector import Protector
 
-    records = json.loads(Path(path).read_text(encoding="utf-8"))
+    sets = [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
     settings = temp_settings()
     warm = Protector.from_topology(minimal_topology(), settings=settings)
-    warm.protect_many(records[:32])
-    best = float("inf")
-    for _ in range(rounds):
-        protector = Protector.from_topology(minimal_topology(), settings=settings)
-        start = time.process_time()
-        for i in range(0, len(records), 256):
-            protector.protect_many(records[i : i + 256])
-        best = min(best, time.process_time() - start)
-    print(json.dumps({"rate": len(records) / best}))
+    warm.protect_many(sets[0][:32])
+    rates = []
+    for records in sets:
+        best = float("inf")
+        for _ in range(rounds):
+            protector = Protector.from_topology(minimal_topology(), settings=settings)
+            start = time.process_time()
+            for i in range(0, len(records), 256):
+                protector.protect_many(records[i : i + 256])
+            best = min(best, time.process_time() - start)
+        rates.append(len(records) / best)
+    print(json.dumps({"rates": rates}))
 
 
-def _rate(pythonpath: Path, path: str, rounds: int) -> float:
+def _rates(pythonpath: Path, paths: list[str], rounds: int) -> list[float]:
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    command = [sys.executable, str(Path(__file__).resolve()), "--rounds", str(rounds)]
     out = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", path, "--rounds", str(rounds)],
+        [*command, *(arg for p in paths for arg in ("--child", p))],
         env=env,
         cwd=pythonpath,
         capture_output=True,
@@ -185,11 +189,13 @@ def _rate(pythonpath: Path, path: str, rounds: int) -> float:
         check=True,
         timeout=600,
     )
-    rate: float = json.loads(out.stdout.strip().splitlines()[-1])["rate"]
-    return rate
+    rates: list[float] = json.loads(out.stdout.strip().splitlines()[-1])["rates"]
+    return rates
 
 
-def speed(base: Path, n: int, seed: int, rounds: int) -> bool:
+def speed(base: Path, n: int, seed: int, rounds: int, repeats: int) -> bool:
+    """Each side in its own process, alternating ``repeats`` times (base, now, base,
+    now, ...): the machine is shared, so the best rate of each side counts."""
     from streamsec.testing.breadth_corpus import generate_breadth
     from streamsec.testing.corpus import generate_corpus
 
@@ -197,16 +203,25 @@ def speed(base: Path, n: int, seed: int, rounds: int) -> bool:
         "breadth corpus": [c.record for c in generate_breadth(n, seed + 1)],
         "mixed corpus (issue 2)": [c.record for c in generate_corpus(n, seed + 1)],
     }
-    ok = True
-    print(f"\noffline throughput, CPU time, best of {rounds}, one process each side")
-    for name, records in sets.items():
+    paths = []
+    for records in sets.values():
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump(records, f)
-        try:
-            base_rate = _rate(base, f.name, rounds)
-            ours = _rate(REPO, f.name, rounds)
-        finally:
-            os.unlink(f.name)
+        paths.append(f.name)
+    best_base, best_now = [0.0] * len(paths), [0.0] * len(paths)
+    try:
+        for _ in range(repeats):
+            best_base = list(map(max, best_base, _rates(base, paths, rounds)))
+            best_now = list(map(max, best_now, _rates(REPO, paths, rounds)))
+    finally:
+        for path in paths:
+            os.unlink(path)
+    ok = True
+    print(
+        f"\noffline throughput ({n} records per set): CPU time, best of {rounds} rounds in "
+        f"each of {repeats} alternating processes per side"
+    )
+    for name, base_rate, ours in zip(sets, best_base, best_now, strict=True):
         ratio = ours / base_rate
         ok = ok and ratio >= TARGETS["speed"]
         print(
@@ -223,9 +238,11 @@ def main() -> int:
     parser.add_argument("--base", type=Path, default=None, help="baseline checkout for speed")
     parser.add_argument("--speed-records", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--speed-rounds", type=int, default=3)
     parser.add_argument("--synth-limit", type=int, default=None)
     parser.add_argument("--skip-synth", action="store_true")
-    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=2, help="alternating processes per side")
+    parser.add_argument("--child", action="append", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         throughput_child(args.child, args.rounds)
@@ -234,7 +251,8 @@ def main() -> int:
     if not args.skip_synth:
         ok = synth(args.synth_limit) and ok
     if args.base is not None:
-        ok = speed(args.base, args.speed_records, args.seed, args.rounds) and ok
+        speed_ok = speed(args.base, args.speed_records, args.seed, args.speed_rounds, args.repeats)
+        ok = ok and speed_ok
     print("\nall targets met" if ok else "\nsome targets NOT met")
     return 0 if ok else 1
 

@@ -69,15 +69,7 @@ _BENIGN_FIELD_KEEPS: Final = frozenset(
         "PHONE_NUMBER",
         "STREET_ADDRESS",
         "MEDICAL_RECORD_NUMBER",
-        "ICD10_CODE",
         "HEALTH_PLAN_ID",
-        "UK_NHS",
-        "UK_NINO",
-        "ES_NIF",
-        "ES_NIE",
-        "IT_FISCAL_CODE",
-        "FR_INSEE",
-        "DE_TAX_ID",
     }
 )
 

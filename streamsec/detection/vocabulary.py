@@ -125,7 +125,7 @@ _PLAIN_CONDITIONS: Final = frozenset(
 )
 _MODIFIER: Final = regex.compile(r"[A-Za-z][A-Za-z']{2,}")
 _DESC: Final = regex.compile(r"<desc>([^<]*)</desc>")
-_DOSE_SAFE: Final = regex.compile(r"[a-z][a-z\-]{4,}")
+_DOSE_SAFE: Final = regex.compile(r"[a-z][a-z\-]{3,}(?:[ ][a-z][a-z\-]{2,}){0,2}")
 _MIN_DRUG: Final = 5
 
 
@@ -180,7 +180,8 @@ def condition_terms() -> frozenset[str]:
 
 @functools.cache
 def drug_names() -> frozenset[str]:
-    """Lower-case one-word drug names (generic and brand) of at least five letters."""
+    """Lower-case drug names (generic and brand) of at least five letters, of one to
+    three words (``metformin``, ``insulin glargine``)."""
     path = _package_dir("drug_named_entity_recognition") / "drug_ner_dictionary.pkl.bz2"
     with bz2.open(path, "rb") as f:
         data = pickle.load(f)  # noqa: S301 - the package's own data file

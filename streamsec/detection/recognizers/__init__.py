@@ -154,15 +154,19 @@ for _name, _spec in {
     "UkNinoRecognizer": RecognizerSpec(
         _english(UkNinoRecognizer), lambda f: f.digits >= 6 and f.upper >= 2
     ),
-    "EsNifRecognizer": RecognizerSpec(_english(EsNifRecognizer), lambda f: f.digits >= 7),
-    "EsNieRecognizer": RecognizerSpec(_english(EsNieRecognizer), lambda f: f.digits >= 7),
+    "EsNifRecognizer": RecognizerSpec(
+        _english(EsNifRecognizer), lambda f: f.digits >= 7 and f.letters >= 1
+    ),
+    "EsNieRecognizer": RecognizerSpec(
+        _english(EsNieRecognizer), lambda f: f.digits >= 7 and f.letters >= 1
+    ),
     "ItFiscalCodeRecognizer": RecognizerSpec(
         _english(ItFiscalCodeRecognizer), lambda f: f.digits >= 7 and f.letters >= 9
     ),
     "DeTaxIdRecognizer": RecognizerSpec(_english(DeTaxIdRecognizer), lambda f: f.digits >= 11),
     "FrInseeRecognizer": RecognizerSpec(FrInseeRecognizer, lambda f: f.digits >= 13),
     "MedicalRecordNumberRecognizer": RecognizerSpec(
-        MedicalRecordNumberRecognizer, lambda f: f.digits >= 5
+        MedicalRecordNumberRecognizer, lambda f: f.digits >= 5 and f.letters >= 2
     ),
     "HealthPlanIdRecognizer": RecognizerSpec(
         HealthPlanIdRecognizer, lambda f: f.digits >= 1 and f.words > 1

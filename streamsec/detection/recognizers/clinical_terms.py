@@ -77,8 +77,6 @@ class _VocabularyRecognizer(EntityRecognizer):
             context=list(self.CONTEXT),
         )
 
-    def load(self) -> None:
-        """Vocabularies load on first use (see :mod:`streamsec.detection.vocabulary`)."""
 
 
 class HealthConditionRecognizer(_VocabularyRecognizer):
@@ -87,6 +85,11 @@ class HealthConditionRecognizer(_VocabularyRecognizer):
     ENTITY = "HEALTH_CONDITION"
     CONTEXT = ["diagnosis", "diagnosed", "condition", "history", "dx", "suffers", "treated"]
     SCORE: Final = 0.6
+
+    def load(self) -> None:
+        """Read the vocabularies now (when the analyzer is built), not in a batch."""
+        condition_terms()
+        modifier_words()
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -137,19 +140,41 @@ class MedicationRecognizer(_VocabularyRecognizer):
         "drug",
     ]
 
+    def load(self) -> None:
+        """Read the vocabulary now (when the analyzer is built), not in a batch."""
+        drug_names()
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         drugs = drug_names()
+        tokens = list(_TOKEN.finditer(text))
         results: list[RecognizerResult] = []
-        for match in _TOKEN.finditer(text):
-            if match.group().lower() not in drugs:
+        skip_to = 0
+        for i, match in enumerate(tokens):
+            if match.start() < skip_to:
                 continue
-            end = match.end()
+            end = _longest_name(text, tokens, i, drugs)
+            if end is None:
+                continue
             dose = _DOSE.match(text, end)
+            end = dose.end() if dose else end
+            skip_to = end
             if results and text[results[-1].end : match.start()].strip() == "":
-                results[-1].end = dose.end() if dose else end
+                results[-1].end = end
                 continue
-            score = 0.7 if dose else 0.45
-            results.append(_result(self, match.start(), dose.end() if dose else end, score))
+            results.append(_result(self, match.start(), end, 0.7 if dose else 0.45))
         return results
+
+
+def _longest_name(
+    text: str, tokens: list[regex.Match[str]], i: int, names: frozenset[str]
+) -> int | None:
+    """The end of the longest name (up to three words) starting at token ``i``."""
+    for width in (3, 2, 1):
+        if i + width > len(tokens):
+            continue
+        last = tokens[i + width - 1]
+        if text[tokens[i].start() : last.end()].lower() in names:
+            return last.end()
+    return None

@@ -4,8 +4,7 @@
 
 The name must be two or three words (with name particles such as ``van``/``de``)
 that end the clause (a comma, a bracket, "here", "speaking", ...), none of them an
-English stop word, a -ing form or an adverb ("this is getting ridiculous," is no
-name).
+English stop word or an -ing form ("this is getting ridiculous," is no name).
 """
 
 from __future__ import annotations
@@ -98,6 +97,6 @@ class InformalNameRecognizer(FastPatternRecognizer):
         words = [w for w in pattern_text.split() if w not in _PARTICLES]
         if any(w in STOP_WORDS or w in _NOT_NAMES or len(w) < 2 for w in words):
             return False
-        if any(w.endswith(("ing", "ly")) and len(w) > 5 for w in words):
-            return False  # verbs and adverbs: "getting annoyed", "really slowly"
+        if any(w.endswith("ing") and len(w) > 5 for w in words):
+            return False  # verbs: "getting annoyed"
         return None

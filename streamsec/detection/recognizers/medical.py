@@ -74,6 +74,10 @@ class Icd10Recognizer(FastPatternRecognizer):
     ]
     CONTEXT = ["icd", "icd10", "icd-10", "diagnosis", "diagnoses", "dx", "code", "condition"]
 
+    def load(self) -> None:
+        """Read the code list now (when the analyzer is built), not in a batch."""
+        icd10_codes()
+
     def validate_result(self, pattern_text: str) -> bool | None:
         # None keeps the pattern's score (a bare code still needs its context word).
         return None if pattern_text.replace(".", "") in icd10_codes() else False

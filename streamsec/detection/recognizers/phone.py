@@ -2,9 +2,10 @@
 codes and E.164, ``(0)`` trunk prefixes, area codes in parentheses, extensions).
 A regex with digit-count and shape validation finds the candidates (much faster
 than matching every region with ``phonenumbers``, and it finds national formats
-``phonenumbers`` does not know); ``phonenumbers`` then confirms a candidate that
-starts with ``+`` (any country) or a trunk ``0`` (as a number of one of the
-European regions below), which raises its score."""
+``phonenumbers`` does not know); ``phonenumbers`` then confirms a weak candidate
+that starts with a trunk ``0`` as a number of one of the European regions below
+(``030 123456``), which raises its score. ``+`` numbers, E.164 included, score
+on their shape."""
 
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ _EXT = r"(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,5})?"
 _B = r"(?<![\w+/.\-])"
 _E = r"(?![\w/]|[.\-]\d)"
 _NATIONAL_REGIONS: Final = ("DE", "FR", "GB", "ES", "IT", "NL", "AT", "BE", "CH", "IE", "PT")
-_INTERNATIONAL_SCORE: Final = 0.75
 _NATIONAL_SCORE: Final = 0.55
 _MIN_DIGITS: Final = 7
 _MAX_DIGITS: Final = 15
@@ -82,6 +82,13 @@ class PhoneRecognizer(FastPatternRecognizer):
         "ring",
     ]
 
+    def load(self) -> None:
+        """Load ``phonenumbers``' metadata of the regions now, not in a batch."""
+        for region in _NATIONAL_REGIONS:
+            example = phonenumbers.example_number(region)
+            if example is not None:
+                phonenumbers.is_valid_number(example)
+
     def analyze(
         self,
         text: str,
@@ -91,11 +98,10 @@ class PhoneRecognizer(FastPatternRecognizer):
     ) -> list[RecognizerResult]:
         results = match_patterns(self, text, self._compiled)
         for result in results:
-            number = text[result.start : result.end]
-            if number[0] == "+" and result.score < _INTERNATIONAL_SCORE and _valid(number, None):
-                result.score = _INTERNATIONAL_SCORE
-            elif number[0] == "0" and result.score < _NATIONAL_SCORE and any(
-                _valid(number, region) for region in _NATIONAL_REGIONS
+            # Only a weak national-format candidate needs the check: the others
+            # already score enough on their shape.
+            if result.score < _NATIONAL_SCORE and text[result.start] == "0" and any(
+                _valid(text[result.start : result.end], region) for region in _NATIONAL_REGIONS
             ):
                 result.score = _NATIONAL_SCORE
         return results
