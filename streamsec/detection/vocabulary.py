@@ -80,6 +80,10 @@ _NOT_CONDITIONS: Final = frozenset(
         "ehrlichia",
     ]
 )
+_NOT_MODIFIERS: Final = frozenset(
+    "known history suspected probable possible stable unspecified other patient diagnosed "
+    "diagnosis follow followup review presents presenting".split()
+)
 _PLAIN_CONDITIONS: Final = frozenset(
     [
         "asthma",
@@ -164,10 +168,12 @@ def _description_words() -> frozenset[str]:
 @functools.cache
 def modifier_words() -> frozenset[str]:
     """Lower-case words of ICD-10-CM's descriptions that can qualify a condition
-    (``chronic``, ``breast``, ``rheumatoid``; English stop words excluded)."""
+    (``chronic``, ``breast``, ``rheumatoid``; English stop words and the words of
+    the notes around a diagnosis excluded)."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    return frozenset(w for w in _description_words() if w not in STOP_WORDS) | {"type"}
+    skip = STOP_WORDS | _NOT_MODIFIERS
+    return frozenset(w for w in _description_words() if w not in skip) | {"type"}
 
 
 @functools.cache
