@@ -81,7 +81,24 @@ _NOT_CONDITIONS: Final = frozenset(
     ]
 )
 _NOT_MODIFIERS: Final = frozenset(
-    ["known", "history", "suspected", "probable", "possible", "stable", "unspecified", "other", "patient", "diagnosed", "diagnosis", "follow", "followup", "review", "presents", "presenting"]
+    [
+        "known",
+        "history",
+        "suspected",
+        "probable",
+        "possible",
+        "stable",
+        "unspecified",
+        "other",
+        "patient",
+        "diagnosed",
+        "diagnosis",
+        "follow",
+        "followup",
+        "review",
+        "presents",
+        "presenting",
+    ]
 )
 _PLAIN_CONDITIONS: Final = frozenset(
     [
