@@ -245,7 +245,6 @@ class PresidioDetector:
                 continue
             if span.recognizer == _NER and followed_by_model(text, span.start, span.end):
                 continue  # a product name
-
             spans.append(span)
         return resolve(text, spans) if spans else ()
 
