@@ -35,7 +35,6 @@ __all__ = [
     "MODEL_NAME",
     "NerSpacyNlpEngine",
     "build_analyzer",
-    "common_words",
     "get_analyzer",
     "nlp_configuration",
     "use_bundled_suffix_list",
@@ -210,16 +209,6 @@ def build_analyzer(
             context_prefix_count=5, context_suffix_count=2
         ),
     )
-
-
-def common_words() -> frozenset[str]:
-    """The English dictionary words of the process-wide analyzer's model (empty until
-    that analyzer is built)."""
-    analyzer = _analyzer
-    words: frozenset[str] = getattr(analyzer.nlp_engine, "common_words", frozenset()) if (
-        analyzer is not None
-    ) else frozenset()
-    return words
 
 
 def get_analyzer() -> AnalyzerEngine:
