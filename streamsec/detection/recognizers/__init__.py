@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from presidio_analyzer import EntityRecognizer
+from presidio_analyzer import EntityRecognizer, Pattern
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     CryptoRecognizer,
@@ -36,6 +36,7 @@ from presidio_analyzer.predefined_recognizers import (
 
 from streamsec.detection.entities import NER_TYPES
 from streamsec.detection.features import TextFeatures
+from streamsec.detection.recognizers._base import attribute
 from streamsec.detection.recognizers.age import AgeRecognizer
 from streamsec.detection.recognizers.api_key import ApiKeyRecognizer
 from streamsec.detection.recognizers.card_number import CardNumberRecognizer
@@ -107,6 +108,14 @@ def _english(recognizer: Callable[..., EntityRecognizer]) -> Callable[[], Entity
     return build
 
 
+def _medical_license() -> EntityRecognizer:
+    """Presidio's medical licence (DEA) recognizer, its patterns bounded by word
+    edges: without them it matches inside hashes and image digests."""
+    base: list[Pattern] = attribute(MedicalLicenseRecognizer(), "patterns")
+    patterns = [Pattern(p.name, rf"(?<![\w-])(?:{p.regex})(?![\w-])", p.score) for p in base]
+    return MedicalLicenseRecognizer(patterns=patterns)
+
+
 def _spacy() -> EntityRecognizer:
     return SpacyRecognizer(supported_entities=sorted(NER_TYPES), name="SpacyRecognizer")
 
@@ -124,7 +133,7 @@ for _name, _spec in {
     "UsBankRecognizer": RecognizerSpec(UsBankRecognizer, lambda f: f.digits >= 8),
     "UsLicenseRecognizer": RecognizerSpec(UsLicenseRecognizer, _digits),
     "UsPassportRecognizer": RecognizerSpec(UsPassportRecognizer, lambda f: f.digits >= 8),
-    "MedicalLicenseRecognizer": RecognizerSpec(MedicalLicenseRecognizer, lambda f: f.digits >= 7),
+    "MedicalLicenseRecognizer": RecognizerSpec(_medical_license, lambda f: f.digits >= 7),
     "CryptoRecognizer": RecognizerSpec(CryptoRecognizer, lambda f: f.length >= 26 and f.digits > 0),
     "IpRecognizer": RecognizerSpec(IpRecognizer, lambda f: f.digits > 0 and (f.dot or f.colon)),
     "DateRecognizer": RecognizerSpec(DateRecognizer, _digits),
