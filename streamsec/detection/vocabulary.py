@@ -22,7 +22,7 @@ from typing import Final
 
 import regex
 
-__all__ = ["condition_terms", "drug_names", "icd10_codes", "modifier_words"]
+__all__ = ["condition_terms", "drug_first_words", "drug_names", "icd10_codes", "modifier_words"]
 
 _CONDITION_ENDINGS: Final = (
     "itis",
@@ -211,3 +211,9 @@ def drug_names() -> frozenset[str]:
     return frozenset(
         name for name in variants if len(name) >= _MIN_DRUG and _DOSE_SAFE.fullmatch(name)
     )
+
+
+@functools.cache
+def drug_first_words() -> frozenset[str]:
+    """The first word of every drug name: a token outside it starts no name."""
+    return frozenset(name.split(" ", 1)[0] for name in drug_names())

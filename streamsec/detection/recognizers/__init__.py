@@ -182,8 +182,10 @@ for _name, _spec in {
     ),
     "Icd10Recognizer": RecognizerSpec(Icd10Recognizer, lambda f: f.digits >= 1 and f.upper >= 1),
     "HealthConditionRecognizer": RecognizerSpec(
-        HealthConditionRecognizer, lambda f: f.letters >= 4
+        HealthConditionRecognizer, lambda f: f.letters >= 4 and f.digits <= f.letters
     ),
-    "MedicationRecognizer": RecognizerSpec(MedicationRecognizer, lambda f: f.letters >= 5),
+    "MedicationRecognizer": RecognizerSpec(
+        MedicationRecognizer, lambda f: f.letters >= 5 and f.digits <= f.letters
+    ),
 }.items():
     register(_name, _spec)

@@ -12,6 +12,7 @@ dictionary's generic and brand names.
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 import regex
@@ -19,7 +20,12 @@ from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerR
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from streamsec.detection.recognizers._base import recognizer_name
-from streamsec.detection.vocabulary import condition_terms, drug_names, modifier_words
+from streamsec.detection.vocabulary import (
+    condition_terms,
+    drug_first_words,
+    drug_names,
+    modifier_words,
+)
 
 __all__ = ["HealthConditionRecognizer", "MedicationRecognizer"]
 
@@ -48,6 +54,15 @@ _DOSE: Final = regex.compile(
     r"[ \t]*\d+(?:[.,]\d+)?[ \t]*(?:mg|mcg|\u00b5g|g|ml|mL|units?|iu|IU|puffs?|tablets?|caps?)\b"
 )
 _MAX_MODIFIERS: Final = 3
+
+Token = tuple[int, int, str]
+
+
+@functools.lru_cache(maxsize=256)
+def _tokens(text: str) -> tuple[Token, ...]:
+    """(start, end, lower-case word) of each word or number; shared by both
+    recognizers, which run on the same text one after the other."""
+    return tuple((m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(text))
 
 
 def _result(recognizer: EntityRecognizer, start: int, end: int, score: float) -> RecognizerResult:
@@ -95,7 +110,7 @@ class HealthConditionRecognizer(_VocabularyRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         terms, modifiers = condition_terms(), modifier_words()
-        tokens = [(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(text)]
+        tokens = _tokens(text)
         results: list[RecognizerResult] = []
         for i, (_, end, word) in enumerate(tokens):
             head = word in _HEADS
@@ -142,17 +157,17 @@ class MedicationRecognizer(_VocabularyRecognizer):
 
     def load(self) -> None:
         """Read the vocabulary now (when the analyzer is built), not in a batch."""
-        drug_names()
+        drug_first_words()
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        drugs = drug_names()
-        tokens = list(_TOKEN.finditer(text))
+        drugs, first = drug_names(), drug_first_words()
+        tokens = _tokens(text)
         results: list[RecognizerResult] = []
         skip_to = 0
-        for i, match in enumerate(tokens):
-            if match.start() < skip_to:
+        for i, (start, _, word) in enumerate(tokens):
+            if start < skip_to or word not in first:
                 continue
             end = _longest_name(text, tokens, i, drugs)
             if end is None:
@@ -160,21 +175,21 @@ class MedicationRecognizer(_VocabularyRecognizer):
             dose = _DOSE.match(text, end)
             end = dose.end() if dose else end
             skip_to = end
-            if results and text[results[-1].end : match.start()].strip() == "":
+            if results and text[results[-1].end : start].strip() == "":
                 results[-1].end = end
                 continue
-            results.append(_result(self, match.start(), end, 0.7 if dose else 0.45))
+            results.append(_result(self, start, end, 0.7 if dose else 0.45))
         return results
 
 
 def _longest_name(
-    text: str, tokens: list[regex.Match[str]], i: int, names: frozenset[str]
+    text: str, tokens: tuple[Token, ...], i: int, names: frozenset[str]
 ) -> int | None:
     """The end of the longest name (up to three words) starting at token ``i``."""
     for width in (3, 2, 1):
         if i + width > len(tokens):
             continue
-        last = tokens[i + width - 1]
-        if text[tokens[i].start() : last.end()].lower() in names:
-            return last.end()
+        end = tokens[i + width - 1][1]
+        if text[tokens[i][0] : end].lower() in names:
+            return end
     return None
