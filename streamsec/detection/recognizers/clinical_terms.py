@@ -58,6 +58,16 @@ _MAX_MODIFIERS: Final = 3
 Token = tuple[int, int, str]
 
 
+_WORDS: Final = regex.compile(r"\p{L}[\p{L}'\u2019\-]*+")
+
+
+@functools.lru_cache(maxsize=256)
+def _words(text: str) -> frozenset[str]:
+    """The lower-case words of a text: one C-level pass, so that a text naming no
+    condition or drug (nearly all) costs one set intersection."""
+    return frozenset(_WORDS.findall(text.lower()))
+
+
 @functools.lru_cache(maxsize=256)
 def _tokens(text: str) -> tuple[Token, ...]:
     """(start, end, lower-case word) of each word or number; shared by both
@@ -110,6 +120,9 @@ class HealthConditionRecognizer(_VocabularyRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         terms, modifiers = condition_terms(), modifier_words()
+        words = _words(text)
+        if words.isdisjoint(terms) and words.isdisjoint(_HEADS):
+            return []
         tokens = _tokens(text)
         results: list[RecognizerResult] = []
         for i, (_, end, word) in enumerate(tokens):
@@ -163,6 +176,8 @@ class MedicationRecognizer(_VocabularyRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         drugs, first = drug_names(), drug_first_words()
+        if _words(text).isdisjoint(first):
+            return []
         tokens = _tokens(text)
         results: list[RecognizerResult] = []
         skip_to = 0
