@@ -46,6 +46,12 @@ _DEFAULTS: dict[str, tuple[Category, Sensitivity]] = {
     "US_ITIN": (_C.PII, _S.RESTRICTED),
     "US_PASSPORT": (_C.PII, _S.RESTRICTED),
     "US_DRIVER_LICENSE": (_C.PII, _S.RESTRICTED),
+    "UK_NINO": (_C.PII, _S.RESTRICTED),
+    "ES_NIF": (_C.PII, _S.RESTRICTED),
+    "ES_NIE": (_C.PII, _S.RESTRICTED),
+    "IT_FISCAL_CODE": (_C.PII, _S.RESTRICTED),
+    "FR_INSEE": (_C.PII, _S.RESTRICTED),
+    "DE_TAX_ID": (_C.PII, _S.RESTRICTED),
     # card data
     "CREDIT_CARD": (_C.PCI, _S.RESTRICTED),
     # other financial data
@@ -57,6 +63,9 @@ _DEFAULTS: dict[str, tuple[Category, Sensitivity]] = {
     "UK_NHS": (_C.PHI, _S.RESTRICTED),
     "MEDICAL_RECORD_NUMBER": (_C.PHI, _S.RESTRICTED),
     "HEALTH_CONDITION": (_C.PHI, _S.RESTRICTED),
+    "ICD10_CODE": (_C.PHI, _S.RESTRICTED),
+    "MEDICATION": (_C.PHI, _S.RESTRICTED),
+    "HEALTH_PLAN_ID": (_C.PHI, _S.RESTRICTED),
     # secrets
     "PASSWORD": (_C.CREDENTIALS, _S.RESTRICTED),
     "API_KEY": (_C.CREDENTIALS, _S.RESTRICTED),

@@ -36,7 +36,12 @@ from streamsec.detection.features import features_of
 from streamsec.detection.fields import FieldHint, field_hint
 from streamsec.detection.memo import PathMemo
 from streamsec.detection.normalize import Normalized, normalize
-from streamsec.detection.shapes import could_be_named_entity, is_benign_token, plausible
+from streamsec.detection.shapes import (
+    could_be_named_entity,
+    followed_by_model,
+    is_benign_token,
+    plausible,
+)
 from streamsec.detection.spans import Span, resolve, spans_from_results
 from streamsec.errors import DetectionError, RecordTooSlowError
 from streamsec.records.paths import ANY_INDEX, Segment, parse_path
@@ -63,6 +68,8 @@ _BENIGN_FIELD_KEEPS: Final = frozenset(
         "PASSWORD",
         "PHONE_NUMBER",
         "STREET_ADDRESS",
+        "MEDICAL_RECORD_NUMBER",
+        "HEALTH_PLAN_ID",
     }
 )
 
@@ -236,6 +243,8 @@ class PresidioDetector:
                 continue
             if not free and span.recognizer == _NER and _partial_single_word(text, span):
                 continue
+            if span.recognizer == _NER and followed_by_model(text, span.start, span.end):
+                continue  # a product name
             spans.append(span)
         return resolve(text, spans) if spans else ()
 

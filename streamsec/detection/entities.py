@@ -39,6 +39,20 @@ ENTITY_TYPES: Final = frozenset(
         "MEDICAL_LICENSE",
         "PASSWORD",
         "API_KEY",
+        # health (PHI)
+        "MEDICAL_RECORD_NUMBER",
+        "HEALTH_CONDITION",
+        "ICD10_CODE",
+        "MEDICATION",
+        "HEALTH_PLAN_ID",
+        "UK_NHS",
+        # European national identifiers
+        "UK_NINO",
+        "ES_NIF",
+        "ES_NIE",
+        "IT_FISCAL_CODE",
+        "FR_INSEE",
+        "DE_TAX_ID",
     }
 )
 """Every entity type the detector emits."""

@@ -129,14 +129,58 @@ _COMPACT: Final[dict[str, str]] = {
     },
     **{w: "PASSWORD" for w in _words("password passwd pwd pass passphrase passcode pin pincode")},
     **{
+        w: "MEDICAL_RECORD_NUMBER"
+        for w in _words(
+            "mrn medicalrecordnumber medicalrecordno medicalrecord patientnumber chartnumber "
+            "patientid"
+        )
+    },
+    **{
+        w: "HEALTH_CONDITION"
+        for w in _words(
+            "diagnosis diagnoses condition conditions dx illness disease diseases allergy "
+            "allergies problem problems comorbidity comorbidities"
+        )
+    },
+    **{w: "ICD10_CODE" for w in _words("icd icd10 icdcode icd10code diagnosiscode dxcode")},
+    **{
+        w: "MEDICATION"
+        for w in _words("medication medications meds medicine medicines drug drugs prescription")
+    },
+    **{
+        w: "HEALTH_PLAN_ID"
+        for w in _words(
+            "memberid membernumber healthplanid healthplannumber insuranceid insurancenumber "
+            "insurancememberid subscriberid policynumber beneficiaryid"
+        )
+    },
+    **{w: "UK_NHS" for w in _words("nhs nhsnumber nhsno")},
+    **{w: "UK_NINO" for w in _words("nino ninumber nationalinsurancenumber nationalinsurance")},
+    **{w: "ES_NIF" for w in _words("dni nif")},
+    "nie": "ES_NIE",
+    **{w: "IT_FISCAL_CODE" for w in _words("codicefiscale fiscalcode")},
+    **{w: "FR_INSEE" for w in _words("insee nir numerosecuritesociale securitesociale")},
+    **{w: "DE_TAX_ID" for w in _words("steuerid steueridentifikationsnummer idnr")},
+    **{
         w: "API_KEY"
         for w in _words(
             "apikey accesskey secretkey secret clientsecret token accesstoken "
             "refreshtoken authtoken bearer privatekey authorization credentials "
-            "sessiontoken"
+            "sessiontoken jwt idtoken"
         )
     },
 }
+_SECRET_LAST: Final[dict[str, str]] = {
+    **dict.fromkeys(_words("password passwd pwd passphrase passcode"), "PASSWORD"),
+    **dict.fromkeys(_words("secret token jwt credential credentials"), "API_KEY"),
+}
+_KEY_QUALIFIERS: Final = frozenset(
+    _words("api access secret private cloud signing encryption auth client master service")
+)
+_CLINICAL_PARENTS: Final = frozenset(
+    _words("diagnosis diagnoses condition conditions dx problem problems icd")
+)
+_CLINICAL_TEXT: Final = frozenset(_words("description display text name label term"))
 _BENIGN_LAST: Final = frozenset(
     _words(
         "id ids uuid guid hash checksum sha sha1 sha256 md5 etag version ver "
@@ -149,7 +193,8 @@ _BENIGN_LAST: Final = frozenset(
         "active format mime "
         "encoding code priority severity mode env environment seq sequence "
         "offset size length "
-        "duration percent ratio rate tax fee balance cost weight height width bytes"
+        "duration percent ratio rate tax fee balance cost weight height width bytes "
+        "product commit digest checksum region docs"
     )
 )
 _FREE_TEXT: Final = frozenset(
@@ -204,12 +249,20 @@ def field_hint(path: str) -> FieldHint:
 
 def _entity(last: list[str], parent: set[str]) -> str | None:
     compact = "".join(last)
+    if parent & _CLINICAL_PARENTS and last[-1] in ("code", "icd", "icd10"):
+        return "ICD10_CODE"
     if last[-1] in _BENIGN_LAST and compact not in _COMPACT:
         return None
     if compact in _COMPACT:
         return _COMPACT[compact]
     if last[-1] == "name":
         return _name_entity(last, parent)
+    if len(last) > 1 and last[-1] in _SECRET_LAST:
+        return _SECRET_LAST[last[-1]]
+    if len(last) > 1 and last[-1] == "key" and last[-2] in _KEY_QUALIFIERS:
+        return "API_KEY"
+    if parent & _CLINICAL_PARENTS and last[-1] in _CLINICAL_TEXT:
+        return "HEALTH_CONDITION"
     if last[-1] in ("number", "num", "no", "nr") and len(last) == 1:
         if "card" in parent:
             return "CREDIT_CARD"

@@ -16,7 +16,13 @@ import regex
 
 from streamsec.detection.features import TextFeatures
 
-__all__ = ["could_be_named_entity", "is_benign_token", "is_machine_date", "plausible"]
+__all__ = [
+    "could_be_named_entity",
+    "followed_by_model",
+    "is_benign_token",
+    "is_machine_date",
+    "plausible",
+]
 
 _NAME: Final = regex.compile(
     r"[\p{L}\p{M}][\p{L}\p{M}'\u2019.\-]*(?:[ ,]+[\p{L}\p{M}][\p{L}\p{M}'\u2019.\-]*){0,5}"
@@ -33,6 +39,10 @@ _ZIP: Final = regex.compile(r"(?=[A-Za-z0-9 \-]*\d)[A-Za-z0-9][A-Za-z0-9 \-]{1,9
 _EMAIL: Final = regex.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _URL: Final = regex.compile(r"(?:[a-z][a-z0-9+.\-]*://)?[^\s/]+\.[^\s/]+\S*", regex.IGNORECASE)
 _ALNUM_ID: Final = regex.compile(r"(?=.*\d)[A-Za-z0-9\- ]{5,24}")
+_ICD10: Final = regex.compile(r"[A-TV-Z]\d[0-9AB](?:\.?[0-9A-KXZ]{1,4})?", regex.IGNORECASE)
+_NATIONAL_ID: Final = regex.compile(r"(?=(?:.*\d){5})[A-Za-z0-9][A-Za-z0-9\-./ ]{4,24}")
+_RECORD_ID: Final = regex.compile(r"(?=.*\d)[A-Za-z0-9#][A-Za-z0-9\-#/ ]{3,30}")
+_COUNTRY_CODE: Final = regex.compile(r"\p{Lu}{2,3}")
 _CRYPTO: Final = regex.compile(r"[A-Za-z0-9]{25,100}")
 _DATE: Final = regex.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -80,6 +90,13 @@ def _person(text: str) -> bool:
     )
 
 
+def _clinical_text(text: str) -> bool:
+    return (
+        len(text) <= 300 and sum(c.isalpha() for c in text) >= 2
+        and text.casefold() not in _NOT_A_NAME
+    )
+
+
 _CHECKS: Final[dict[str, Callable[[str], bool]]] = {
     "PERSON": _person,
     "ORGANIZATION": lambda t: len(t) <= 200 and any(c.isalpha() for c in t),
@@ -102,11 +119,24 @@ _CHECKS: Final[dict[str, Callable[[str], bool]]] = {
     "CRYPTO": lambda t: _CRYPTO.fullmatch(t) is not None,
     "STREET_ADDRESS": lambda t: 2 <= len(t) <= 300 and any(c.isalpha() for c in t),
     "ZIP_CODE": lambda t: _ZIP.fullmatch(t) is not None,
-    "LOCATION": lambda t: _PLACE.fullmatch(t) is not None and t.casefold() not in _NOT_A_NAME,
+    "LOCATION": lambda t: (
+        _PLACE.fullmatch(t) is not None
+        and t.casefold() not in _NOT_A_NAME
+        and _COUNTRY_CODE.fullmatch(t) is None  # ISO 3166 codes are not personal
+    ),
     "NRP": lambda t: _PLACE.fullmatch(t) is not None and t.casefold() not in _NOT_A_NAME,
     "TITLE": lambda t: 2 <= len(t) <= 60 and _PLACE.fullmatch(t) is not None,
     "PASSWORD": lambda t: len(t) >= 1,
     "API_KEY": lambda t: len(t) >= 6,
+    "MEDICAL_RECORD_NUMBER": lambda t: _RECORD_ID.fullmatch(t) is not None,
+    "HEALTH_PLAN_ID": lambda t: _RECORD_ID.fullmatch(t) is not None,
+    "ICD10_CODE": lambda t: _ICD10.fullmatch(t) is not None,
+    "HEALTH_CONDITION": _clinical_text,
+    "MEDICATION": _clinical_text,
+    **dict.fromkeys(
+        ("UK_NHS", "UK_NINO", "ES_NIF", "ES_NIE", "IT_FISCAL_CODE", "FR_INSEE", "DE_TAX_ID"),
+        lambda t: _NATIONAL_ID.fullmatch(t) is not None,
+    ),
 }
 
 
@@ -155,3 +185,18 @@ def could_be_named_entity(text: str, features: TextFeatures) -> bool:
     ):
         return False
     return not (features.words == 1 and "@" in text)
+
+
+_MODEL = r"(?:v?\d+(?:\.\d+)+|\p{Lu}{1,3}-?\d{2,}\p{Lu}?|Pro|Max|Mini|Lite|Plus|Ultra)\b"
+_MODEL_AFTER: Final = regex.compile(rf"(?:[ ]+\p{{Lu}}[\p{{L}}\-]*){{0,2}}[ ]+{_MODEL}")
+_MODEL_LAST: Final = regex.compile(rf"(?<=[ ]){_MODEL}$")
+
+
+def followed_by_model(text: str, start: int, end: int) -> bool:
+    """A name that ends with or is followed by a version or model designator ("Kafka
+    4.1", "Nimbus Router X200", "Vertex Hub Pro"): a product, not a person, place or
+    organisation."""
+    return (
+        _MODEL_AFTER.match(text, end) is not None
+        or _MODEL_LAST.search(text, start, end) is not None
+    )

@@ -58,14 +58,12 @@ def compile_patterns(recognizer: PatternRecognizer) -> Compiled:
 def match_patterns(
     recognizer: PatternRecognizer, text: str, compiled: Compiled
 ) -> list[RecognizerResult]:
-    """Presidio's pattern semantics, lean: validate, invalidate, drop zero scores."""
+    """Presidio's pattern semantics, lean: validate, invalidate, drop zero scores.
+    The recognizer's name and id are read only once something matched (most texts
+    match nothing, and ``id`` is computed on every read)."""
     results: list[RecognizerResult] = []
-    entity = recognizer.supported_entities[0]
-    name = recognizer_name(recognizer)
-    metadata = {
-        RecognizerResult.RECOGNIZER_NAME_KEY: name,
-        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
-    }
+    name = ""
+    metadata: dict[str, str] = {}
     for pattern, rx in compiled:
         has_value = "value" in rx.groupindex
         for match in rx.finditer(text):
@@ -81,9 +79,15 @@ def match_patterns(
                 score = EntityRecognizer.MIN_SCORE
             if score <= EntityRecognizer.MIN_SCORE:
                 continue
+            if not metadata:
+                name = recognizer_name(recognizer)
+                metadata = {
+                    RecognizerResult.RECOGNIZER_NAME_KEY: name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+                }
             results.append(
                 RecognizerResult(
-                    entity_type=entity,
+                    entity_type=recognizer.supported_entities[0],
                     start=start,
                     end=end,
                     score=score,

@@ -23,11 +23,11 @@ class ApiKeyRecognizer(FastPatternRecognizer):
         Pattern(
             "GitHub token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_\w{22,255})\b", 0.9
         ),
-        Pattern("GitLab token", r"\bglpat-[A-Za-z0-9_-]{20,}\b", 0.9),
-        Pattern("Slack token", r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b", 0.9),
+        Pattern("GitLab token", r"\bglpat-[A-Za-z0-9_-]{20,}(?![\w-])", 0.9),
+        Pattern("Slack token", r"\bxox[abprs]-[A-Za-z0-9-]{10,}(?![\w-])", 0.9),
         Pattern("Stripe key", r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b", 0.9),
-        Pattern("Google API key", r"\bAIza[0-9A-Za-z_-]{35}\b", 0.9),
-        Pattern("sk- secret key", r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b", 0.8),
+        Pattern("Google API key", r"\bAIza[0-9A-Za-z_-]{35}(?![\w-])", 0.9),
+        Pattern("sk- secret key", r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}(?![\w-])", 0.8),
         Pattern("JWT", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", 0.85),
         Pattern(
             "PEM private key",

@@ -20,6 +20,6 @@ class PasswordRecognizer(FastPatternRecognizer):
             r"\b(?:(?:password|passwd|pwd|passcode|passphrase|pass[ ]?word|pin)"
             r"(?:[ ]is|[ ]was)?[ \t]*[:=][ \t]*|(?:password|passcode|passphrase)[ ]is[ \t]+)"
             r"[\"']?(?P<value>[^\s\"']{4,128})",
-            0.7,
+            0.9,
         ),
     ]

@@ -1,5 +1,6 @@
 """People's names after an unmistakable cue: an honorific ("Dr. Jane Roe"), "my
-name is", "named", "called", "calls me", "Name:", "Dear", "Hi"/"Hello". NER
+name is", "named", "called", "calls me", "Name:", "Dear", "Hi"/"Hello"; or right
+before a patient identifier ("Vera Barco, MRN 5031333"). NER
 misses many names from outside its training data; the cue does not."""
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class PersonCueRecognizer(FastPatternRecognizer):
         Pattern(
             "after a naming word",
             rf"\b(?i:named|called|signed|regards,?|sincerely,?|dear|hi|hello|hey|thanks,?|cc:?|"
-            rf"attn:?|patient)[ \t]+(?P<value>{_NAME})",
+            rf"attn:?|patient)[ \t]+(?!I\b)(?P<value>{_NAME})",
             0.5,
         ),
         Pattern(
@@ -58,6 +59,12 @@ class PersonCueRecognizer(FastPatternRecognizer):
             rf"wrote|asked|asks|reports|reported|called|calls|here\b|explains|explained|"
             rf"confirmed|confirms|complained|complains)\b)",
             0.55,
+        ),
+        Pattern(
+            "full name before a patient identifier",
+            rf"(?:^|(?<=[:;(\n][ \t]*))(?P<value>{_FULL_NAME})(?=[ \t]*[,(][ \t]*(?i:MRN|DOB|"
+            rf"d\.o\.b|born|aged?|NHS|patient[ ]id)\b)",
+            0.7,
         ),
         Pattern(
             "after a name label",

@@ -1,16 +1,22 @@
 """Phone numbers in international and national formats (grouped digits, ``+`` country
-codes, ``(0)`` trunk prefixes, area codes in parentheses, extensions). A regex with
-digit-count and shape validation: much faster than matching every region with
-``phonenumbers``, and it finds the many national formats it does not know."""
+codes and E.164, ``(0)`` trunk prefixes, area codes in parentheses, extensions).
+A regex with digit-count and shape validation finds the candidates (much faster
+than matching every region with ``phonenumbers``, and it finds national formats
+``phonenumbers`` does not know); ``phonenumbers`` then confirms a weak candidate
+that starts with a trunk ``0`` as a number of one of the European regions below
+(``030 123456``), which raises its score. ``+`` numbers, E.164 included, score
+on their shape."""
 
 from __future__ import annotations
 
 from typing import Final
 
+import phonenumbers
 import regex
-from presidio_analyzer import Pattern
+from presidio_analyzer import Pattern, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from streamsec.detection.recognizers._base import FastPatternRecognizer
+from streamsec.detection.recognizers._base import FastPatternRecognizer, match_patterns
 
 __all__ = ["PhoneRecognizer"]
 
@@ -18,6 +24,8 @@ _SEP = r"[ .\-]"
 _EXT = r"(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,5})?"
 _B = r"(?<![\w+/.\-])"
 _E = r"(?![\w/]|[.\-]\d)"
+_NATIONAL_REGIONS: Final = ("DE", "FR", "GB", "ES", "IT", "NL", "AT", "BE", "CH", "IE", "PT")
+_NATIONAL_SCORE: Final = 0.55
 _MIN_DIGITS: Final = 7
 _MAX_DIGITS: Final = 15
 _DATE_INSIDE: Final = regex.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}")
@@ -38,7 +46,7 @@ class PhoneRecognizer(FastPatternRecognizer):
     PATTERNS = [
         Pattern(
             "international",
-            rf"{_B}\+\d{{1,3}}{_SEP}?(?:\(0\){_SEP}?)?(?:\(\d{{1,4}}\){_SEP}?)?\d{{1,5}}(?:{_SEP}\d{{1,5}}){{0,5}}{_EXT}{_E}",
+            rf"{_B}\+\d{{1,3}}{_SEP}?(?:\(0\){_SEP}?)?(?:\(\d{{1,4}}\){_SEP}?)?\d{{1,8}}(?:{_SEP}\d{{1,8}}){{0,5}}{_EXT}{_E}",
             0.6,
         ),
         Pattern(
@@ -46,7 +54,8 @@ class PhoneRecognizer(FastPatternRecognizer):
             rf"{_B}(?:\d{{1,4}}{_SEP}?)?\(\d{{1,5}}\){_SEP}?\d{{2,5}}(?:{_SEP}\d{{1,5}}){{0,4}}{_EXT}{_E}",
             0.55,
         ),
-        Pattern("grouped digits", rf"{_B}\d{{2,5}}(?:{_SEP}\d{{2,5}}){{1,5}}{_EXT}{_E}", 0.3),
+        Pattern("E.164", rf"{_B}\+[1-9]\d{{6,14}}{_E}", 0.5),
+        Pattern("grouped digits", rf"{_B}\d{{2,5}}(?:{_SEP}\d{{2,8}}){{1,5}}{_EXT}{_E}", 0.3),
         Pattern("NANP", rf"{_B}(?:1{_SEP})?\d{{3}}([.\-])\d{{3}}\1\d{{4}}{_EXT}{_E}", 0.5),
         Pattern("bare digits", r"(?<![\w+.\-])0?\d{9,11}(?![\w.\-])", 0.1),
     ]
@@ -73,6 +82,30 @@ class PhoneRecognizer(FastPatternRecognizer):
         "ring",
     ]
 
+    def load(self) -> None:
+        """Load ``phonenumbers``' metadata of the regions now, not in a batch."""
+        for region in _NATIONAL_REGIONS:
+            example = phonenumbers.example_number(region)
+            if example is not None:
+                phonenumbers.is_valid_number(example)
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        results = match_patterns(self, text, self._compiled)
+        for result in results:
+            # Only a weak national-format candidate needs the check: the others
+            # already score enough on their shape.
+            if result.score < _NATIONAL_SCORE and text[result.start] == "0" and any(
+                _valid(text[result.start : result.end], region) for region in _NATIONAL_REGIONS
+            ):
+                result.score = _NATIONAL_SCORE
+        return results
+
     def invalidate_result(self, pattern_text: str) -> bool:
         digits = sum(ch.isdigit() for ch in pattern_text.split("x")[0].split("ext")[0])
         if not _MIN_DIGITS <= digits <= _MAX_DIGITS:
@@ -80,3 +113,11 @@ class PhoneRecognizer(FastPatternRecognizer):
         if _DATE_INSIDE.search(pattern_text):
             return True
         return any(rx.fullmatch(pattern_text) for rx in _NOT_PHONE)
+
+
+def _valid(number: str, region: str | None) -> bool:
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(parsed)
