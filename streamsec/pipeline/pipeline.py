@@ -26,7 +26,6 @@ from typing import Any, Final
 
 from streamsec.detection import budget
 from streamsec.errors import (
-    DecodeError,
     ProtectionError,
     RecordTooLargeError,
     RecordTooSlowError,
@@ -44,6 +43,13 @@ from streamsec.pipeline.headers import (
     protected_headers,
 )
 from streamsec.pipeline.model import Outcome, OutMessage, SourceRecord
+from streamsec.pipeline.record_keys import (
+    MAX_KEY_BYTES,
+    KeyResult,
+    as_error,
+    key_text,
+    protect_keys,
+)
 from streamsec.protection.protector import Protector
 from streamsec.protection.result import FieldAction, ProtectionFailure, ProtectionResult
 from streamsec.records.decoding import decode_record, encode_record
@@ -55,26 +61,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-KeyResult = tuple[str, FieldAction | None] | ProtectionFailure
-
 MAX_OUTPUT_BYTES: Final = 1_000_000
 """A protected record larger than this is dead-lettered (below Kafka's 1 MiB default)."""
 
 HEAVY_BYTES: Final = 32_768
 """A record larger than this is detected alone, under its own time budget."""
 
-MAX_KEY_BYTES: Final = 16_384
-"""A record key larger than this is dead-lettered (``too_large``) without being scanned."""
-
 REFERENCE_FORM: Final = "streamsec.dead-letter.reference"
 """Value of a dead letter that refers to its source record instead of copying it."""
-
-
-def _as_error(exc: Exception) -> StreamsecError:
-    if isinstance(exc, StreamsecError):
-        return exc
-    log.error("unexpected %s while handling a record", type(exc).__name__)
-    return ProtectionError(f"unexpected {type(exc).__name__} while protecting")
 
 
 class RecordPipeline:
@@ -112,17 +106,16 @@ class RecordPipeline:
                 continue
             try:
                 if source.key is not None:
-                    _key_text(source.key)
+                    key_text(source.key)
                 decoded[i] = decode_record(
                     source.value, max_bytes=self.max_bytes, max_depth=self.max_depth,
                     max_fields=self.max_fields, max_chars=self.max_chars,
                 )
             except Exception as exc:  # noqa: BLE001 - one record's failure is data
-                failed[i] = _as_error(exc)
+                failed[i] = as_error(exc)
         results = self._protect_all(batch, decoded)
-        self._keys = self._protect_keys(
-            [s.key for i, s in enumerate(batch) if i not in failed and s.key is not None]
-        )
+        keys = [s.key for i, s in enumerate(batch) if i not in failed and s.key is not None]
+        self._keys = protect_keys(self.protector, keys, self.time_budget)
         outcomes: list[Outcome] = []
         for i, source in enumerate(batch):
             if i in failed:
@@ -177,7 +170,7 @@ class RecordPipeline:
         except RecordTooSlowError:
             raise
         except Exception as exc:  # noqa: BLE001 - the contract says never; fail closed anyway
-            error = _as_error(exc)
+            error = as_error(exc)
             return [ProtectionFailure(error) for _ in records]
 
     # -- one record -------------------------------------------------------------------
@@ -200,7 +193,7 @@ class RecordPipeline:
             ) + (key_action.entity_types if key_action else ())
             return self._protected(source, key, value, actions, detections, leaf_types(record))
         except Exception as exc:  # noqa: BLE001 - one record's failure is data
-            return self.dead_letter(source, _as_error(exc))
+            return self.dead_letter(source, as_error(exc))
 
     def _tombstone(self, source: SourceRecord) -> Outcome:
         """A null value (a deletion on a compacted topic) passes on, with its key protected
@@ -211,49 +204,7 @@ class RecordPipeline:
             detections = key_action.entity_types if key_action else ()
             return self._protected(source, key, None, actions, detections, {})
         except Exception as exc:  # noqa: BLE001 - one record's failure is data
-            return self.dead_letter(source, _as_error(exc))
-
-    def _protect_keys(self, keys: list[bytes]) -> dict[bytes, KeyResult]:
-        """The batch's distinct record keys, each protected once: one detection call
-        under the budget times their number (an overrun is redone key by key, each
-        under its own budget). A key too long or not UTF-8 fails its own record only."""
-        out: dict[bytes, KeyResult] = {}
-        texts: dict[bytes, str] = {}
-        for key in dict.fromkeys(keys):
-            try:
-                if len(key) > MAX_KEY_BYTES:
-                    raise RecordTooLargeError(
-                        f"record key is {len(key)} bytes, over {MAX_KEY_BYTES}"
-                    )
-                texts[key] = _key_text(key)
-            except (DecodeError, RecordTooLargeError) as exc:
-                out[key] = ProtectionFailure(exc)
-        if not texts:
-            return out
-        seconds = None if self.time_budget is None else self.time_budget * len(texts)
-        try:
-            return out | self._keys_under(texts, seconds)
-        except RecordTooSlowError:
-            for key, text in texts.items():
-                try:
-                    out |= self._keys_under({key: text}, self.time_budget)
-                except RecordTooSlowError as exc:
-                    out[key] = ProtectionFailure(exc)
-            return out
-
-    def _keys_under(
-        self, texts: dict[bytes, str], seconds: float | None
-    ) -> dict[bytes, KeyResult]:
-        try:
-            with budget.deadline(seconds):
-                results = self.protector.protect_keys(list(texts.values()))
-            if len(results) != len(texts):
-                raise ProtectionError("protector returned the wrong number of keys")
-        except RecordTooSlowError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the contract says never; fail closed anyway
-            return dict.fromkeys(texts, ProtectionFailure(_as_error(exc)))
-        return dict(zip(texts, results, strict=True))
+            return self.dead_letter(source, as_error(exc))
 
     def _protect_key(self, key: bytes | None) -> tuple[bytes | None, FieldAction | None]:
         """A sensitive key protected per the topology's policy (a function of the key
@@ -262,7 +213,7 @@ class RecordPipeline:
             return None, None
         result = self._keys.get(key)
         if result is None:
-            (result,) = self._protect_keys([key]).values()
+            (result,) = protect_keys(self.protector, [key], self.time_budget).values()
         if isinstance(result, ProtectionFailure):
             raise result.error
         protected, action = result
@@ -387,10 +338,3 @@ def _reference(source: SourceRecord, reason: str) -> tuple[bytes | None, bytes]:
 def _audit_key(event: dict[str, Any], default: str) -> bytes:
     chain = event.get("chain") or event.get("subject") or default
     return str(chain).encode("utf-8")
-
-
-def _key_text(key: bytes) -> str:
-    try:
-        return key.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DecodeError("record key is not valid UTF-8") from None
