@@ -16,33 +16,30 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
-from streamsec.crypto.aad import encode_fields, index_key_aad, wrapped_key_aad
-from streamsec.crypto.envelope import b64url_decode, b64url_encode
+from streamsec.crypto.aad import encode_fields, index_key_aad
+from streamsec.crypto.envelope import b64url_decode
 from streamsec.crypto.integrity import mac_key, seal_document, verify_document
 from streamsec.crypto.keyfile import (
-    IndexKey,
     KeyRecord,
     KeyringDocument,
     KeyringStore,
 )
 from streamsec.crypto.keys import (
-    KEY_SIZES,
     DataKey,
     KeyInfo,
     KeyPurpose,
     KeyState,
-    new_key_id,
     utc_now,
 )
 from streamsec.crypto.providers.base import DEFAULT_KEK, KekProvider
 from streamsec.crypto.providers.local import fallback_provider
+from streamsec.crypto.wrapping import new_record, unwrap_record, with_index_keys
 from streamsec.errors import KeyAccessError, KeyDestroyedError, KeyNotFoundError
 
 __all__ = ["Keyring"]
@@ -90,6 +87,10 @@ class Keyring:
         self._by_id: dict[str, KeyRecord] = {}
         self._latest: dict[Slot, KeyRecord] = {}
         self._forgotten: set[tuple[str, str]] = set()
+        self._pending: list[KeyRecord] = []
+        self.listeners: list[Callable[[str, list[KeyInfo]], None]] = []
+        """Called after every committed change: ``created`` | ``rotated`` | ``destroyed``
+        and the key versions concerned (:mod:`streamsec.lifecycle.key_audit`)."""
         self._signature: Hashable = None
         self._checked = clock()
         with self._lock:
@@ -162,7 +163,7 @@ class Keyring:
     ) -> KeyInfo:
         slot = self._slot(owner, purpose, subject, kek)
         with self._lock:
-            return self._mutate(lambda doc: self._add_version(doc, slot)).info()
+            return self._mutate(lambda doc: self._add_version(doc, slot), "rotated").info()
 
     def destroy(self, key_id: str) -> KeyInfo:
         def change(doc: KeyringDocument) -> tuple[KeyringDocument, KeyInfo]:
@@ -177,7 +178,7 @@ class Keyring:
             return doc.model_copy(update={"keys": keys}), gone.info()
 
         with self._lock:
-            return self._mutate(change)
+            return self._mutate(change, "destroyed")
 
     def destroy_subject(self, owner: str, subject: str) -> list[KeyInfo]:
         hashed = self.subject_hash(owner, subject)
@@ -195,7 +196,7 @@ class Keyring:
             return doc.model_copy(update={"keys": tuple(keys)}), mine
 
         with self._lock:
-            return self._mutate(change)
+            return self._mutate(change, "destroyed")
 
     def list_keys(self, owner: str | None = None) -> list[KeyInfo]:
         with self._lock:
@@ -281,7 +282,11 @@ class Keyring:
         self._mac_key = mac_key(index_key)
         self._cache.clear()
 
-    def _mutate(self, change: Callable[[KeyringDocument], tuple[KeyringDocument, T]]) -> T:
+    def _mutate(
+        self, change: Callable[[KeyringDocument], tuple[KeyringDocument, T]],
+        kind: str = "created",
+    ) -> T:
+        self._pending = []
         with self._store.lock():
             if self._document is None or self._store.signature() != self._signature:
                 self._install(*self._store.read())  # another process changed it
@@ -291,6 +296,12 @@ class Keyring:
                 document = seal_document(document, self._mac_key)
                 self._install(document, self._store.write(document))
             self._checked = self._clock()
+        created, self._pending = self._pending, []
+        infos: list[KeyInfo] = [r.info() for r in created]
+        if kind == "destroyed":  # the result: the destroyed versions
+            infos = list(result) if isinstance(result, list) else [result]  # type: ignore[list-item]
+        for listener in self.listeners if infos else ():  # after the write: what happened
+            listener(kind, infos)
         return result
 
     def _ensure(self, doc: KeyringDocument, slot: Slot) -> tuple[KeyringDocument, KeyRecord]:
@@ -331,42 +342,14 @@ class Keyring:
         return doc.model_copy(update={"keys": (*keys, record)}), record
 
     def _with_index(self, doc: KeyringDocument, keks: set[str]) -> KeyringDocument:
-        """The index key wrapped by each new KEK name too, so a holder of that KEK only
-        can check the store's MAC and name subjects."""
-        new = keks - {DEFAULT_KEK} - set(doc.index_keys)
-        if not new:
-            return doc
         assert self._kek_provider is not None
-        index_keys = dict(doc.index_keys)
-        for name in sorted(new):
-            version, wrapped = self._kek_provider.wrap(
-                name, self._index_key, index_key_aad(doc.kek.id)
-            )
-            index_keys[name] = IndexKey(wrapped=b64url_encode(wrapped), kek_version=version)
-        return doc.model_copy(update={"index_keys": index_keys})
+        return with_index_keys(doc, keks, self._kek_provider, self._index_key)
 
     def _record(self, slot: Slot, version: int) -> KeyRecord:
         assert self._kek_provider is not None
-        owner, purpose, subject, kek = slot
-        key_id = new_key_id()
-        while key_id in self._by_id:
-            key_id = new_key_id()
-        aad = wrapped_key_aad(
-            key_id=key_id, purpose=purpose, owner=owner, subject=subject, version=version
-        )
-        kek_version, wrapped = self._kek_provider.wrap(kek, os.urandom(KEY_SIZES[purpose]), aad)
-        return KeyRecord(
-            id=key_id,
-            purpose=purpose,
-            owner=owner,
-            subject=subject,
-            version=version,
-            state=KeyState.ACTIVE,
-            created=utc_now(),
-            wrapped=b64url_encode(wrapped),
-            kek=kek,
-            kek_version=kek_version,
-        )
+        record = new_record(slot, version, self._kek_provider, taken=self._by_id)
+        self._pending.append(record)
+        return record
 
     def _unwrap(self, record: KeyRecord) -> DataKey:
         if record.state is KeyState.DESTROYED or record.wrapped is None:
@@ -384,27 +367,7 @@ class Keyring:
 
     def _unwrap_material(self, record: KeyRecord) -> bytes:
         assert self._kek_provider is not None
-        assert record.wrapped is not None
-        aad = wrapped_key_aad(
-            key_id=record.id,
-            purpose=record.purpose,
-            owner=record.owner,
-            subject=record.subject,
-            version=record.version,
-        )
-        try:
-            material: bytes | None = self._kek_provider.unwrap(
-                record.kek, record.kek_version, b64url_decode(record.wrapped), aad
-            )
-        except (KeyAccessError, ValueError):
-            material = None
-        if material is None or len(material) != KEY_SIZES[record.purpose]:
-            raise KeyAccessError(
-                "cannot unwrap data key: no access to its key-encryption key, "
-                "or tampered keyring",
-                key_id=record.id,
-            )
-        return material
+        return unwrap_record(record, self._kek_provider)
 
 
 def _destroyed(record: KeyRecord) -> KeyRecord:

@@ -15,7 +15,7 @@ Not thread-safe: an agent calls it from its single executor thread only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from streamsec.errors import StreamsecError
@@ -39,6 +39,7 @@ class RecordEvents:
         *,
         bootstrap: str | None = None,
         lineage_heartbeat: float = 300.0,
+        key_events: Callable[[], list[Event]] | None = None,
     ) -> None:
         self.topology = topology
         self.trail = trail
@@ -47,6 +48,11 @@ class RecordEvents:
         """Set by the agent before the first record: names the Kafka datasets in lineage."""
         self._lineage_heartbeat = lineage_heartbeat
         self._tracker: LineageTracker | None = None
+        self._key_events = key_events
+        """Unsealed key-operation events (keys this worker created) to seal next."""
+
+    def _with_key_events(self, audit: Event) -> list[Event]:
+        return [*(self._key_events() if self._key_events else ()), audit]
 
     def __repr__(self) -> str:
         return f"RecordEvents(topology={self.topology.name!r}, trail={self.trail!r})"
@@ -65,7 +71,8 @@ class RecordEvents:
         audit = record_protected(self.topology, ref, actions, worker_id=self.worker_id)
         lineage = self._lineage_started()
         event = self._tracker_or_start().observe(leaves, actions)
-        return self.trail.seal([audit], source.partition), lineage + _some(event)
+        sealed = self.trail.seal(self._with_key_events(audit), source.partition)
+        return sealed, lineage + _some(event)
 
     def _tracker_or_start(self) -> LineageTracker:
         if self._tracker is None:
@@ -95,7 +102,7 @@ class RecordEvents:
         audit = record_dead_lettered(
             self.topology, self._ref(source), error, worker_id=self.worker_id
         )
-        return self.trail.seal([audit], source.partition)
+        return self.trail.seal(self._with_key_events(audit), source.partition)
 
     def checkpoints(self) -> list[Event]:
         """The batch's signed checkpoints (one per chain it touched)."""
