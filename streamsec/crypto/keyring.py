@@ -90,7 +90,7 @@ class Keyring:
         self._pending: list[KeyRecord] = []
         self.listeners: list[Callable[[str, list[KeyInfo]], None]] = []
         """Called after every committed change: ``created`` | ``rotated`` | ``destroyed``
-        and the key versions concerned (:mod:`streamsec.lifecycle.key_audit`)."""
+        and the key versions concerned (:mod:`streamsec.events.key_audit`)."""
         self._signature: Hashable = None
         self._checked = clock()
         with self._lock:

@@ -6,9 +6,9 @@ from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.keyring_setup import open_keyring
 from streamsec.crypto.provider import KeyProvider
 from streamsec.detection.base import Detector
+from streamsec.events.key_audit import KeyAudit
 from streamsec.events.signing import AuditIdentity
 from streamsec.events.trail import AuditTrail
-from streamsec.lifecycle.key_audit import KeyAudit
 from streamsec.pipeline.events import RecordEvents
 from streamsec.pipeline.pipeline import RecordPipeline
 from streamsec.protection.protector import Protector

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from streamsec.crypto.keys import KeyPurpose
-from streamsec.lifecycle.key_audit import KeyAudit
+from streamsec.events.key_audit import KeyAudit
 from streamsec.testing.keys import InMemoryKeyProvider
 
 
