@@ -108,7 +108,12 @@ class Settings(BaseSettings):
     aws_kms_endpoint: str | None = Field(default=None, description="Endpoint override.")
     aws_region: str = "us-east-1"
     aws_kms_alias_prefix: str = "alias/streamsec-"
-    key_store: Literal["file"] = Field(default="file", description="Where wrapped keys live.")
+    key_store: Literal["file", "kafka"] = Field(
+        default="file", description="Where wrapped keys live: the keyring file or a Kafka topic."
+    )
+    key_registry_topic: str = Field(
+        default="streamsec.keys", description="kafka key store: its compacted topic."
+    )
 
     # --- Audit -----------------------------------------------------------------
     audit_signing_key: Path | None = Field(

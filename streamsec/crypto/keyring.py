@@ -95,6 +95,8 @@ class Keyring:
         self._checked = clock()
         with self._lock:
             self._install(*store.read())
+            if self._entry_store:  # entries are checked once the MAC key is known
+                self._install(*store.read())
 
     def __repr__(self) -> str:
         return f"Keyring(store={self._store!r}, keys={len(self._by_id)})"
@@ -256,7 +258,13 @@ class Keyring:
         self._generation = document.generation
         self._signature = signature
 
+    @property
+    def _entry_store(self) -> bool:
+        return bool(getattr(self._store, "entry_authenticated", False))
+
     def _verify(self, document: KeyringDocument) -> None:
+        if self._entry_store:
+            return  # the store refuses entries that fail their own MAC
         file = getattr(self._store, "path", None)
         verify_document(document, self._mac_key, self._generation, file=file)
 
@@ -280,6 +288,8 @@ class Keyring:
             raise KeyAccessError(f"the key-encryption key does not unlock this keyring{why}")
         self._kek_provider, self._index_key = provider, index_key
         self._mac_key = mac_key(index_key)
+        if self._entry_store:
+            self._store.use_mac_key(self._mac_key)  # type: ignore[attr-defined]
         self._cache.clear()
 
     def _mutate(
@@ -293,8 +303,12 @@ class Keyring:
             assert self._document is not None
             document, result = change(self._document)
             if document is not self._document:
-                document = seal_document(document, self._mac_key)
-                self._install(document, self._store.write(document))
+                if self._entry_store:  # the log order decides (first writer wins)
+                    self._store.write(document)
+                    self._install(*self._store.read())
+                else:
+                    document = seal_document(document, self._mac_key)
+                    self._install(document, self._store.write(document))
             self._checked = self._clock()
         created, self._pending = self._pending, []
         infos: list[KeyInfo] = [r.info() for r in created]

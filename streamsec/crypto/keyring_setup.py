@@ -10,6 +10,7 @@ KEK inside the file, still open.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from pathlib import Path
@@ -18,7 +19,7 @@ from pydantic import SecretStr
 
 from streamsec.crypto.aad import index_key_aad
 from streamsec.crypto.cipher import KeyringCipher
-from streamsec.crypto.envelope import b64url_encode
+from streamsec.crypto.envelope import b64url_decode, b64url_encode
 from streamsec.crypto.integrity import document_mac, mac_key
 from streamsec.crypto.keyfile import _REVEAL, FileStore, KekRecord, KeyringDocument, KeyringStore
 from streamsec.crypto.keyring import Keyring
@@ -98,13 +99,18 @@ def create_keyring(
     else:
         provider = StaticKekProvider(os.urandom(KEK_SIZE), kek_id=kek_id)
     file = str(store.path) if isinstance(store, FileStore) else None
+    document = new_document(provider, kek_id=kek_id)
+    if getattr(store, "entry_authenticated", False):  # the registry MACs each entry it writes
+        index_key = provider.unwrap(DEFAULT_KEK, document.index_kek_version,
+                                    b64url_decode(document.index_key), index_key_aad(kek_id))
+        store.use_mac_key(mac_key(index_key))  # type: ignore[attr-defined]
     with store.lock():
         if store.exists() and not force:
             raise KeyAccessError(
                 "a keyring already exists; pass --force to replace it (its keys are lost)",
                 file=file,
             )
-        store.write(new_document(provider, kek_id=kek_id))
+        store.write(document)
     log.info("created keyring file=%s kek provider=%s", file, provider.kind)
     return Keyring(
         store,
@@ -123,6 +129,16 @@ def provider_from_settings(settings: Settings, keyring: Path) -> KekProvider | N
     return open_kek_provider(settings, keyring=keyring)
 
 
+def open_store(settings: Settings, path: Path) -> KeyringStore:
+    """``STREAMSEC_KEY_STORE``: the keyring file, or the Kafka key registry. The registry
+    is loaded by name so the pure core never imports a Kafka client."""
+    if settings.key_store == "kafka":
+        kafka = importlib.import_module("streamsec.keystore.open")
+        store: KeyringStore = kafka.open_registry(settings)
+        return store
+    return FileStore(path)
+
+
 def open_keyring(
     settings: Settings | None = None,
     *,
@@ -133,7 +149,7 @@ def open_keyring(
     settings = settings if settings is not None else load_settings()
     target = Path(path) if path is not None else settings.keyring
     return Keyring(
-        FileStore(target),
+        open_store(settings, target),
         kek=kek_from_settings(settings),
         kek_provider=provider_from_settings(settings, target),
         refresh_interval=refresh_interval,
@@ -152,7 +168,8 @@ def init_keyring(
     target = Path(path) if path is not None else settings.keyring
     kek = kek_from_settings(settings)
     provider = None if kek is not None else open_kek_provider(settings, keyring=target)
-    return create_keyring(target, kek=kek, kek_provider=provider, force=force)
+    store = open_store(settings, target)
+    return create_keyring(store, kek=kek, kek_provider=provider, force=force)
 
 
 def open_cipher(

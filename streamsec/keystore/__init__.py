@@ -1,0 +1,1 @@
+"""Where wrapped data keys live besides the keyring file: the Kafka key registry."""

@@ -1,0 +1,90 @@
+"""The Kafka side of the key registry, through the clients :mod:`streamsec.kafka` builds.
+
+* :func:`ensure_topic`: the compacted, single-partition registry topic (created
+  when missing; ``min.compaction.lag.ms`` keeps recent history for a while);
+* :func:`follow`: read from the beginning, signal when the end is reached, then
+  keep following until told to stop;
+* :func:`produce`: write entries, acknowledged by all in-sync replicas, and
+  return the last offset.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future
+from typing import Any
+
+from aiokafka import TopicPartition
+from aiokafka.admin import NewTopic
+
+from streamsec.kafka import KafkaConnection, admin_client, new_consumer, new_producer
+
+__all__ = ["ensure_topic", "follow", "produce"]
+
+_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "3600000"}
+
+
+async def ensure_topic(conn: KafkaConnection, topic: str) -> None:
+    async with admin_client(conn, topic=topic, doing="creating the key registry") as admin:
+        if topic not in set(await admin.list_topics()):
+            try:
+                await admin.create_topics([NewTopic(topic, 1, 1, topic_configs=_CONFIG)])
+            except Exception as exc:
+                if "exists" not in type(exc).__name__.lower():
+                    raise
+
+
+async def follow(
+    conn: KafkaConnection,
+    topic: str,
+    apply: Callable[[int, bytes | None, bytes | None], None],
+    ready: Future[None],
+    stopped: Awaitable[None],
+) -> None:
+    """``apply(offset, key, value)`` for every record, in order; ``ready`` once the
+    end offset taken at start is reached."""
+    import asyncio
+
+    consumer = new_consumer(
+        conn, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
+        client_id="streamsec-key-registry",
+    )  # fmt: skip
+    tp = TopicPartition(topic, 0)
+    stop = asyncio.ensure_future(stopped)
+    try:
+        await consumer.start()
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        end = (await consumer.end_offsets([tp]))[tp]
+        if end == 0:
+            ready.set_result(None)
+        while not stop.done():
+            batch = await consumer.getmany(tp, timeout_ms=100, max_records=5000)
+            for m in batch.get(tp, []):
+                apply(m.offset, m.key, m.value)
+                if not ready.done() and m.offset + 1 >= end:
+                    ready.set_result(None)
+    except BaseException as exc:
+        if not ready.done():
+            ready.set_exception(exc)
+        raise
+    finally:
+        stop.cancel()
+        await consumer.stop()
+
+
+async def produce(
+    conn: KafkaConnection, topic: str, entries: Sequence[tuple[str, dict[str, Any]]]
+) -> int:
+    producer = new_producer(conn, client_id="streamsec-key-registry")
+    await producer.start()
+    try:
+        last = -1
+        for key, value in entries:
+            data = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+            meta = await (await producer.send(topic, data, key=key.encode(), partition=0))
+            last = max(last, meta.offset)
+        return last
+    finally:
+        await producer.stop()
