@@ -59,6 +59,7 @@ class KafkaKeyStore:
         self._cond = threading.Condition()
         self._header: dict[str, Any] | None = None
         self._entries: dict[str, dict[str, Any]] = {}  # key id -> verified entry, log order
+        self._records: dict[str, KeyRecord] = {}  # the same, parsed once
         self._unverified: list[tuple[str, dict[str, Any]]] = []
         self._mac_key: bytes | None = None
         self._applied = 0
@@ -135,7 +136,13 @@ class KafkaKeyStore:
             if new_rank < _RANK[old["record"]["state"]] or entry["rev"] <= old["rev"]:
                 self._refuse(name, "older than what the registry holds (rollback)")
                 return
+        try:
+            record = _record(entry["record"])
+        except (KeyError, TypeError, ValueError):
+            self._refuse(name, "not a key entry")
+            return
         self._entries[name] = entry
+        self._records[name] = record
 
     def use_mac_key(self, key: bytes) -> None:
         """Called by the keyring once it has unwrapped the index key."""
@@ -166,9 +173,9 @@ class KafkaKeyStore:
                     "the key registry is empty; create it with `streamsec keys init`",
                     topic=self.topic,
                 )
-            keys = tuple(KeyRecord.model_validate(e["record"]) for e in self._entries.values())
-            return KeyringDocument.model_validate({**header["document"], "keys": keys}), \
-                self._applied  # fmt: skip
+            document = KeyringDocument.model_validate(header["document"])
+            keys = tuple(self._records.values())  # authenticated, parsed once each
+            return document.model_copy(update={"keys": keys}), self._applied
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
@@ -201,3 +208,24 @@ class KafkaKeyStore:
         assert self._mac_key is not None
         entry = {**body, "rev": 1 if old is None else int(old["rev"]) + 1}
         return {**entry, "mac": entry_mac(self._mac_key, entry)}
+
+
+def _record(data: dict[str, Any]) -> KeyRecord:
+    """A key entry's record, built without pydantic's per-field validation (1M of them
+    at start-up): its MAC already proved a KEK holder wrote it with this code."""
+    from datetime import datetime
+
+    from streamsec.crypto.keys import KeyPurpose, KeyState
+
+    destroyed = data.get("destroyed")
+    state = KeyState(data["state"])
+    if (state is KeyState.DESTROYED) != (data.get("wrapped") is None):
+        raise ValueError("a key has wrapped material exactly when it is not destroyed")
+    return KeyRecord.model_construct(
+        id=str(data["id"]), purpose=KeyPurpose(data["purpose"]), owner=str(data["owner"]),
+        subject=data.get("subject"), version=int(data["version"]), state=state,
+        created=datetime.fromisoformat(data["created"]),
+        destroyed=None if destroyed is None else datetime.fromisoformat(destroyed),
+        wrapped=data.get("wrapped"), kek=str(data.get("kek", "default")),
+        kek_version=str(data.get("kek_version", "static")),
+    )  # fmt: skip
