@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,8 +32,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def topic(unique_name: Callable[[str], str]) -> str:
-    return unique_name("keys")
+async def topic(topic_factory: Any) -> str:
+    return str(await topic_factory(1, config={"cleanup.policy": "compact"}))  # deleted after
 
 
 @pytest.fixture

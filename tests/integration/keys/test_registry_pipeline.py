@@ -65,9 +65,9 @@ def _opened(cipher: KeyringCipher, records: list[dict[str, Any]]) -> tuple[int, 
 async def test_two_workers_kafka_registry_provider_kek_and_forget(
     kind: str, request: pytest.FixtureRequest, tmp_path: Path, kafka_bootstrap: str,
     topic_factory: Any, group_factory: Callable[[], str], kafka_produce: Any,
-    monkeypatch: pytest.MonkeyPatch, unique_name: Callable[[str], str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    registry = unique_name("keys")
+    registry = await topic_factory(1, config={"cleanup.policy": "compact"})  # deleted after
     env = {**_provider_env(request, kind), "STREAMSEC_BROKER": kafka_bootstrap,
            "STREAMSEC_KEY_STORE": "kafka", "STREAMSEC_KEY_REGISTRY_TOPIC": registry,
            "STREAMSEC_METRICS_PORT": "0", "STREAMSEC_WEB_PORT": "0",
