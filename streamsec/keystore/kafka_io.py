@@ -20,7 +20,7 @@ from aiokafka.admin import NewTopic
 
 from streamsec.kafka import KafkaConnection, admin_client, new_consumer, new_producer
 
-__all__ = ["ensure_topic", "follow", "produce"]
+__all__ = ["Producer", "ensure_topic", "follow", "produce"]
 
 _CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "3600000"}
 
@@ -74,17 +74,40 @@ async def follow(
         await consumer.stop()
 
 
+class Producer:
+    """One producer per registry, started on first use and reused (a writer's batch of
+    new keys costs one round trip, not a producer's start-up)."""
+
+    def __init__(self, conn: KafkaConnection) -> None:
+        self.conn = conn
+        self._producer: Any = None
+
+    async def send(self, topic: str, entries: Sequence[tuple[str, dict[str, Any]]]) -> int:
+        if self._producer is None:
+            producer = new_producer(self.conn, client_id="streamsec-key-registry")
+            await producer.start()
+            self._producer = producer
+        futures = []
+        for key, value in entries:
+            data = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+            futures.append(await self._producer.send(topic, data, key=key.encode(), partition=0))
+        last = -1
+        for future in futures:
+            last = max(last, (await future).offset)
+        return last
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+
 async def produce(
     conn: KafkaConnection, topic: str, entries: Sequence[tuple[str, dict[str, Any]]]
 ) -> int:
-    producer = new_producer(conn, client_id="streamsec-key-registry")
-    await producer.start()
+    """Write ``entries`` with a producer of its own; the last offset."""
+    producer = Producer(conn)
     try:
-        last = -1
-        for key, value in entries:
-            data = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
-            meta = await (await producer.send(topic, data, key=key.encode(), partition=0))
-            last = max(last, meta.offset)
-        return last
+        return await producer.send(topic, entries)
     finally:
         await producer.stop()

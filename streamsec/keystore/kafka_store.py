@@ -38,7 +38,7 @@ from typing import Any
 from streamsec.crypto.integrity import entry_mac
 from streamsec.crypto.keyfile import KeyRecord, KeyringDocument
 from streamsec.errors import KeyAccessError
-from streamsec.keystore.kafka_io import ensure_topic, follow, produce
+from streamsec.keystore.kafka_io import Producer, ensure_topic, follow
 
 __all__ = ["KafkaKeyStore"]
 
@@ -71,6 +71,7 @@ class KafkaKeyStore:
                                         name=f"key-registry:{topic}")  # fmt: skip
         self._thread.start()
         self._stop = asyncio.Event()
+        self._producer = Producer(conn)
         self._run(ensure_topic(conn, topic)).result(timeout=start_timeout)
         ready: Future[None] = Future()
         self._follower = self._run(follow(conn, topic, self._apply, ready, self._stopped()))
@@ -89,6 +90,8 @@ class KafkaKeyStore:
         self._loop.call_soon_threadsafe(self._stop.set)
         with contextlib.suppress(Exception):
             self._follower.result(timeout=10)
+        with contextlib.suppress(Exception):
+            self._run(self._producer.stop()).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 
@@ -197,7 +200,7 @@ class KafkaKeyStore:
                 if old is None or old["record"] != data:
                     out.append((record.id, self._entry({"record": data}, old)))
         if out:
-            last = self._run(produce(self.conn, self.topic, out)).result(timeout=60)
+            last = self._run(self._producer.send(self.topic, out)).result(timeout=60)
             with self._cond:
                 if not self._cond.wait_for(lambda: self._offset >= last, timeout=60):
                     raise KeyAccessError("the key registry did not read back its write",

@@ -175,3 +175,24 @@ def _error(cipher: KeyringCipher, token: str) -> Exception | None:
     except Exception as exc:
         return exc
     return None
+
+
+def test_rotate_kek_over_the_registry_kills_the_old_version(
+    stores: Callable[[], KafkaKeyStore], vault_factory: Any
+) -> None:
+    """rotate-kek on the Kafka registry with OpenBao (which really destroys versions)."""
+    from streamsec.crypto.kek_rotation import rotate_kek
+
+    first = stores()
+    ring = create_keyring(first, kek_provider=vault_factory())
+    cipher = KeyringCipher(ring, "orders")
+    tokens = [cipher.encrypt(b"v%d" % i, path="p", subject=f"s{i}") for i in range(10)]
+    old = {k["record"]["id"]: k["record"]["kek_version"] for k in first._entries.values()}
+    result = rotate_kek(ring)
+    assert result.rewrapped == 10
+    assert result.destroyed == [("default", "1")]
+    fresh_store = stores()  # a new process reads the rotated registry
+    fresh = KeyringCipher(Keyring(fresh_store, kek_provider=vault_factory()), "orders")
+    assert [fresh.decrypt(t, path="p") for t in tokens] == [b"v%d" % i for i in range(10)]
+    assert set(old.values()) == {"1"}
+    assert {r.kek_version for r in fresh_store._records.values()} == {"2"}
