@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hmac
 import json
 import logging
@@ -74,8 +75,9 @@ class KafkaKeyStore:
         self._producer = Producer(conn)
         self._run(ensure_topic(conn, topic)).result(timeout=start_timeout)
         ready: Future[None] = Future()
-        self._follower = self._run(follow(conn, topic, self._apply, ready, self._stopped()))
-        ready.result(timeout=start_timeout)  # read to the end before first use
+        with _bulk():  # a million small objects: no generational GC passes meanwhile
+            self._follower = self._run(follow(conn, topic, self._apply, ready, self._stopped()))
+            ready.result(timeout=start_timeout)  # read to the end before first use
 
     def __repr__(self) -> str:
         return f"KafkaKeyStore(topic={self.topic!r}, keys={len(self._entries)})"
@@ -153,8 +155,9 @@ class KafkaKeyStore:
             if self._mac_key == key:
                 return
             self._mac_key, pending, self._unverified = key, self._unverified, []
-            for name, entry in pending:  # in log order
-                self._accept(name, entry)
+            with _bulk():
+                for name, entry in pending:  # in log order
+                    self._accept(name, entry)
             self._applied += 1
 
     # --- KeyringStore --------------------------------------------------------------------
@@ -211,6 +214,18 @@ class KafkaKeyStore:
         assert self._mac_key is not None
         entry = {**body, "rev": 1 if old is None else int(old["rev"]) + 1}
         return {**entry, "mac": entry_mac(self._mac_key, entry)}
+
+
+@contextlib.contextmanager
+def _bulk() -> Iterator[None]:
+    """Bulk loading: the cyclic GC would rescan every loaded entry again and again."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _record(data: dict[str, Any]) -> KeyRecord:
