@@ -12,6 +12,11 @@ Servers are the real ones on loopback (SoftHSM2, ``bao server -dev``, moto's KMS
 server), started here with :mod:`streamsec.testing.kms_servers`::
 
     .venv/bin/python benchmarks/kek_providers.py [--values 20000] [--subjects 200]
+
+A run with ``--values 40000`` on the development machine: local 9.33 us/value;
+SoftHSM2 9.01 (0.97x), OpenBao 8.32 (0.89x), moto KMS 9.30 (1.00x); first use of
+a key 0.01 / 0.06 / 0.99 / 4.86 ms. Past the first unwrap the code path is the
+same, so differences are the machine's noise (an earlier, busier run: up to 1.14x).
 """
 
 from __future__ import annotations
