@@ -7,14 +7,18 @@ destroyed or retired key back as current, or editing any entry is refused.
 
 A *rollback* to an older, validly authenticated copy is caught by the
 ``generation`` counter, which every change bumps: a process refuses a
-generation lower than the highest it has seen (in memory, and in the optional
-watermark file ``STREAMSEC_HOME/keyring.generation``).
+generation lower than the highest it has seen, in memory and, across restarts,
+in :class:`GenerationWatermark` (``STREAMSEC_HOME/keyring-generations.json``,
+per keyring, on the host's own disk).
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import logging
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import hashes
@@ -25,8 +29,16 @@ from streamsec.errors import KeyAccessError
 if TYPE_CHECKING:
     from streamsec.crypto.keyfile import KeyringDocument
 
-__all__ = ["document_mac", "entry_mac", "mac_key", "seal_document", "verify_document"]
+__all__ = [
+    "GenerationWatermark",
+    "document_mac",
+    "entry_mac",
+    "mac_key",
+    "seal_document",
+    "verify_document",
+]
 
+log = logging.getLogger(__name__)
 _INFO = b"streamsec key-store mac v1"
 
 
@@ -85,3 +97,40 @@ def verify_document(
             f"{seen_generation}): refusing an older copy",
             file=where,
         )
+
+
+class GenerationWatermark:
+    """The highest generation this host has seen of each keyring (by its KEK record id),
+    so a restored older copy is refused after a restart too. A file of its own, apart
+    from the keyring: restoring a backup of the keyring does not restore it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen: dict[str, int] | None = None
+
+    def __repr__(self) -> str:
+        return f"GenerationWatermark({str(self.path)!r})"
+
+    def seen(self, keyring_id: str) -> int:
+        if self._seen is None:
+            try:
+                loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                loaded = {}
+            self._seen = {str(k): int(v) for k, v in loaded.items()} if isinstance(
+                loaded, dict) else {}  # fmt: skip
+        return self._seen.get(keyring_id, -1)
+
+    def record(self, keyring_id: str, generation: int) -> None:
+        if generation <= self.seen(keyring_id):
+            return
+        assert self._seen is not None
+        self._seen[keyring_id] = generation
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp.write_text(json.dumps(self._seen), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError as exc:  # the in-memory check still holds in this process
+            log.warning("cannot record the keyring generation in %s: %s", self.path,
+                        exc.strerror)  # fmt: skip

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from streamsec.crypto.aad import encode_fields, index_key_aad
 from streamsec.crypto.envelope import b64url_decode
-from streamsec.crypto.integrity import mac_key, seal_document, verify_document
+from streamsec.crypto.integrity import GenerationWatermark, mac_key, seal_document, verify_document
 from streamsec.crypto.keyfile import (
     KeyRecord,
     KeyringDocument,
@@ -70,8 +70,10 @@ class Keyring:
         refresh_interval: float = 1.0,
         cache_size: int = 4096,
         clock: Callable[[], float] = time.monotonic,
+        watermark: GenerationWatermark | None = None,
     ) -> None:
         self._store = store
+        self._watermark = watermark
         self._external_kek = kek
         self._given_provider = kek_provider
         self._kek_provider: KekProvider | None = kek_provider
@@ -266,7 +268,12 @@ class Keyring:
         if self._entry_store:
             return  # the store refuses entries that fail their own MAC
         file = getattr(self._store, "path", None)
-        verify_document(document, self._mac_key, self._generation, file=file)
+        seen = self._generation
+        if self._watermark is not None:
+            seen = max(seen, self._watermark.seen(document.kek.id))
+        verify_document(document, self._mac_key, seen, file=file)
+        if self._watermark is not None:
+            self._watermark.record(document.kek.id, document.generation)
 
     def _unlock(self, document: KeyringDocument) -> None:
         provider = self._given_provider or fallback_provider(

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from streamsec.crypto.aad import index_key_aad
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.envelope import b64url_decode, b64url_encode
-from streamsec.crypto.integrity import document_mac, mac_key
+from streamsec.crypto.integrity import GenerationWatermark, document_mac, mac_key
 from streamsec.crypto.keyfile import _REVEAL, FileStore, KekRecord, KeyringDocument, KeyringStore
 from streamsec.crypto.keyring import Keyring
 from streamsec.crypto.keys import KEK_SIZE, decode_kek, new_key_id, utc_now
@@ -148,11 +148,15 @@ def open_keyring(
     """Open the keyring named by ``path`` or the settings; raises :class:`KeyAccessError`."""
     settings = settings if settings is not None else load_settings()
     target = Path(path) if path is not None else settings.keyring
+    watermark = None
+    if settings.key_store == "file":  # the Kafka registry has its log order instead
+        watermark = GenerationWatermark(settings.home / "keyring-generations.json")
     return Keyring(
         open_store(settings, target),
         kek=kek_from_settings(settings),
         kek_provider=provider_from_settings(settings, target),
         refresh_interval=refresh_interval,
+        watermark=watermark,
     )
 
 
