@@ -72,6 +72,21 @@ def process_alive(pid: int, marker: str | None = None) -> bool:
     return cmdline == "" or marker in cmdline
 
 
+def without_secrets(env: Mapping[str, str] | None) -> dict[str, str]:
+    """``env`` (default: ours) without any secret STREAMSEC_* setting (a KEK, a PIN, a
+    token, a password): the broker's JVM needs none of them and must not inherit them."""
+    from pydantic import SecretStr
+
+    from streamsec.settings import Settings
+
+    secret = {
+        f"STREAMSEC_{name.upper()}" for name, field in Settings.model_fields.items()
+        if "SecretStr" in str(field.annotation) or field.annotation is SecretStr
+    }  # fmt: skip
+    return {k: v for k, v in (os.environ if env is None else env).items()
+            if k.upper() not in secret}  # fmt: skip
+
+
 def spawn(
     command: Sequence[str],
     *,
@@ -90,7 +105,7 @@ def spawn(
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=cwd,
-                env=dict(env) if env is not None else None,
+                env=without_secrets(env),
                 start_new_session=True,
                 close_fds=True,
             )
