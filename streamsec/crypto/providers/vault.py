@@ -23,6 +23,7 @@ from streamsec.errors import KeyAccessError
 try:
     import hvac
     from hvac.exceptions import Forbidden, InvalidPath, InvalidRequest, VaultError
+    from requests import RequestException
 except ImportError as exc:  # pragma: no cover - depends on the extra
     raise ImportError(
         "the vault KEK provider needs hvac: pip install 'streamsec[vault]'"
@@ -86,7 +87,7 @@ class VaultKekProvider:
                 name=self._key(name), plaintext=_b64(material), context=_b64(aad),
                 mount_point=self._mount,
             )  # fmt: skip
-        except VaultError as exc:
+        except (VaultError, RequestException) as exc:
             raise KeyAccessError(
                 f"Vault refused to wrap: {type(exc).__name__}", key=self._key(name)
             ) from None
@@ -100,7 +101,8 @@ class VaultKekProvider:
                 name=self._key(name), ciphertext=wrapped.decode(), context=_b64(aad),
                 mount_point=self._mount,
             )  # fmt: skip
-        except (Forbidden, InvalidRequest, InvalidPath, VaultError, UnicodeDecodeError) as exc:
+        except (Forbidden, InvalidRequest, InvalidPath, VaultError, RequestException,
+                UnicodeDecodeError) as exc:  # fmt: skip
             raise KeyAccessError(
                 f"Vault refused to unwrap ({type(exc).__name__}): no access, destroyed "
                 "version, or tampered key store",
@@ -114,7 +116,7 @@ class VaultKekProvider:
                 self._ensure(name, True)
             self._transit.rotate_key(name=self._key(name), mount_point=self._mount)
             info = self._transit.read_key(name=self._key(name), mount_point=self._mount)
-        except VaultError as exc:
+        except (VaultError, RequestException) as exc:
             raise KeyAccessError(
                 f"Vault refused to rotate: {type(exc).__name__}", key=self._key(name)
             ) from None
@@ -139,7 +141,7 @@ class VaultKekProvider:
                 )
             if int(info.get("min_available_version", 0)) < floor:
                 self._transit.trim_key(name=key, min_version=floor, mount_point=self._mount)
-        except VaultError as exc:
+        except (VaultError, RequestException) as exc:
             raise KeyAccessError(
                 f"Vault refused to destroy: {type(exc).__name__}", key=key
             ) from None
