@@ -38,6 +38,7 @@ from typing import Any
 
 from streamsec.crypto.integrity import entry_mac
 from streamsec.crypto.keyfile import KeyRecord, KeyringDocument
+from streamsec.crypto.keys import KeyState
 from streamsec.errors import KeyAccessError
 from streamsec.keystore.kafka_io import Producer, ensure_topic, follow
 
@@ -61,6 +62,7 @@ class KafkaKeyStore:
         self._header: dict[str, Any] | None = None
         self._entries: dict[str, dict[str, Any]] = {}  # key id -> verified entry, log order
         self._records: dict[str, KeyRecord] = {}  # the same, parsed once
+        self._erased = 0  # destroyed entries held: the header says how many there must be
         self._unverified: list[tuple[str, dict[str, Any]]] = []
         self._mac_key: bytes | None = None
         self._applied = 0
@@ -132,10 +134,13 @@ class KafkaKeyStore:
         ):
             self._refuse(name, "fails authentication (forged or edited)")
             return
+        old = self._header if name == HEADER else self._entries.get(name)
         if name == HEADER:
-            self._header = entry
+            if old is not None and int(entry.get("rev", 0)) <= int(old.get("rev", 0)):
+                self._refuse(name, "an older header (rollback)")
+            else:
+                self._header = entry
             return
-        old = self._entries.get(name)
         if old is not None:
             new_rank = _RANK.get(entry["record"].get("state"), -1)
             if new_rank < _RANK[old["record"]["state"]] or entry["rev"] <= old["rev"]:
@@ -146,6 +151,10 @@ class KafkaKeyStore:
         except (KeyError, TypeError, ValueError):
             self._refuse(name, "not a key entry")
             return
+        if record.state is KeyState.DESTROYED and (
+            old is None or old["record"]["state"] != "destroyed"
+        ):
+            self._erased += 1
         self._entries[name] = entry
         self._records[name] = record
 
@@ -179,6 +188,12 @@ class KafkaKeyStore:
                     "the key registry is empty; create it with `streamsec keys init`",
                     topic=self.topic,
                 )
+            lost = int(header.get("erased", 0)) - self._erased
+            if header is self._header and lost > 0:  # checked once entries are verified
+                raise KeyAccessError(
+                    f"the key registry lost {lost} erasure tombstone(s): refusing it",
+                    topic=self.topic,
+                )
             document = KeyringDocument.model_validate(header["document"])
             keys = tuple(self._records.values())  # authenticated, parsed once each
             return document.model_copy(update={"keys": keys}), self._applied
@@ -194,14 +209,17 @@ class KafkaKeyStore:
             raise KeyAccessError("the key registry is written only after it is unlocked")
         body = document.model_dump(mode="json", exclude={"keys", "mac", "generation"})
         out: list[tuple[str, dict[str, Any]]] = []
+        erased = sum(1 for k in document.keys if k.state is KeyState.DESTROYED)
         with self._cond:
-            if self._header is None or self._header["document"] != body:
-                out.append((HEADER, self._entry({"document": body}, self._header)))
             for record in document.keys:
                 data = record.model_dump(mode="json")
                 old = self._entries.get(record.id)
                 if old is None or old["record"] != data:
                     out.append((record.id, self._entry({"record": data}, old)))
+            header = self._header
+            if header is None or header["document"] != body or header.get("erased", 0) < erased:
+                # last: a reader never sees a header promising tombstones not yet written
+                out.append((HEADER, self._entry({"document": body, "erased": erased}, header)))
         if out:
             last = self._run(self._producer.send(self.topic, out)).result(timeout=60)
             with self._cond:

@@ -4,6 +4,7 @@ everywhere, and forged, replayed or deleted entries are refused."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -22,7 +23,7 @@ from streamsec.crypto.keyring import Keyring
 from streamsec.crypto.keyring_setup import create_keyring
 from streamsec.crypto.keys import KeyPurpose
 from streamsec.crypto.providers.local import StaticKekProvider
-from streamsec.errors import KeyDestroyedError
+from streamsec.errors import KeyAccessError, KeyDestroyedError
 from streamsec.kafka import KafkaConnection
 from streamsec.keystore.kafka_io import produce
 from streamsec.keystore.kafka_store import KafkaKeyStore
@@ -143,8 +144,6 @@ def test_destroy_is_honoured_everywhere_and_entries_are_authenticated(
         time.sleep(0.02)
     assert isinstance(_error(worker, token), KeyDestroyedError)
     conn = KafkaConnection(kafka_bootstrap)
-    import asyncio
-
     forged = {**active_entry, "rev": 99, "mac": "0" * 64}
     refused_before = worker_store.refused
     # a replayed old (validly authenticated) entry, a forged one, and a deleted tombstone
@@ -196,3 +195,31 @@ def test_rotate_kek_over_the_registry_kills_the_old_version(
     assert [fresh.decrypt(t, path="p") for t in tokens] == [b"v%d" % i for i in range(10)]
     assert set(old.values()) == {"1"}
     assert {r.kek_version for r in fresh_store._records.values()} == {"2"}
+
+
+async def test_a_registry_rewritten_without_its_tombstones_is_refused(
+    stores: Callable[[], KafkaKeyStore], kafka_bootstrap: str, topic: str, topic_factory: Any
+) -> None:
+    """What compaction leaves after an attacker deletes a tombstone (a Kafka null): the
+    registry without that entry. The header, written after every erasure, says how
+    many destroyed entries there must be, so a fresh process refuses it."""
+    from streamsec.kafka import read_topic
+
+    store = stores()
+    ring = create_keyring(store, kek=KEK)
+    cipher = KeyringCipher(ring, "orders")
+    cipher.encrypt(b"x", path="p", subject="C-1")
+    cipher.encrypt(b"y", path="p", subject="C-2")
+    ring.destroy_subject("orders", "C-1")
+    conn = KafkaConnection(kafka_bootstrap)
+    log = await read_topic(conn, topic)
+    destroyed = {n for n, e in store._entries.items() if e["record"]["state"] == "destroyed"}
+    assert destroyed
+    copy = await topic_factory(1, config={"cleanup.policy": "compact"})
+    kept = [(m.key.decode(), json.loads(m.value)) for m in log
+            if m.key and m.value and m.key.decode() not in destroyed]  # fmt: skip
+    await produce(conn, copy, kept)
+    with pytest.raises(KeyAccessError, match=r"lost \d+ erasure tombstone"):
+        await asyncio.to_thread(
+            lambda: Keyring(KafkaKeyStore(conn, copy), kek=KEK)
+        )
