@@ -313,6 +313,8 @@ class Keyring:
                 if self._entry_store:  # the log order decides (first writer wins)
                     self._store.write(document)
                     self._install(*self._store.read())
+                    if any(r.id not in self._by_id for r in self._pending):
+                        raise KeyDestroyedError("the data subject was forgotten meanwhile")
                 else:
                     document = seal_document(document, self._mac_key)
                     self._install(document, self._store.write(document))

@@ -20,7 +20,7 @@ from aiokafka.admin import NewTopic
 
 from streamsec.kafka import KafkaConnection, admin_client, new_consumer, new_producer
 
-__all__ = ["Producer", "ensure_topic", "follow", "produce"]
+__all__ = ["Producer", "end_offset", "ensure_topic", "follow", "produce"]
 
 _CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "3600000"}
 
@@ -72,6 +72,18 @@ async def follow(
     finally:
         stop.cancel()
         await consumer.stop()
+
+
+async def end_offset(probe: list[Any], conn: KafkaConnection, topic: str) -> int:
+    """The registry's end offset now (the next offset to be written), asked by an idle
+    consumer of its own (the follower's may be waiting in a fetch)."""
+    if not probe:
+        consumer = new_consumer(conn, group_id=None, enable_auto_commit=False,
+                                client_id="streamsec-key-registry-probe")  # fmt: skip
+        await consumer.start()
+        probe.append(consumer)
+    tp = TopicPartition(topic, 0)
+    return int((await probe[0].end_offsets([tp]))[tp])
 
 
 class Producer:

@@ -40,7 +40,7 @@ from streamsec.crypto.integrity import entry_mac
 from streamsec.crypto.keyfile import KeyRecord, KeyringDocument
 from streamsec.crypto.keys import KeyState
 from streamsec.errors import KeyAccessError
-from streamsec.keystore.kafka_io import Producer, ensure_topic, follow
+from streamsec.keystore.kafka_io import Producer, end_offset, ensure_topic, follow
 
 __all__ = ["KafkaKeyStore"]
 
@@ -75,6 +75,8 @@ class KafkaKeyStore:
         self._thread.start()
         self._stop = asyncio.Event()
         self._producer = Producer(conn)
+        self._probe: list[Any] = []
+        self._forgotten: set[tuple[str, str]] = set()
         self._run(ensure_topic(conn, topic)).result(timeout=start_timeout)
         ready: Future[None] = Future()
         with _bulk():  # a million small objects: no generational GC passes meanwhile
@@ -96,6 +98,9 @@ class KafkaKeyStore:
             self._follower.result(timeout=10)
         with contextlib.suppress(Exception):
             self._run(self._producer.stop()).result(timeout=10)
+        for probe in self._probe:
+            with contextlib.suppress(Exception):
+                self._run(probe.stop()).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 
@@ -151,6 +156,15 @@ class KafkaKeyStore:
         except (KeyError, TypeError, ValueError):
             self._refuse(name, "not a key entry")
             return
+        if (
+            old is None and record.subject is not None and record.version == 1
+            and record.state is not KeyState.DESTROYED
+            and (record.owner, record.subject) in self._forgotten
+        ):  # fmt: skip
+            self._refuse(name, "a first key for a subject erased before it in the log")
+            return
+        if record.state is KeyState.DESTROYED and record.subject is not None:
+            self._forgotten.add((record.owner, record.subject))
         if record.state is KeyState.DESTROYED and (
             old is None or old["record"]["state"] != "destroyed"
         ):
@@ -200,9 +214,19 @@ class KafkaKeyStore:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """This process only: other processes race, and the log order decides."""
+        """This process only: other processes race, and the log order decides. Taking it
+        first reads the registry up to its current end, so a change (a subject's
+        erasure, say) is made on everything written before it."""
         with self._write_lock:
+            self.sync()
             yield
+
+    def sync(self, timeout: float = 30.0) -> None:
+        """Wait until everything written to the registry so far has been applied here."""
+        end = self._run(end_offset(self._probe, self.conn, self.topic)).result(timeout=timeout)
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._offset >= end - 1, timeout=timeout):
+                raise KeyAccessError("the key registry did not catch up", topic=self.topic)
 
     def write(self, document: KeyringDocument) -> Hashable:
         if self._mac_key is None:

@@ -79,12 +79,12 @@ def test_a_key_made_in_another_process_decrypts_here_within_2s(
     env = {**os.environ, "PYTHONPATH": str(REPO), "STREAMSEC_KEY_STORE": "kafka",
            "STREAMSEC_BROKER": kafka_bootstrap, "STREAMSEC_KEY_REGISTRY_TOPIC": topic,
            "STREAMSEC_KEK": base64.b64encode(KEK).decode()}  # fmt: skip
-    proc = subprocess.run([sys.executable, "-c", _WRITER, "5"], env=env, capture_output=True,
-                          timeout=120, check=False)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
-    out = proc.stdout.decode().split()
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, "5"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert writer.stdout is not None
     delays = []
-    for made, token in zip(out[::2], out[1::2], strict=True):
+    for line in writer.stdout:  # as the writer makes each key (it keeps going meanwhile)
+        made, token = line.decode().split()
         deadline = time.time() + 5
         while True:
             try:
@@ -92,9 +92,11 @@ def test_a_key_made_in_another_process_decrypts_here_within_2s(
                 break
             except Exception:
                 assert time.time() < deadline
-                time.sleep(0.02)
+                time.sleep(0.01)
         delays.append(time.time() - float(made))
         assert value.startswith(b"v")
+    assert writer.wait(timeout=60) == 0, (writer.stderr.read() if writer.stderr else b"")[-2000:]
+    assert len(delays) == 5
     print("registry propagation delays (s):", [round(d, 3) for d in delays])
     assert max(delays) < 2.0
 
@@ -142,7 +144,7 @@ def test_destroy_is_honoured_everywhere_and_entries_are_authenticated(
     deadline = time.time() + 2
     while time.time() < deadline and not isinstance(_error(worker, token), KeyDestroyedError):
         time.sleep(0.02)
-    assert isinstance(_error(worker, token), KeyDestroyedError)
+    assert isinstance(_error(worker, token), KeyDestroyedError), repr(_error(worker, token))
     conn = KafkaConnection(kafka_bootstrap)
     forged = {**active_entry, "rev": 99, "mac": "0" * 64}
     refused_before = worker_store.refused
