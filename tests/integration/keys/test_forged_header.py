@@ -17,8 +17,8 @@ from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.keyfile import FileStore
 from streamsec.crypto.keyring import Keyring
 from streamsec.crypto.keyring_setup import create_keyring
-from streamsec.crypto.keys import KeyPurpose
 from streamsec.crypto.providers.vault import VaultKekProvider
+from streamsec.events.signing import AuditIdentity
 from streamsec.pipeline.headers import CATEGORIES, ENTITIES
 from streamsec.protection.protector import Protector
 from streamsec.testing import FakeDetector
@@ -48,7 +48,6 @@ roles:
 """)
     worker = vault_factory()
     ring = create_keyring(tmp_path / "keyring.json", kek_provider=worker)
-    ring.current_key("pay", KeyPurpose.AUDIT)  # the worker makes it; consumers seal with it
     cipher = KeyringCipher(ring, "pay", separate_by_category=True)
     protector = Protector(topology, detector=FakeDetector(), cipher=cipher)
     protected = [
@@ -73,7 +72,7 @@ roles:
         consumer = ProtectedConsumer(
             topology, role, provider=consumer_keys, bootstrap=kafka_bootstrap,
             from_beginning=True, idle_timeout=5, decrypt=True,
-            audit=None,
+            identity=AuditIdentity.ephemeral(),
         )
         async with consumer:
             results[role] = [item async for item in consumer]
