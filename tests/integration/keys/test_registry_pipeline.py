@@ -24,7 +24,10 @@ from streamsec.cli.main import main
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.keyring_setup import init_keyring, open_keyring
 from streamsec.errors import StreamsecError
+from streamsec.protection.binding import RecordBinder
 from streamsec.settings import Settings
+from streamsec.topology.loader import load_topology
+from streamsec.topology.model import Topology
 from streamsec.worker.process import WorkerProcess, read_topics
 
 N, SUBJECTS, FORGET = 10_000, 2_000, 10
@@ -49,12 +52,16 @@ def _provider_env(request: pytest.FixtureRequest, kind: str) -> dict[str, str]:
     return dict(request.getfixturevalue("moto_kms").env)
 
 
-def _opened(cipher: KeyringCipher, records: list[dict[str, Any]]) -> tuple[int, int]:
+def _opened(
+    cipher: KeyringCipher, records: list[dict[str, Any]], topology: Topology
+) -> tuple[int, int]:
     ok = 0
+    binder = RecordBinder(topology)  # each value is bound to its record's subject
     for record in records:
         for field in FIELDS:
             try:
-                cipher.decrypt(record[field], path=field)
+                cipher.decrypt(record[field], path=field,
+                               binding=binder.of(record).at((field,)))  # fmt: skip
                 ok += 1
             except StreamsecError:
                 pass
@@ -75,15 +82,19 @@ async def test_two_workers_kafka_registry_provider_kek_and_forget(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("STREAMSEC_HOME", str(tmp_path / "operator"))
+    monkeypatch.setenv("STREAMSEC_KEYRING", str(tmp_path / "operator" / "keyring.json"))
+    (tmp_path / "operator").mkdir()  # kek_due keeps its note beside STREAMSEC_KEYRING
     topics = {"input": await topic_factory(4), "output": await topic_factory(4),
               "audit": await topic_factory(1), "lineage": await topic_factory(1),
               "dead_letter": await topic_factory(1)}  # fmt: skip
     topology = tmp_path / "crm.yaml"
     topology.write_text(
         "name: crm\n" + "".join(f"{k}: {v}\n" for k, v in topics.items())
-        + "subject: id\nfields:\n  id: keep\n  name: encrypt\n"
+        + "subject: id\nencryption:\n  missing_subject: dead_letter\n"
+        + "fields:\n  id: keep\n  name: encrypt\n"
         + "  email: {action: encrypt, entity: EMAIL_ADDRESS}\n  tier: keep\n"
     )
+    topo = load_topology(topology)
     init_keyring(settings=Settings())  # the registry's header, under the provider's KEK
     records = _records()
     await kafka_produce(topics["input"], records)
@@ -120,20 +131,22 @@ async def test_two_workers_kafka_registry_provider_kek_and_forget(
     assert len(created) >= SUBJECTS  # every new key audited
     # a third party with only the registry and the KEK provider
     consumer = KeyringCipher(open_keyring(Settings()), "crm")
-    assert _opened(consumer, out) == (N * 2, N * 2)
+    assert _opened(consumer, out, topo) == (N * 2, N * 2)
     forgotten = {f"S-{i:04d}" for i in range(FORGET)}
-    for subject in sorted(forgotten):
+    for n, subject in enumerate(sorted(forgotten)):
         monkeypatch.setattr("sys.stdin", __import__("io").StringIO(subject + "\n"))
         args = ["keys", "forget", "-t", str(topology), "--subject", "-", "--yes",
                 "--audit-out", str(tmp_path / "erasures.jsonl")]  # fmt: skip
+        if n < FORGET - 1:  # the last erasure rotates the KEK for all ten (backup-proof)
+            args += ["--rotate-kek-within", "3600"]
         assert await asyncio.to_thread(main, args) == 0
     theirs = [r for r in out if r["id"] in forgotten]
     others = [r for r in out if r["id"] not in forgotten]
     time.sleep(1.1)  # the consumer's keyring looks at the registry at most once a second
     fresh = KeyringCipher(open_keyring(Settings()), "crm")
     for cipher in (consumer, fresh):
-        assert _opened(cipher, theirs) == (0, len(theirs) * 2)
-        assert _opened(cipher, others) == (len(others) * 2, len(others) * 2)
+        assert _opened(cipher, theirs, topo) == (0, len(theirs) * 2)
+        assert _opened(cipher, others, topo) == (len(others) * 2, len(others) * 2)
     print(f"{kind}: {N} records, {SUBJECTS} subjects, 2 workers in {elapsed:.1f} s; "
           f"{len(theirs)} records of {FORGET} forgotten subjects: 0 decrypt; "
           f"{len(others)} others: 100% decrypt")
