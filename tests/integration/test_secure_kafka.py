@@ -28,6 +28,7 @@ pytestmark = pytest.mark.integration
 
 TRACEPARENT = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 RULES = """subject: customer_id
+encryption: {missing_subject: dead_letter}
 fields:
   customer_id: {action: encrypt, deterministic: true}
   email: {action: encrypt, deterministic: true, entity: EMAIL_ADDRESS}
@@ -44,6 +45,13 @@ def cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.Comp
         [*worker_command(), *args], env={**clean, **env}, capture_output=True, text=True,
         timeout=timeout, check=False,
     )
+
+
+def audit_keys() -> dict[str, str]:
+    """The test's audit key files (tests/conftest.py), so the worker, the consumer and
+    the CLI of one deployment sign as one writer, as processes of one home do."""
+    names = ("STREAMSEC_AUDIT_SIGNING_KEY", "STREAMSEC_AUDIT_PSEUDONYM_KEY")
+    return {name: os.environ[name] for name in names if name in os.environ}
 
 
 class Deployment:
@@ -69,10 +77,25 @@ class Deployment:
     def env(self, user: str) -> dict[str, str]:
         return {**self.cluster.env(user, self.mode), "STREAMSEC_KEYRING": str(self.keyring),
                 "STREAMSEC_HOME": str(self.home), "STREAMSEC_METRICS_PORT": "0",
-                "STREAMSEC_WEB_PORT": "0"}
+                "STREAMSEC_WEB_PORT": "0", **audit_keys()}
 
     def run(self, user: str, *args: str) -> subprocess.CompletedProcess[str]:
         return cli(*args, env=self.env(user))
+
+    def trust_store(self) -> Path:
+        """An operator key certifying the signing key the processes of this home share,
+        made with the CLI as an operator would (the verifier gets public keys only)."""
+        trust, operator = self.home.parent / "trust.json", self.home.parent / "operator.key"
+        made = self.run("admin", "audit", "operator-key", "--out", str(operator),
+                        "--trust-store", str(trust))
+        assert made.returncode == 0, made.stderr
+        keygen = self.run("admin", "audit", "keygen")
+        assert keygen.returncode == 0, keygen.stderr
+        certified = self.run("admin", "audit", "certify", "--operator-key", str(operator),
+                             "--trust-store", str(trust), "--public-key",
+                             keygen.stdout.split()[1], "--writers", "*")
+        assert certified.returncode == 0, certified.stderr
+        return trust
 
 
 def records() -> list[tuple[bytes, bytes]]:
@@ -158,7 +181,8 @@ async def test_the_whole_pipeline_over_a_secured_broker(
     emails = sorted(json.loads(line)["email"] for line in consumed.stdout.splitlines())
     assert emails == sorted(f"user{i}@example.com" for i in range(N))
 
-    verified = dep.run("admin", "audit", "verify", "--topic", dep.topics["audit"])
+    verified = dep.run("admin", "audit", "verify", "--topic", dep.topics["audit"],
+                       "--trust-store", str(dep.trust_store()))
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "intact" in verified.stdout
 

@@ -25,6 +25,29 @@ pytestmark = pytest.mark.integration
 FAKE = ["--detector", "streamsec.testing:FakeDetector"]
 
 
+async def wait_for_members(
+    bootstrap: str, group: str, topic: str, count: int, timeout: float = 120
+) -> None:
+    """Until ``group`` is stable with ``count`` members that each hold a partition of
+    ``topic`` (a fixed sleep was too short for two workers starting on a loaded machine)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            (response,) = await admin.describe_consumer_groups([group])
+            (state,) = response.to_object()["groups"]
+            members = state["members"]
+            if state["state"] == "Stable" and len(members) == count and all(
+                topic.encode() in m["member_assignment"] for m in members
+            ):
+                return
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"group {group} never had {count} members with partitions")
+    finally:
+        await admin.close()
+
+
 def deployment(
     tmp_path: Path, bootstrap: str, topics: dict[str, str], **env: str
 ) -> tuple[Path, dict[str, str]]:
@@ -121,7 +144,7 @@ async def test_two_workers_share_partitions_and_one_takes_over(
         for name in ("alpha", "beta")
     ]
     try:
-        await asyncio.sleep(12)  # both in the group before the first record
+        await wait_for_members(kafka_bootstrap, app_id, topics["input"], 2)  # both hold partitions
         first = records(800)
         await kafka_produce(topics["input"], first)
         got = await read_topics(
