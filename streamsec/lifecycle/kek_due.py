@@ -45,6 +45,7 @@ def schedule(keyring: Path, within: float, *, now: datetime | None = None) -> da
     if current is not None and current <= deadline:
         return current
     path = due_file(keyring)
+    path.parent.mkdir(parents=True, exist_ok=True)  # no keyring file with the Kafka store
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:

@@ -122,3 +122,10 @@ def test_schedule_keeps_the_earliest_deadline(tmp_path: Path) -> None:
     assert oct(kek_due.due_file(keyring).stat().st_mode & 0o777) == "0o600"
     kek_due.clear(keyring)
     assert kek_due.due(keyring) is None
+
+
+def test_a_rotation_is_scheduled_where_no_keyring_file_exists_yet(tmp_path: Path) -> None:
+    """With the Kafka key store there is no keyring file, so no folder for its note."""
+    keyring = tmp_path / "operator" / "keyring.json"
+    deadline = kek_due.schedule(keyring, 3600)
+    assert kek_due.due(keyring) == deadline
