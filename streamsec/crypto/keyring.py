@@ -142,24 +142,23 @@ class Keyring:
     def key_by_id(self, key_id: str) -> DataKey:
         with self._lock:
             self._refresh()
-            record = self._by_id.get(key_id)
-            if record is None:
-                self._refresh(force=True)
-                record = self._by_id.get(key_id)
-            if record is None:
-                raise KeyNotFoundError("no such data key", key_id=key_id)
-            return self._unwrap(record)
+            return self._unwrap(self._known(key_id))
 
     def key_info(self, key_id: str) -> KeyInfo:
         """Metadata of one version (its KEK name included) without releasing the key."""
         with self._lock:
+            return self._known(key_id).info()
+
+    def _known(self, key_id: str) -> KeyRecord:
+        """The version ``key_id`` (the file read again once if it is not known yet);
+        the caller holds the lock."""
+        record = self._by_id.get(key_id)
+        if record is None:
+            self._refresh(force=True)
             record = self._by_id.get(key_id)
-            if record is None:
-                self._refresh(force=True)
-                record = self._by_id.get(key_id)
         if record is None:
             raise KeyNotFoundError("no such data key", key_id=key_id)
-        return record.info()
+        return record
 
     def rotate(
         self, owner: str, purpose: KeyPurpose, subject: str | None = None, *,
