@@ -10,6 +10,6 @@ echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"
 status=0
-.venv/bin/pytest -q -ra "$@" || status=$?
+.venv/bin/pytest -q -ra --durations=25 "$@" || status=$?
 .venv/bin/streamsec broker down >/dev/null 2>&1 || true
 exit $status
