@@ -42,6 +42,7 @@ class EncryptAction:
             category=ctx.category,
             binding=ctx.binding,
             pad_to=ctx.pad_to,
+            entity=ctx.entity_type,
         )
         return ActionOutcome(value=token, key_id=ctx.cipher.key_id_of(token))
 

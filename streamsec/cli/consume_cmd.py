@@ -1,9 +1,10 @@
 """``streamsec consume``: read a protected topic as a role, as JSON Lines.
 
-    streamsec consume --topology T [--role R --decrypt] [--from-beginning] [--max N]
+    streamsec consume --topology T [--as R --decrypt] [--from-beginning] [--max N]
 
 Without ``--decrypt`` the records are printed as stored (ciphertext). With it,
-the fields role ``R`` may read are decrypted; every decryption is first recorded
+the fields role ``R`` may read are decrypted (``--as all``: every field whose key
+the caller's KEKs release; ``--role`` is the same option); every decryption is first recorded
 as an audit event on the topology's audit topic (or ``--audit-out`` offline).
 ``--meta`` wraps each record with its coordinates and the decrypted, denied and
 failed paths. ``--strict`` withholds (and reports on stderr, by path and reason) a
@@ -27,7 +28,8 @@ __all__ = ["register"]
 def register(sub: Any) -> None:
     p = sub.add_parser("consume", help="read a protected topic, decrypting what a role may read")
     p.add_argument("--topology", "-t", required=True, help="topology YAML file")
-    p.add_argument("--role", "-r", help="role of the topology's 'roles:' (needed to decrypt)")
+    p.add_argument("--role", "--as", "-r", dest="role",
+                   help="role of the topology's roles: (needed to decrypt), or 'all'")
     p.add_argument("--decrypt", action="store_true", help="decrypt the fields the role may read")
     p.add_argument("--topic", help="topic to read (default: the topology's output)")
     p.add_argument("--from-beginning", action="store_true", help="start at the earliest offset")
@@ -48,7 +50,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.decrypt and not args.role:
-        print("--decrypt needs --role", file=sys.stderr)
+        print("--decrypt needs --as ROLE (a role of the topology, or 'all')", file=sys.stderr)
         return 2
     if args.max is not None and args.max <= 0:
         return 0

@@ -31,10 +31,11 @@ class FieldCipher(Protocol):
         category: str | None = None,
         binding: Binding | None = None,
         pad_to: int = DEFAULT_PAD,
+        entity: str | None = None,
     ) -> str:
         """Encrypt (padded to ``pad_to`` bytes) under the current data key of ``subject``
-        (or the shared one) and return an envelope string. ``category`` (PII, PCI...)
-        selects the KEK under key separation. Raises
+        (or the shared one) and return an envelope string. ``category`` (PII, PCI...),
+        ``entity`` and ``path`` select the KEK under key separation. Raises
         :class:`~streamsec.errors.SubjectForgottenError` for a forgotten subject."""
         ...
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hmac
 import os
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Final, NoReturn
 
 from cryptography.exceptions import InvalidTag
@@ -59,6 +59,7 @@ from streamsec.errors import (
 __all__ = [
     "PSEUDONYM_RE",
     "Binding",
+    "KekChooser",
     "KeyringCipher",
     "gcm_subkey",
     "kek_name",
@@ -155,15 +156,28 @@ def _reraise(exc: StreamsecError, path: str) -> NoReturn:
     raise type(exc)(exc.message, **{**exc.context, "path": path}) from None
 
 
+KekChooser = Callable[[str, str | None, str | None], str]
+"""``(path, category, entity) -> KEK label`` of a field under key separation."""
+
+
+def _by_category(path: str, category: str | None, entity: str | None) -> str:
+    return kek_name(category)
+
+
 class KeyringCipher:
-    """A field cipher for one topology; keys come from a :class:`KeyProvider`."""
+    """A field cipher for one topology; keys come from a :class:`KeyProvider`.
+
+    ``kek_of`` picks each field's KEK label under key separation (see
+    :func:`streamsec.crypto.separation.field_keks`); ``separate_by_category`` is the
+    category chooser."""
 
     def __init__(
-        self, provider: KeyProvider, topology: str, *, separate_by_category: bool = False
+        self, provider: KeyProvider, topology: str, *, separate_by_category: bool = False,
+        kek_of: KekChooser | None = None,
     ) -> None:
         self.provider = provider
         self.topology = topology
-        self.separate_by_category = separate_by_category
+        self.kek_of = kek_of or (_by_category if separate_by_category else None)
 
     def __repr__(self) -> str:
         return f"KeyringCipher(topology={self.topology!r}, provider={self.provider!r})"
@@ -178,9 +192,10 @@ class KeyringCipher:
         category: str | None = None,
         binding: Binding | None = None,
         pad_to: int = DEFAULT_PAD,
+        entity: str | None = None,
     ) -> str:
         purpose = _PURPOSE[deterministic]
-        kek = kek_name(category) if self.separate_by_category else "default"
+        kek = "default" if self.kek_of is None else self.kek_of(path, category, entity)
         try:
             key = self.provider.current_key(self.topology, purpose, subject, kek=kek)
         except KeyDestroyedError as exc:
@@ -206,8 +221,8 @@ class KeyringCipher:
             raise SubjectForgottenError("the record's data subject was forgotten") from None
 
     def prepare_keys(self, needs: Collection[tuple[str, bool]]) -> None:
-        if self.separate_by_category:
-            return  # the KEK depends on each field's category: created field by field
+        if self.kek_of is not None:
+            return  # the KEK depends on each field: created field by field
         slots = [(_PURPOSE[deterministic], subject) for subject, deterministic in needs]
         self.provider.ensure_keys(self.topology, slots)
 

@@ -1,9 +1,11 @@
 """``streamsec keys rotate-kek``: wrap every data key again under a new KEK version,
 then destroy the old versions in the provider.
 
-1. The provider makes a new version of every KEK name the key store uses.
+1. The provider makes a new version of every KEK name the key store uses (under
+   ``key_separation: role`` also every reader role's KEK).
 2. Under the key-store lock, every data key that is not destroyed, and the index
-   key, is unwrapped with its old version and wrapped with the new one; the store
+   key, is unwrapped with its old version and wrapped with the new one (every
+   wrapped copy of it: one per reader role under role separation); the store
    is written once (authenticated, next generation). A process that creates keys
    meanwhile waits for the lock, and wraps under the new version after it.
 3. Only then are the old versions destroyed in the provider (HSM object deleted,
@@ -18,11 +20,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from streamsec.crypto.aad import index_key_aad, wrapped_key_aad
+from streamsec.crypto.aad import index_key_aad
 from streamsec.crypto.envelope import b64url_encode
-from streamsec.crypto.keyfile import IndexKey, KeyRecord, KeyringDocument
+from streamsec.crypto.keyfile import IndexKey, KeyRecord, KeyringDocument, WrappedCopy
 from streamsec.crypto.keyring import Keyring
 from streamsec.crypto.providers.base import DEFAULT_KEK
+from streamsec.crypto.wrapping import key_aad
 from streamsec.errors import KeyAccessError
 
 __all__ = ["KekRotation", "rotate_kek"]
@@ -39,20 +42,33 @@ class KekRotation:
     """``(KEK name, version)`` destroyed in the provider."""
 
 
-def _rewrap_record(ring: Keyring, record: KeyRecord, current: dict[str, str]) -> KeyRecord:
-    if record.wrapped is None or record.kek_version == current.get(record.kek):
+def _rewrap_record(
+    ring: Keyring, record: KeyRecord, current: dict[str, str], old: set[tuple[str, str]]
+) -> KeyRecord:
+    """``record`` with its wrapped copy (and each reader's copy, under role separation)
+    wrapped under the current KEK versions; the versions left behind go into ``old``."""
+    stale = {n: c for n, c in record.copies.items() if c.kek_version != current.get(n)}
+    if record.wrapped is None or (record.kek_version == current.get(record.kek) and not stale):
         return record
     material = ring._unwrap_material(record)
-    aad = wrapped_key_aad(
-        key_id=record.id, purpose=record.purpose, owner=record.owner,
-        subject=record.subject, version=record.version,
-    )  # fmt: skip
+    aad = key_aad(record)
     provider = ring._kek_provider
     assert provider is not None
-    version, wrapped = provider.wrap(record.kek, material, aad, create=False)
-    if version != current[record.kek]:
-        raise KeyAccessError("the provider did not wrap under the new KEK version", key=record.kek)
-    return record.model_copy(update={"wrapped": b64url_encode(wrapped), "kek_version": version})
+
+    def wrap(name: str) -> tuple[str, str]:
+        version, wrapped = provider.wrap(name, material, aad, create=False)
+        if version != current[name]:
+            raise KeyAccessError("the provider did not wrap under the new KEK version", key=name)
+        return version, b64url_encode(wrapped)
+
+    copies = dict(record.copies)
+    for name, copy in stale.items():
+        old.add((name, copy.kek_version))
+        version, wrapped = wrap(name)
+        copies[name] = WrappedCopy(wrapped=wrapped, kek_version=version)
+    old.add((record.kek, record.kek_version))
+    version, wrapped = wrap(record.kek)
+    return record.model_copy(update={"wrapped": wrapped, "kek_version": version, "copies": copies})
 
 
 def rotate_kek(ring: Keyring) -> KekRotation:
@@ -64,6 +80,7 @@ def rotate_kek(ring: Keyring) -> KekRotation:
     assert document is not None
     names = {DEFAULT_KEK, *document.index_keys}
     names |= {k.kek for k in document.keys if k.wrapped is not None}
+    names |= {n for k in document.keys for n in k.copies}  # every reader's KEK
     current = {name: provider.rotate(name) for name in sorted(names)}
     old: set[tuple[str, str]] = set()
     counted = [0]
@@ -71,9 +88,8 @@ def rotate_kek(ring: Keyring) -> KekRotation:
     def change(doc: KeyringDocument) -> tuple[KeyringDocument, None]:
         keys = []
         for record in doc.keys:
-            new = _rewrap_record(ring, record, current)
+            new = _rewrap_record(ring, record, current, old)
             if new is not record:
-                old.add((record.kek, record.kek_version))
                 counted[0] += 1
             keys.append(new)
         aad = index_key_aad(doc.kek.id)

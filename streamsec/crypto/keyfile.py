@@ -27,14 +27,17 @@ from pydantic import (
     Field,
     SecretStr,
     SerializationInfo,
+    SerializerFunctionWrapHandler,
     ValidationError,
     field_serializer,
+    model_serializer,
     model_validator,
 )
 
 from streamsec.crypto.envelope import KEY_ID_PATTERN
 from streamsec.crypto.keys import KeyInfo, KeyPurpose, KeyState
 from streamsec.crypto.providers.base import KEK_NAME_PATTERN
+from streamsec.crypto.readers import reader_label
 from streamsec.errors import KeyAccessError
 
 __all__ = [
@@ -45,6 +48,7 @@ __all__ = [
     "KeyringDocument",
     "KeyringStore",
     "MemoryStore",
+    "WrappedCopy",
 ]
 
 KeyId = Annotated[str, Field(pattern=f"^{KEY_ID_PATTERN}$")]
@@ -73,6 +77,15 @@ class KekRecord(_Strict):
         return str(material)
 
 
+class IndexKey(_Strict):
+    wrapped: str
+    kek_version: str
+
+
+WrappedCopy = IndexKey
+"""One more wrapped copy of a key: under another KEK name (a reader role's)."""
+
+
 class KeyRecord(_Strict):
     id: KeyId
     purpose: KeyPurpose
@@ -88,16 +101,36 @@ class KeyRecord(_Strict):
     """The name of the KEK that wraps it (``default``, or a category/role)."""
     kek_version: str = Field(default="static", min_length=1, max_length=128)
     """The provider's version of that KEK."""
+    readers: tuple[str, ...] | None = None
+    """``key_separation: role`` only (format 2): the roles that may read it, sorted;
+    ``wrapped`` is then under the ``all`` KEK (:mod:`streamsec.crypto.readers`)."""
+    copies: dict[str, WrappedCopy] = Field(default_factory=dict)
+    """``key_separation: role`` only: the key wrapped again under each reader's KEK
+    (``role-<role>``); emptied when the key is destroyed."""
 
     @model_validator(mode="after")
     def _material_fits_state(self) -> KeyRecord:
         if (self.state is KeyState.DESTROYED) != (self.wrapped is None):
             raise ValueError("a key has wrapped material exactly when it is not destroyed")
+        if self.copies and (self.readers is None or self.state is KeyState.DESTROYED):
+            raise ValueError("only a live role-separated key has wrapped copies")
         return self
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_roles(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Keys without role separation dump as in format 1 (their MACs still check)."""
+        data = handler(self)
+        if isinstance(data, dict):
+            if self.readers is None:
+                data.pop("readers", None)
+            if not self.copies:
+                data.pop("copies", None)
+        return data
 
     @property
     def slot(self) -> tuple[str, KeyPurpose, str | None, str]:
-        return (self.owner, self.purpose, self.subject, self.kek)
+        label = self.kek if self.readers is None else reader_label(self.readers)
+        return (self.owner, self.purpose, self.subject, label)
 
     def info(self) -> KeyInfo:
         return KeyInfo(
@@ -110,17 +143,14 @@ class KeyRecord(_Strict):
             subject=self.subject,
             destroyed=self.destroyed,
             kek=self.kek,
+            readers=self.readers,
         )
-
-
-class IndexKey(_Strict):
-    wrapped: str
-    kek_version: str
 
 
 class KeyringDocument(_Strict):
     format: Literal["streamsec.keyring"] = "streamsec.keyring"
-    format_version: Literal[1] = 1
+    format_version: Literal[1, 2] = 1
+    """2 once a key is role-separated (``readers``, ``copies``): older versions refuse it."""
     created: datetime
     kek: KekRecord
     index_key: str

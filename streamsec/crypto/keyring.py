@@ -35,11 +35,16 @@ from streamsec.crypto.keys import (
     KeyInfo,
     KeyPurpose,
     KeyState,
-    utc_now,
 )
 from streamsec.crypto.providers.base import DEFAULT_KEK, KekProvider
 from streamsec.crypto.providers.local import fallback_provider
-from streamsec.crypto.wrapping import new_record, unwrap_record, with_index_keys
+from streamsec.crypto.wrapping import (
+    destroyed_record,
+    new_record,
+    unwrap_record,
+    with_index_keys,
+    with_keys,
+)
 from streamsec.errors import KeyAccessError, KeyDestroyedError, KeyNotFoundError
 
 __all__ = ["Keyring"]
@@ -175,7 +180,7 @@ class Keyring:
                 raise KeyNotFoundError("no such data key", key_id=key_id)
             if found[0].state is KeyState.DESTROYED:
                 return doc, found[0].info()
-            gone = _destroyed(found[0])
+            gone = destroyed_record(found[0])
             log.warning("destroyed data key id=%s owner=%s", key_id, gone.owner)
             keys = tuple(gone if k.id == key_id else k for k in doc.keys)
             return doc.model_copy(update={"keys": keys}), gone.info()
@@ -187,16 +192,16 @@ class Keyring:
         hashed = self.subject_hash(owner, subject)
 
         def change(doc: KeyringDocument) -> tuple[KeyringDocument, list[KeyInfo]]:
-            keys = [
-                _destroyed(k) if k.owner == owner and k.subject == hashed else k for k in doc.keys
-            ]
+            mine = (owner, hashed)
+            keys = [destroyed_record(k) if (k.owner, k.subject) == mine else k for k in doc.keys]
             # Tombstones: a forgotten subject stays forgotten, even for purposes never used.
             for purpose in _SUBJECT_PURPOSES:
                 if not any(k.slot == (owner, purpose, hashed, DEFAULT_KEK) for k in keys):
-                    keys.append(_destroyed(self._record((owner, purpose, hashed, DEFAULT_KEK), 1)))
-            mine = [k.info() for k in keys if k.owner == owner and k.subject == hashed]
-            log.warning("crypto-shredded %d key(s) of one subject of owner=%s", len(mine), owner)
-            return doc.model_copy(update={"keys": tuple(keys)}), mine
+                    first = self._record((owner, purpose, hashed, DEFAULT_KEK), 1)
+                    keys.append(destroyed_record(first))
+            gone = [k.info() for k in keys if (k.owner, k.subject) == mine]
+            log.warning("crypto-shredded %d key(s) of one subject of owner=%s", len(gone), owner)
+            return doc.model_copy(update={"keys": tuple(keys)}), gone
 
         with self._lock:
             return self._mutate(change, "destroyed")
@@ -341,7 +346,7 @@ class Keyring:
         records = [self._record(slot, 1) for slot in missing]
         log.info("created %d data key(s) of owner=%s", len(records), missing[0][0])
         doc = self._with_index(doc, {slot[3] for slot in missing})
-        return doc.model_copy(update={"keys": (*doc.keys, *records)}), None
+        return with_keys(doc, (*doc.keys, *records)), None
 
     def _add_version(self, doc: KeyringDocument, slot: Slot) -> tuple[KeyringDocument, KeyRecord]:
         previous = self._latest.get(slot)
@@ -361,7 +366,7 @@ class Keyring:
             record.version,
             " (per-subject)" if slot[2] else "",
         )
-        return doc.model_copy(update={"keys": (*keys, record)}), record
+        return with_keys(doc, (*keys, record)), record
 
     def _with_index(self, doc: KeyringDocument, keks: set[str]) -> KeyringDocument:
         assert self._kek_provider is not None
@@ -390,9 +395,3 @@ class Keyring:
     def _unwrap_material(self, record: KeyRecord) -> bytes:
         assert self._kek_provider is not None
         return unwrap_record(record, self._kek_provider)
-
-
-def _destroyed(record: KeyRecord) -> KeyRecord:
-    return record.model_copy(
-        update={"state": KeyState.DESTROYED, "wrapped": None, "destroyed": utc_now()}
-    )

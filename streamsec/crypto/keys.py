@@ -92,7 +92,11 @@ class KeyInfo:
     """Keyed hash of the data-subject id (per-subject keys), never the id itself."""
     destroyed: datetime | None = None
     kek: str = "default"
-    """The KEK name that wraps it: ``default``, or a category/role under separation."""
+    """The KEK name that wraps it: ``default``, or a category under separation (``all``
+    under role separation: then ``readers`` names the roles whose KEKs also wrap it)."""
+    readers: tuple[str, ...] | None = None
+    """``key_separation: role``: the roles that may read it (metadata, authenticated by
+    the key store's MAC; the provider enforces it when the key is released)."""
 
 
 class DataKey:

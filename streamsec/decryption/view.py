@@ -17,6 +17,7 @@ from typing import Any
 
 from streamsec.crypto.aad import NO_BINDING, Binding
 from streamsec.crypto.base import FieldCipher
+from streamsec.crypto.keys import KeyInfo
 from streamsec.decryption.envelopes import (
     EnvelopeSlot,
     Opener,
@@ -57,31 +58,39 @@ class RoleView:
     """``(path, reason)`` of permitted envelopes that could not be decrypted."""
 
 
-def _kek_lookup(cipher: FieldCipher) -> Callable[[str], str | None]:
-    """Key id -> the name of the KEK that wraps it (metadata, no key release)."""
+def _key_lookup(cipher: FieldCipher) -> Callable[[str], KeyInfo | None]:
+    """Key id -> its metadata: KEK name, readers (no key release)."""
     info = getattr(getattr(cipher, "provider", None), "key_info", None)
 
-    def kek_of(key_id: str) -> str | None:
+    def key_of(key_id: str) -> KeyInfo | None:
         if info is None:
             return None
         try:
-            return str(info(key_id).kek)
+            found = info(key_id)
         except StreamsecError:
             return None
+        return found if isinstance(found, KeyInfo) else None
 
-    return kek_of
+    return key_of
 
 
 class RoleDecryptor:
     def __init__(self, cipher: FieldCipher, access: RoleAccess) -> None:
         self.cipher = cipher
         self.access = access
-        self._kek_of = _kek_lookup(cipher)
+        self._key_of = _key_lookup(cipher)
         self.binder = RecordBinder(access.topology)
 
-    def _keks(self, value: str) -> frozenset[str]:
-        names = {self._kek_of(k) for k in key_ids_in(value)}
-        return frozenset() if None in names else frozenset(n for n in names if n)
+    def _keks(self, value: str) -> tuple[frozenset[str], frozenset[str] | None]:
+        """The KEK names of the keys that sealed ``value``, and the roles that are
+        readers of every one of them (``None`` unless all are role-separated)."""
+        infos = [self._key_of(k) for k in key_ids_in(value)]
+        known = [i for i in infos if i is not None]
+        if not known or len(known) < len(infos):
+            return frozenset(), None
+        readers = [frozenset(i.readers) for i in known if i.readers is not None]
+        both = frozenset.intersection(*readers) if len(readers) == len(known) else None
+        return frozenset(i.kek for i in known), both
 
     def _opener(self, binding: Binding) -> Opener:
         def open_(token: str, path: str) -> bytes:
@@ -99,7 +108,7 @@ class RoleDecryptor:
         new_key = key
         bindings = self.binder.of(record)
         for leaf in [*leaves, *([key_leaf] if key_leaf else [])]:
-            access = self.access.decide(leaf.path, self._keks(str(leaf.value)))
+            access = self.access.decide(leaf.path, *self._keks(str(leaf.value)))
             if not access.allowed:
                 denied.append(leaf.path)
                 continue

@@ -287,5 +287,19 @@ def _record(data: dict[str, Any]) -> KeyRecord:
         created=datetime.fromisoformat(data["created"]),
         destroyed=None if destroyed is None else datetime.fromisoformat(destroyed),
         wrapped=data.get("wrapped"), kek=str(data.get("kek", "default")),
-        kek_version=str(data.get("kek_version", "static")),
+        kek_version=str(data.get("kek_version", "static")), **_roles(data),
     )  # fmt: skip
+
+
+def _roles(data: dict[str, Any]) -> dict[str, Any]:
+    """A role-separated key's readers and copies (format 2); nothing for the others."""
+    if "readers" not in data and "copies" not in data:
+        return {}
+    from streamsec.crypto.keyfile import WrappedCopy
+
+    readers = data.get("readers")
+    return {
+        "readers": None if readers is None else tuple(str(r) for r in readers),
+        "copies": {str(n): WrappedCopy.model_validate(c) for n, c in data["copies"].items()}
+        if data.get("copies") else {},
+    }  # fmt: skip

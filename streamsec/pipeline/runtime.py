@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.keyring_setup import open_keyring
 from streamsec.crypto.provider import KeyProvider
+from streamsec.crypto.separation import cipher_for
 from streamsec.detection.base import Detector
 from streamsec.events.key_audit import KeyAudit
 from streamsec.events.signing import AuditIdentity
@@ -33,9 +33,7 @@ def make_pipeline(
     name, never a key of the data keyring). ``audit_key_operations`` (on in
     :func:`open_pipeline`): every key the worker creates is reported by a
     ``key.operation`` event in its audit chain, before the records that use it."""
-    cipher = KeyringCipher(
-        provider, topology.name, separate_by_category=topology.key_separation == "category"
-    )
+    cipher = cipher_for(provider, topology)
     protector = Protector.from_topology(
         topology, settings=settings, detector=detector, cipher=cipher
     )

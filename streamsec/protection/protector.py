@@ -101,11 +101,10 @@ class Protector:
 
             detector = build_detector(topo)
         if cipher is None:
-            from streamsec.crypto import open_cipher
+            from streamsec.crypto import open_keyring
+            from streamsec.crypto.separation import cipher_for
 
-            cipher = open_cipher(
-                settings, topo.name, separate_by_category=topo.key_separation == "category"
-            )
+            cipher = cipher_for(open_keyring(settings), topo)
         return cls(topo, detector=detector, cipher=cipher)
 
     # -- analysis ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ weakening protection. See ``topologies/`` for annotated examples.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -214,12 +215,14 @@ class Topology(_Strict):
     classification: dict[str, ClassificationOverride] = Field(default_factory=dict)
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
     roles: dict[str, RoleGrant] = Field(default_factory=dict)
-    key_separation: Literal["none", "category"] = Field(
+    key_separation: Literal["none", "category", "role"] = Field(
         default="none",
         description="category: each category's fields are encrypted under data keys wrapped "
         "by a KEK of that category's own (pii, phi, pci, financial, credentials; "
         "'unclassified' for a field with no category), so a holder of one KEK cannot "
-        "decrypt another category's fields (docs/keys.md)",
+        "decrypt another category's fields. role: each field's data key is wrapped by the "
+        "KEK of every role the 'roles:' grant it (role-<name>) and by the 'all' KEK of the "
+        "workers, so a role's KEK releases exactly the keys of its fields (docs/keys.md)",
     )
     encryption: EncryptionConfig = Field(default_factory=EncryptionConfig, validate_default=True)
 
@@ -259,6 +262,27 @@ class Topology(_Strict):
         if value.record_id is not None and value.record_id == subject:
             raise ValueError("record_id must differ from 'subject'")
         return value
+
+    @field_validator("roles")
+    @classmethod
+    def _roles_named(cls, value: dict[str, RoleGrant]) -> dict[str, RoleGrant]:
+        if "all" in value:
+            raise ValueError("'all' is reserved (decrypt --as all): name the role otherwise")
+        return value
+
+    @model_validator(mode="after")
+    def _role_keks_named(self) -> Topology:
+        if self.key_separation != "role":
+            return self
+        from streamsec.crypto.readers import ROLE_NAME_PATTERN
+
+        bad = [r for r in self.roles if not re.fullmatch(ROLE_NAME_PATTERN, r)]
+        if bad:
+            raise ValueError(
+                f"roles: {bad[0]!r} cannot name a KEK (key_separation: role): use 1-27 "
+                "lowercase letters, digits, '-' or '_', starting with a letter"
+            )
+        return self
 
     @model_validator(mode="after")
     def _topics_distinct(self) -> Topology:

@@ -44,6 +44,8 @@ def test_a_closed_pipe_ends_quietly(
     data.write_text('{"customer_id": "C-1", "tier": "gold"}\n' * 20_000)
     args = [sys.executable, "-m", "streamsec.cli.main", command, "-t", str(topology),
             "--keyring", str(keyring), "--in", str(data)]
+    if command == "decrypt":
+        args += ["--as", "all"]
     if command == "rekey":
         args += ["--out", "-"]
     proc = subprocess.Popen(

@@ -28,6 +28,8 @@ policy:
 fields:
   customer_id: keep
   name: {action: encrypt, entity: PERSON}
+roles:
+  names: {paths: [name]}
 """
 
 
@@ -148,19 +150,61 @@ def test_every_value_the_decrypt_command_reads_is_audited_first(
     base = ["decrypt", "-t", str(topology), "--keyring", str(keyring),
             "--in", str(tmp_path / "out.jsonl"), "--out", str(tmp_path / "clear.jsonl")]
     monkeypatch.delenv("STREAMSEC_BROKER", raising=False)
-    assert main(base) == 2  # nowhere to audit: nothing decrypted, nothing written
+    assert main([*base, "--as", "all"]) == 2  # nowhere to audit: nothing decrypted, written
     assert "--audit-out" in capsys.readouterr().err
     assert not (tmp_path / "clear.jsonl").read_text()
 
     audit = tmp_path / "decrypt-audit.jsonl"
-    assert main([*base, "--audit-out", str(audit), "--role", "dpo"]) == 0
+    assert main([*base, "--audit-out", str(audit), "--as", "all"]) == 0
     assert [r["name"] for r in read(tmp_path / "clear.jsonl")] == ["Ann"] * 3
     events = read(audit)
     reads = [e for e in events if e["type"] == "io.streamsec.field.decrypted"]
     assert {(e["data"]["record"]["offset"], e["data"]["path"]) for e in reads} == {
         (line, path) for line in (1, 2, 3) for path in ("name", "mail")
     }
-    assert {e["data"]["role"] for e in reads} == {"dpo"}
+    assert {e["data"]["role"] for e in reads} == {"all"}
     assert "Ann" not in audit.read_text() and "a1@x.io" not in audit.read_text()
     signer = FileSigner.open(Path(os.environ["STREAMSEC_AUDIT_SIGNING_KEY"]), create=False)
     assert verify(events, TrustStore.of_signers(signer.public_key())).ok
+
+
+def test_decrypt_needs_a_role_and_refuses_an_unknown_one(
+    env: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    keyring, topology = env
+    base = ["decrypt", "-t", str(topology), "--keyring", str(keyring), "--in", "/dev/null",
+            "--audit-out", str(tmp_path / "a.jsonl")]
+    assert main(base) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--as ROLE is required" in err
+    assert main([*base, "--as", "decrypt-cli"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "'crm'" in err and "'decrypt-cli'" in err and "Traceback" not in err
+
+
+def test_decrypt_as_a_role_leaves_what_it_is_not_granted_encrypted(
+    env: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(env, tmp_path, [record(i) for i in range(3)]) == 0
+    keyring, topology = env
+    protected = read(tmp_path / "out.jsonl")
+    audit = tmp_path / "audit.jsonl"
+    clear = tmp_path / "clear.jsonl"
+    base = ["decrypt", "-t", str(topology), "--keyring", str(keyring),
+            "--in", str(tmp_path / "out.jsonl"), "--out", str(clear), "--audit-out", str(audit)]
+    assert main([*base, "--as", "names"]) == 0
+    out = read(clear)
+    assert [r["name"] for r in out] == ["Ann"] * 3
+    assert [r["mail"] for r in out] == [r["mail"] for r in protected]  # not granted
+    assert "3 field(s) not granted to the role" in capsys.readouterr().err  # mail, a line each
+    reads = [e["data"] for e in read(audit) if e["type"] == "io.streamsec.field.decrypted"]
+    assert {(r["path"], r["role"]) for r in reads} == {("name", "names")}
+
+    assert main([*base, "--as", "all"]) == 0  # the file is a trail: events appended
+    err = capsys.readouterr().err
+    assert "decrypting as 'all'" in err and "6 value(s) read in clear" in err
+    assert [r["mail"] for r in read(clear)] == [f"a{i}@x.io" for i in range(3)]
+    reads = [e["data"] for e in read(audit) if e["type"] == "io.streamsec.field.decrypted"]
+    assert sorted({(r["path"], r["role"]) for r in reads}) == [
+        ("mail", "all"), ("name", "all"), ("name", "names")]

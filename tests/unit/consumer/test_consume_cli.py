@@ -13,7 +13,7 @@ TOPOLOGY = parse_topology("name: t\ninput: a\noutput: b\nroles:\n  r: {paths: [x
 
 def test_decrypt_needs_a_role(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["consume", "-t", "unused.yaml", "--decrypt"]) == 2
-    assert "--decrypt needs --role" in capsys.readouterr().err
+    assert "--decrypt needs --as ROLE" in capsys.readouterr().err
     with pytest.raises(ConfigError):
         ProtectedConsumer(TOPOLOGY, None, provider=InMemoryKeyProvider(), bootstrap="x:1")
 

@@ -46,7 +46,7 @@ fields:
   diagnoses[*]: encrypt
   hiv: encrypt
 roles:
-  all: {{paths: [ssn, ssn_det, card, diagnoses, hiv]}}
+  auditor: {{paths: [ssn, ssn_det, card, diagnoses, hiv]}}
 """
 
 
@@ -185,7 +185,7 @@ def test_a_dropped_subject_field_fails_closed() -> None:
 
 def _consume(env: Env, record: dict[str, Any], *, strict: bool = True) -> ConsumedRecord:
     consumer = ProtectedConsumer(
-        env.topology, "all", provider=env.provider, bootstrap="127.0.0.1:1",
+        env.topology, "auditor", provider=env.provider, bootstrap="127.0.0.1:1",
         audit=MemoryAuditSink(), strict=strict,
     )
 
