@@ -1,7 +1,8 @@
 """Key separation by role (``key_separation: role``), enforced where keys are released.
 
 The attacker is the ``support`` role's consumer: a Vault (OpenBao) token whose policy
-allows ``decrypt`` on the ``role-support`` Transit key only, the WHOLE key store and
+allows ``decrypt`` on the ``role-support`` Transit key only, the WHOLE key store (the
+key registry on Kafka, entries authenticated, format 2 with the readers' copies) and
 EVERY protected record, read from the real broker with forged
 ``streamsec.entities``/``streamsec.categories`` headers claiming the card and the
 diagnosis are PII. It decrypts 100% of what the topology grants support (the email
@@ -13,19 +14,20 @@ checks no role at all.
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import hvac
 
 from streamsec.consumer.client import ProtectedConsumer
 from streamsec.crypto.cipher import KeyringCipher
-from streamsec.crypto.keyfile import FileStore
 from streamsec.crypto.keyring import Keyring
 from streamsec.crypto.keyring_setup import create_keyring
 from streamsec.crypto.providers.vault import VaultKekProvider
 from streamsec.errors import StreamsecError
 from streamsec.events.signing import AuditIdentity
+from streamsec.kafka import KafkaConnection
+from streamsec.keystore.kafka_store import KafkaKeyStore
 from streamsec.pipeline.headers import CATEGORIES, ENTITIES
 from streamsec.pipeline.model import SourceRecord
 from streamsec.pipeline.runtime import make_pipeline
@@ -77,13 +79,32 @@ def _opened(cipher: KeyringCipher, topology: Topology, records: list[dict[str, A
 
 
 async def test_support_kek_in_openbao_reads_100_percent_of_its_fields_and_0_of_the_others(
-    openbao: Server, vault_factory: ProviderFactory, tmp_path: Path, kafka_bootstrap: str,
+    openbao: Server, vault_factory: ProviderFactory, kafka_bootstrap: str,
     topic_factory: Any, kafka_produce: Any,
 ) -> None:
     output, audit = await topic_factory(1), await topic_factory(1)
-    topology = _topology(output, audit)
+    registry = await topic_factory(1, config={"cleanup.policy": "compact"})
+    stores: list[KafkaKeyStore] = []
+
+    def store() -> KafkaKeyStore:
+        stores.append(KafkaKeyStore(KafkaConnection(kafka_bootstrap), registry))
+        return stores[-1]
+
+    try:
+        await _attack(openbao, vault_factory, kafka_bootstrap, kafka_produce, store,
+                      _topology(output, audit))  # fmt: skip
+    finally:
+        for opened in stores:
+            opened.close()
+
+
+async def _attack(
+    openbao: Server, vault_factory: ProviderFactory, kafka_bootstrap: str, kafka_produce: Any,
+    store: Callable[[], KafkaKeyStore], topology: Topology,
+) -> None:
+    output = topology.output
     worker = vault_factory()  # the worker: wrap for every role KEK, unwrap with 'all'
-    ring = create_keyring(tmp_path / "keyring.json", kek_provider=worker)
+    ring = create_keyring(store(), kek_provider=worker)
     pipeline = make_pipeline(topology, Settings(), worker_id="w", provider=ring,
                              detector=FakeDetector())  # fmt: skip
     raw = [{"id": f"p{i}", "email": f"u{i}@x.io", "card": "4111 1111 1111 1111",
@@ -107,12 +128,14 @@ async def test_support_kek_in_openbao_reads_100_percent_of_its_fields_and_0_of_t
         policy = f'path "transit/decrypt/{prefix}role-{role}" {{ capabilities = ["update"] }}'
         root.sys.create_or_update_policy(name=f"{prefix}{role}", policy=policy)
         token = root.auth.token.create(policies=[f"{prefix}{role}"], ttl="10m")
-        return Keyring(FileStore(tmp_path / "keyring.json"), kek_provider=VaultKekProvider(
+        return Keyring(store(), kek_provider=VaultKekProvider(
             url=openbao.url, token=token["auth"]["client_token"], key_prefix=prefix))  # fmt: skip
 
     # its own code, the whole key store, every record, no role check: what Vault releases
     support_keys = keys_of("support")
     own = KeyringCipher(support_keys, "care")
+    card = support_keys.key_info(own.key_id_of(protected[0]["card"]))
+    assert (card.kek, card.readers) == ("all", ("fraud",))  # read back from the registry
     counts = {f: _opened(own, topology, protected, f) for f in (*SUPPORT, *OTHERS)}
     print(f"support KEK only, own code: {counts} of {N} each")
     assert counts == {"email": N, "ssn": N, "card": 0, "diagnosis": 0}
