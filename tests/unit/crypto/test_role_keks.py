@@ -34,7 +34,7 @@ from streamsec.settings import Settings
 from streamsec.testing import FakeDetector
 from streamsec.topology import parse_topology
 
-TOPOLOGY = parse_topology("""
+TOPOLOGY_YAML = """
 name: clinic
 input: raw.clinic
 output: protected.clinic
@@ -51,7 +51,8 @@ roles:
   support: {categories: [PII]}
   fraud: {entities: [CREDIT_CARD, EMAIL_ADDRESS]}
   doctor: {paths: [diagnosis]}
-""")
+"""
+TOPOLOGY = parse_topology(TOPOLOGY_YAML)
 FIELDS = ("email", "card", "diagnosis")
 N = 8
 
@@ -265,3 +266,35 @@ def test_labels_round_trip() -> None:
 def test_role_names_that_cannot_name_a_kek_are_refused(roles: str) -> None:
     with pytest.raises(TopologyError):
         parse_topology(f"name: t\ninput: a\noutput: b\nkey_separation: role\nroles: {roles}\n")
+
+
+def test_decrypt_as_all_with_the_support_kek_reads_only_what_support_may(
+    tmp_path: Path, worker: Keyring, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``streamsec decrypt --as all`` is no way around role KEKs: it decrypts what the
+    caller's KEKs release, leaves the rest encrypted and says how many."""
+    from streamsec.cli.main import main
+
+    records = _protect(worker)
+    support = _holder(tmp_path, worker, "role-support")
+    kek_file = support.provider._kek_provider.path  # type: ignore[attr-defined]
+    monkeypatch.setenv("STREAMSEC_KEK_FILE", str(kek_file))
+    topology = tmp_path / "clinic.yaml"
+    topology.write_text(TOPOLOGY_YAML)
+    source, clear = tmp_path / "protected.jsonl", tmp_path / "clear.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records))
+    base = ["decrypt", "-t", str(topology), "--keyring", str(kek_file.with_name("keyring.json")),
+            "--in", str(source), "--out", str(clear), "--audit-out", str(tmp_path / "a.jsonl")]
+    assert main([*base, "--as", "all"]) == 0
+    err = capsys.readouterr().err
+    assert "decrypting as 'all'" in err
+    out = [json.loads(line) for line in clear.read_text().splitlines()]
+    assert [r["email"] for r in out] == [f"u{i}@example.com" for i in range(N)]
+    assert [r["card"] for r in out] == [r["card"] for r in records]
+    assert [r["diagnosis"] for r in out] == [r["diagnosis"] for r in records]
+    assert f"{2 * N} whose key was not released" in err  # card and diagnosis, each line
+    assert main([*base, "--as", "fraud"]) == 0  # granted the card, but holds no fraud KEK
+    out = [json.loads(line) for line in clear.read_text().splitlines()]
+    assert [r["card"] for r in out] == [r["card"] for r in records]
+    assert "0 value(s) read in clear" not in capsys.readouterr().err  # emails: granted too
