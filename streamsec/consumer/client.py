@@ -106,7 +106,7 @@ class ProtectedConsumer:
         strict: bool = False,
     ) -> None:
         if decrypt and role is None:
-            raise ConfigError("decrypting needs a role (--role)", key="role")
+            raise ConfigError("decrypting needs a role (--as ROLE, or --as all)", key="role")
         self.topology = topology
         self.role = role
         self.topic = topic or topology.output

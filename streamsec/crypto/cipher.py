@@ -168,7 +168,7 @@ class KeyringCipher:
     """A field cipher for one topology; keys come from a :class:`KeyProvider`.
 
     ``kek_of`` picks each field's KEK label under key separation (see
-    :func:`streamsec.crypto.separation.field_keks`); ``separate_by_category`` is the
+    :func:`streamsec.protection.keks.field_keks`); ``separate_by_category`` is the
     category chooser."""
 
     def __init__(

@@ -2,7 +2,7 @@
 
 Under ``key_separation: role`` a field's data key belongs to the set of roles the
 topology grants that field (its *reader set*, decided by the worker from its own
-classification at protect time, :class:`streamsec.decryption.roles.ReaderSets`).
+classification at protect time, :class:`streamsec.topology.roles.ReaderSets`).
 Like the recipients of envelope encryption, the key is wrapped
 
 * under the KEK ``role-<role>`` of every reader (``KeyRecord.copies``), so each
@@ -25,7 +25,6 @@ __all__ = [
     "ALL_KEK",
     "READERS",
     "ROLE_KEK_PREFIX",
-    "ROLE_NAME_PATTERN",
     "parse_label",
     "provider_keks",
     "reader_label",
@@ -36,8 +35,6 @@ ALL_KEK: Final = "all"
 """The KEK that wraps every role-separated data key (workers, ``--as all``)."""
 ROLE_KEK_PREFIX: Final = "role-"
 READERS: Final = "readers:"
-ROLE_NAME_PATTERN: Final = r"^[a-z][a-z0-9_-]{0,26}$"
-"""A role of a topology with ``key_separation: role``: ``role-<name>`` is a KEK name."""
 
 
 def role_kek(role: str) -> str:

@@ -82,13 +82,14 @@ def key_aad(record: KeyRecord) -> bytes:
 def unwrap_record(record: KeyRecord, provider: KekProvider) -> bytes:
     """The data key's material; :class:`KeyAccessError` (with its id) when the provider
     refuses (no access to its KEK, destroyed KEK version) or the entry was tampered.
-    A role-separated key is tried under each reader's KEK first, then under ``all``:
-    the provider releases it to whoever holds one of them, and to nobody else."""
+    A role-separated key is tried under ``all`` (the workers, which create keys and
+    must not pay a refusal per new key), then under each reader's KEK: the provider
+    releases it to whoever holds one of them, and to nobody else."""
     if record.wrapped is None:
         raise KeyAccessError("data key was destroyed", key_id=record.id)
     aad = key_aad(record)
-    tries = [(n, c.kek_version, c.wrapped) for n, c in record.copies.items()]
-    tries.append((record.kek, record.kek_version, record.wrapped))
+    tries = [(record.kek, record.kek_version, record.wrapped)]
+    tries += [(n, c.kek_version, c.wrapped) for n, c in record.copies.items()]
     material: bytes | None = None
     for name, version, wrapped in tries:
         try:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from streamsec.crypto.keyring_setup import open_keyring
 from streamsec.crypto.provider import KeyProvider
-from streamsec.crypto.separation import cipher_for
 from streamsec.detection.base import Detector
 from streamsec.events.key_audit import KeyAudit
 from streamsec.events.signing import AuditIdentity
 from streamsec.events.trail import AuditTrail
 from streamsec.pipeline.events import RecordEvents
 from streamsec.pipeline.pipeline import RecordPipeline
+from streamsec.protection.keks import cipher_for
 from streamsec.protection.protector import Protector
 from streamsec.settings import Settings
 from streamsec.topology.model import Topology

@@ -102,7 +102,7 @@ class Protector:
             detector = build_detector(topo)
         if cipher is None:
             from streamsec.crypto import open_keyring
-            from streamsec.crypto.separation import cipher_for
+            from streamsec.protection.keks import cipher_for
 
             cipher = cipher_for(open_keyring(settings), topo)
         return cls(topo, detector=detector, cipher=cipher)

@@ -33,6 +33,9 @@ __all__ = [
     "Topology",
 ]
 
+ROLE_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,26}$"
+"""A role under ``key_separation: role``: ``role-<name>`` names its KEK (at most 32
+characters, the KEK name pattern of :mod:`streamsec.crypto.providers.base`)."""
 TOPIC = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,249}$")]
 
 
@@ -274,8 +277,6 @@ class Topology(_Strict):
     def _role_keks_named(self) -> Topology:
         if self.key_separation != "role":
             return self
-        from streamsec.crypto.readers import ROLE_NAME_PATTERN
-
         bad = [r for r in self.roles if not re.fullmatch(ROLE_NAME_PATTERN, r)]
         if bad:
             raise ValueError(

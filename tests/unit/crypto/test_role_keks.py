@@ -21,7 +21,6 @@ from streamsec.crypto.keyring import Keyring
 from streamsec.crypto.keyring_setup import create_keyring
 from streamsec.crypto.providers.local import LocalKekProvider
 from streamsec.crypto.readers import parse_label, reader_label, role_kek
-from streamsec.crypto.separation import cipher_for
 from streamsec.decryption.roles import ReaderSets, RoleAccess
 from streamsec.decryption.view import RoleDecryptor
 from streamsec.errors import KeyAccessError, StreamsecError, TopologyError
@@ -29,6 +28,7 @@ from streamsec.pipeline.headers import CATEGORIES, ENTITIES
 from streamsec.pipeline.model import SourceRecord
 from streamsec.pipeline.runtime import make_pipeline
 from streamsec.protection.binding import RecordBinder
+from streamsec.protection.keks import cipher_for
 from streamsec.protection.protector import Protector
 from streamsec.settings import Settings
 from streamsec.testing import FakeDetector

@@ -4,7 +4,7 @@
 * ``category``: under the KEK of the field's category (:func:`~.cipher.kek_name`).
 * ``role``: under ``all`` and the KEK of every role the topology grants the field
   (:mod:`streamsec.crypto.readers`), decided by
-  :class:`~streamsec.decryption.roles.ReaderSets` from the worker's own
+  :class:`~streamsec.topology.roles.ReaderSets` from the worker's own
   classification (path, entity, category), never from record headers.
 """
 
@@ -28,7 +28,7 @@ def field_keks(topology: Topology) -> KekChooser | None:
     if topology.key_separation == "category":
         return lambda path, category, entity: kek_name(category)
     if topology.key_separation == "role":
-        from streamsec.decryption.roles import ReaderSets
+        from streamsec.topology.roles import ReaderSets
 
         sets = ReaderSets(topology)
         return lambda path, category, entity: reader_label(sets.readers(path, category, entity))
