@@ -27,10 +27,8 @@ from pydantic import (
     Field,
     SecretStr,
     SerializationInfo,
-    SerializerFunctionWrapHandler,
     ValidationError,
     field_serializer,
-    model_serializer,
     model_validator,
 )
 
@@ -101,12 +99,13 @@ class KeyRecord(_Strict):
     """The name of the KEK that wraps it (``default``, or a category/role)."""
     kek_version: str = Field(default="static", min_length=1, max_length=128)
     """The provider's version of that KEK."""
-    readers: tuple[str, ...] | None = None
+    readers: tuple[str, ...] | None = Field(default=None, exclude_if=lambda v: v is None)
     """``key_separation: role`` only (format 2): the roles that may read it, sorted;
     ``wrapped`` is then under the ``all`` KEK (:mod:`streamsec.crypto.readers`)."""
-    copies: dict[str, WrappedCopy] = Field(default_factory=dict)
+    copies: dict[str, WrappedCopy] = Field(default_factory=dict, exclude_if=lambda v: not v)
     """``key_separation: role`` only: the key wrapped again under each reader's KEK
-    (``role-<role>``); emptied when the key is destroyed."""
+    (``role-<role>``); emptied when the key is destroyed. Neither member is dumped when
+    unset, so keys without roles dump as in format 1 (their MACs still check)."""
 
     @model_validator(mode="after")
     def _material_fits_state(self) -> KeyRecord:
@@ -115,17 +114,6 @@ class KeyRecord(_Strict):
         if self.copies and (self.readers is None or self.state is KeyState.DESTROYED):
             raise ValueError("only a live role-separated key has wrapped copies")
         return self
-
-    @model_serializer(mode="wrap")
-    def _omit_unset_roles(self, handler: SerializerFunctionWrapHandler) -> Any:
-        """Keys without role separation dump as in format 1 (their MACs still check)."""
-        data = handler(self)
-        if isinstance(data, dict):
-            if self.readers is None:
-                data.pop("readers", None)
-            if not self.copies:
-                data.pop("copies", None)
-        return data
 
     @property
     def slot(self) -> tuple[str, KeyPurpose, str | None, str]:
