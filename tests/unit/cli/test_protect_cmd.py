@@ -208,3 +208,16 @@ def test_decrypt_as_a_role_leaves_what_it_is_not_granted_encrypted(
     reads = [e["data"] for e in read(audit) if e["type"] == "io.streamsec.field.decrypted"]
     assert sorted({(r["path"], r["role"]) for r in reads}) == [
         ("mail", "all"), ("name", "all"), ("name", "names")]
+
+
+def test_decrypt_role_is_a_deprecated_alias_of_as(
+    env: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(env, tmp_path, [record(1)]) == 0
+    keyring, topology = env
+    clear = tmp_path / "clear.jsonl"
+    assert main(["decrypt", "-t", str(topology), "--keyring", str(keyring), "--role", "names",
+                 "--in", str(tmp_path / "out.jsonl"), "--out", str(clear),
+                 "--audit-out", str(tmp_path / "a.jsonl")]) == 0
+    assert "--role is deprecated, use --as" in capsys.readouterr().err
+    assert read(clear)[0]["name"] == "Ann" and read(clear)[0]["mail"].startswith("ssec:")
