@@ -47,7 +47,8 @@ def _rewrap_record(
 ) -> KeyRecord:
     """``record`` with its wrapped copy (and each reader's copy, under role separation)
     wrapped under the current KEK versions; the versions left behind go into ``old``."""
-    stale = {n: c for n, c in record.copies.items() if c.kek_version != current.get(n)}
+    copies = dict(record.copies or {})
+    stale = {n: c for n, c in copies.items() if c.kek_version != current.get(n)}
     if record.wrapped is None or (record.kek_version == current.get(record.kek) and not stale):
         return record
     material = ring._unwrap_material(record)
@@ -61,7 +62,6 @@ def _rewrap_record(
             raise KeyAccessError("the provider did not wrap under the new KEK version", key=name)
         return version, b64url_encode(wrapped)
 
-    copies = dict(record.copies)
     for name, copy in stale.items():
         old.add((name, copy.kek_version))
         version, wrapped = wrap(name)
@@ -80,7 +80,7 @@ def rotate_kek(ring: Keyring) -> KekRotation:
     assert document is not None
     names = {DEFAULT_KEK, *document.index_keys}
     names |= {k.kek for k in document.keys if k.wrapped is not None}
-    names |= {n for k in document.keys for n in k.copies}  # every reader's KEK
+    names |= {n for k in document.keys for n in k.copies or ()}  # every reader's KEK
     current = {name: provider.rotate(name) for name in sorted(names)}
     old: set[tuple[str, str]] = set()
     counted = [0]

@@ -102,9 +102,10 @@ class KeyRecord(_Strict):
     readers: tuple[str, ...] | None = Field(default=None, exclude_if=lambda v: v is None)
     """``key_separation: role`` only (format 2): the roles that may read it, sorted;
     ``wrapped`` is then under the ``all`` KEK (:mod:`streamsec.crypto.readers`)."""
-    copies: dict[str, WrappedCopy] = Field(default_factory=dict, exclude_if=lambda v: not v)
+    copies: dict[str, WrappedCopy] | None = Field(default=None, exclude_if=lambda v: not v)
     """``key_separation: role`` only: the key wrapped again under each reader's KEK
-    (``role-<role>``); emptied when the key is destroyed. Neither member is dumped when
+    (``role-<role>``); ``None`` once the key is destroyed (and for the others: no dict
+    per key in a registry of millions). Neither member is dumped when
     unset, so keys without roles dump as in format 1 (their MACs still check)."""
 
     @model_validator(mode="after")

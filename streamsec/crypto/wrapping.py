@@ -67,7 +67,7 @@ def new_record(
     return KeyRecord(
         id=key_id, purpose=purpose, owner=owner, subject=subject, version=version,
         state=KeyState.ACTIVE, created=utc_now(), wrapped=b64url_encode(wrapped),
-        kek=kek, kek_version=kek_version, readers=readers, copies=copies,
+        kek=kek, kek_version=kek_version, readers=readers, copies=copies or None,
     )  # fmt: skip
 
 
@@ -89,7 +89,7 @@ def unwrap_record(record: KeyRecord, provider: KekProvider) -> bytes:
         raise KeyAccessError("data key was destroyed", key_id=record.id)
     aad = key_aad(record)
     tries = [(record.kek, record.kek_version, record.wrapped)]
-    tries += [(n, c.kek_version, c.wrapped) for n, c in record.copies.items()]
+    tries += [(n, c.kek_version, c.wrapped) for n, c in (record.copies or {}).items()]
     material: bytes | None = None
     for name, version, wrapped in tries:
         try:
@@ -108,7 +108,7 @@ def unwrap_record(record: KeyRecord, provider: KekProvider) -> bytes:
 def destroyed_record(record: KeyRecord) -> KeyRecord:
     """``record`` crypto-shredded: every wrapped copy is gone with it."""
     return record.model_copy(
-        update={"state": KeyState.DESTROYED, "wrapped": None, "copies": {},
+        update={"state": KeyState.DESTROYED, "wrapped": None, "copies": None,
                 "destroyed": utc_now()}
     )  # fmt: skip
 

@@ -301,5 +301,5 @@ def _roles(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "readers": None if readers is None else tuple(str(r) for r in readers),
         "copies": {str(n): WrappedCopy.model_validate(c) for n, c in data["copies"].items()}
-        if data.get("copies") else {},
+        if data.get("copies") else None,
     }  # fmt: skip
