@@ -39,6 +39,7 @@ from streamsec.crypto.envelope import parse_envelope
 from streamsec.crypto.keys import DataKey, KeyInfo, KeyState
 from streamsec.crypto.plaintext import decode_value
 from streamsec.crypto.provider import KeyProvider
+from streamsec.crypto.readers import reader_label
 from streamsec.decryption.envelopes import (
     EnvelopeSlot,
     ProtectedLeaf,
@@ -167,8 +168,11 @@ class Rekeyer:
         self, info: KeyInfo, path: str, state: _RecordState, plaintext: bytes
     ) -> DataKey:
         owner = self.topology.name
+        # the same KEK (category) or reader set (role) as the retired key: re-keying must
+        # not move a value under a KEK more holders have
+        kek = info.kek if info.readers is None else reader_label(info.readers)
         if info.subject is None:
-            return self.provider.current_key(owner, info.purpose)
+            return self.provider.current_key(owner, info.purpose, kek=kek)
         # a record key is sealed under its own text's subject key (protection.record_key)
         subject = _key_subject(plaintext) if path == KEY_PATH else state.subject()
         if subject is None:
@@ -185,7 +189,7 @@ class Rekeyer:
                 "the record's subject does not own this ciphertext's key",
                 path=path, key_id=info.id,
             )
-        return self.provider.current_key(owner, info.purpose, subject)
+        return self.provider.current_key(owner, info.purpose, subject, kek=kek)
 
 
 def _key_subject(plaintext: bytes) -> str | None:

@@ -298,3 +298,20 @@ def test_decrypt_as_all_with_the_support_kek_reads_only_what_support_may(
     out = [json.loads(line) for line in clear.read_text().splitlines()]
     assert [r["card"] for r in out] == [r["card"] for r in records]
     assert "0 value(s) read in clear" not in capsys.readouterr().err  # emails: granted too
+
+
+def test_rekey_keeps_a_value_under_its_readers_keks(tmp_path: Path, worker: Keyring) -> None:
+    """Re-keying a card after its key rotates seals it under the new version of the
+    same reader set (fraud), never under a key more roles (or 'default') unwrap."""
+    from streamsec.crypto.keys import KeyPurpose
+    from streamsec.lifecycle.rekey import Rekeyer
+
+    records = _protect(worker)
+    worker.rotate("clinic", KeyPurpose.ENCRYPT, "p0", kek=reader_label(["fraud"]))
+    after = Rekeyer(TOPOLOGY, worker).rekey(records[0]).record
+    cipher = KeyringCipher(worker, "clinic")
+    old, new = (worker.key_info(cipher.key_id_of(r["card"])) for r in (records[0], after))
+    assert new.id != old.id and (new.version, new.readers) == (2, ("fraud",))
+    support = _holder(tmp_path, worker, "role-support")
+    fraud = _holder(tmp_path, worker, "role-fraud")
+    assert (_opened(support, [after], "card"), _opened(fraud, [after], "card")) == (0, 1)
