@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+import streamsec.keystore  # noqa: F401 (registers the kafka key store; no Kafka client yet)
 from streamsec.errors import StreamsecError
 
 __all__ = ["EXIT_BROKEN_PIPE", "main"]

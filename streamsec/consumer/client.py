@@ -27,6 +27,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
+import streamsec.keystore  # noqa: F401 (registers the kafka key store)
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.provider import KeyProvider
 from streamsec.decryption.roles import RoleAccess

@@ -10,7 +10,6 @@ KEK inside the file, still open.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from pathlib import Path
@@ -26,6 +25,7 @@ from streamsec.crypto.keyring import Keyring
 from streamsec.crypto.keys import KEK_SIZE, decode_kek, new_key_id, utc_now
 from streamsec.crypto.providers import DEFAULT_KEK, KekProvider, kek_file_of, open_kek_provider
 from streamsec.crypto.providers.local import LocalKekProvider, StaticKekProvider
+from streamsec.crypto.stores import open_key_store
 from streamsec.errors import KeyAccessError, SettingsError
 from streamsec.settings import Settings, load_settings
 
@@ -130,13 +130,9 @@ def provider_from_settings(settings: Settings, keyring: Path) -> KekProvider | N
 
 
 def open_store(settings: Settings, path: Path) -> KeyringStore:
-    """``STREAMSEC_KEY_STORE``: the keyring file, or the Kafka key registry. The registry
-    is loaded by name so the pure core never imports a Kafka client."""
-    if settings.key_store == "kafka":
-        kafka = importlib.import_module("streamsec.keystore.open")
-        store: KeyringStore = kafka.open_registry(settings)
-        return store
-    return FileStore(path)
+    """``STREAMSEC_KEY_STORE``: the keyring file, or a store registered by that name
+    (:mod:`streamsec.crypto.stores`; ``kafka`` is the Kafka key registry)."""
+    return open_key_store(settings, path)
 
 
 def open_keyring(

@@ -2,6 +2,7 @@
 
 * no import cycle between the modules of any package;
 * nothing below the worker imports the worker (only the CLI does);
+* crypto never imports the key stores built on it (``streamsec.crypto.stores``);
 * the pure core (topology, detection, classification, protection, actions, the
   event builders, pipeline, records, crypto, decryption) imports neither a Kafka
   client, Faust nor asyncio.
@@ -20,7 +21,7 @@ import pytest
 from importlinter.application import use_cases
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
-CONTRACTS = ("no-cycles", "worker-on-top", "pure-core")
+CONTRACTS = ("no-cycles", "worker-on-top", "crypto-below-keystore", "pure-core")
 
 
 def test_every_contract_is_configured() -> None:

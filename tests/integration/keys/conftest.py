@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import streamsec.keystore  # noqa: F401 (registers STREAMSEC_KEY_STORE=kafka, as the CLI does)
 from streamsec.crypto.providers.base import KekProvider
 from streamsec.testing.kms_servers import (
     SOFTHSM_MODULE,

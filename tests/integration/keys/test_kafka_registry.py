@@ -61,6 +61,7 @@ def _kek_id(store: KafkaKeyStore) -> str:
 
 _WRITER = """
 import sys, time
+import streamsec.keystore  # registers STREAMSEC_KEY_STORE=kafka (as the CLI does)
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.keyring_setup import open_keyring
 cipher = KeyringCipher(open_keyring(), "orders")
