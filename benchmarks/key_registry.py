@@ -116,10 +116,41 @@ def _child(bootstrap: str, topic: str) -> None:
     store.close()
 
 
+async def _raw_read(bootstrap: str, topic: str) -> int:
+    """The baseline: a plain aiokafka consumer reads the topic to its end, keeps nothing."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    tp = TopicPartition(topic, 0)
+    fetch = 32 << 20
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                max_partition_fetch_bytes=fetch, fetch_max_bytes=fetch)  # fmt: skip
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        end, seen, last = (await consumer.end_offsets([tp]))[tp], 0, -1
+        while last + 1 < end:
+            for m in (await consumer.getmany(tp, timeout_ms=100, max_records=50_000)).get(tp, []):
+                seen, last = seen + 1, m.offset
+        return seen
+    finally:
+        await consumer.stop()
+
+
+def _raw_child(bootstrap: str, topic: str) -> None:
+    t0 = time.perf_counter()
+    seen = asyncio.run(_raw_read(bootstrap, topic))
+    raw = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"records": seen, "raw": raw, "raw_mb": peak}))
+
+
 def _measure(bootstrap: str, topic: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--child", topic], capture_output=True,
-                         check=True, env=os.environ, timeout=900)  # fmt: skip
-    result: dict[str, float] = json.loads(out.stdout.decode().strip().splitlines()[-1])
+    result: dict[str, float] = {}
+    for mode in ("--raw-child", "--child"):
+        out = subprocess.run([sys.executable, __file__, mode, topic], capture_output=True,
+                             check=True, env=os.environ, timeout=900)  # fmt: skip
+        result.update(json.loads(out.stdout.decode().strip().splitlines()[-1]))
     return result
 
 
@@ -127,10 +158,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keys", type=int, default=1_000_000)
     parser.add_argument("--child")
+    parser.add_argument("--raw-child")
     args = parser.parse_args()
     bootstrap = os.environ.get("STREAMSEC_BROKER", "127.0.0.1:19092")
     if args.child:
         _child(bootstrap, args.child)
+        return 0
+    if args.raw_child:
+        _raw_child(bootstrap, args.raw_child)
         return 0
     rows = []
     for n in (args.keys // 10, args.keys):
@@ -142,16 +177,18 @@ def main() -> int:
             rows.append((n, fill, _measure(bootstrap, topic)))
         finally:
             asyncio.run(_delete(bootstrap, topic))
-    print("per-subject keys in the Kafka registry; each open is a fresh process")
-    print(f"{'keys':>9} {'fill s':>7} {'read s':>7} {'open s':>7} {'start s':>8} "
-          f"{'peak MB':>8} {'start/key us':>12}")  # fmt: skip
+    print("per-subject keys in the Kafka registry; each open is a fresh process; baseline: "
+          "a plain aiokafka consumer reading the same topic to its end (raw), same run")
+    print(f"{'keys':>9} {'fill s':>7} {'raw s':>6} {'read s':>7} {'open s':>7} {'start s':>8} "
+          f"{'x raw':>6} {'peak MB':>8} {'raw MB':>7} {'start/key us':>12}")  # fmt: skip
     base = None
     for n, fill, r in rows:
         start = r["read"] + r["open"]
         per_key = start / n * 1e6
         base = base or per_key
-        print(f"{n:>9} {fill:>7.1f} {r['read']:>7.1f} {r['open']:>7.1f} {start:>8.1f} "
-              f"{r['mb']:>8.0f} {per_key:>12.1f}  ({per_key / base:.2f}x the baseline per key; "
+        print(f"{n:>9} {fill:>7.1f} {r['raw']:>6.1f} {r['read']:>7.1f} {r['open']:>7.1f} "
+              f"{start:>8.1f} {start / r['raw']:>6.2f} {r['mb']:>8.0f} {r['raw_mb']:>7.0f} "
+              f"{per_key:>12.1f}  ({per_key / base:.2f}x the per-key cost at {rows[0][0]}; "
               f"{r['keys']:.0f} keys, {r['refused']:.0f} refused)")  # fmt: skip
     return 0
 

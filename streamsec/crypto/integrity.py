@@ -33,6 +33,7 @@ __all__ = [
     "GenerationWatermark",
     "document_mac",
     "entry_mac",
+    "entry_mac_of",
     "mac_key",
     "seal_document",
     "verify_document",
@@ -60,7 +61,13 @@ def document_mac(key: bytes, document: dict[str, Any]) -> str:
 def entry_mac(key: bytes, entry: dict[str, Any]) -> str:
     """Hex HMAC-SHA256 of one registry entry (the Kafka key store) without its ``mac``."""
     body = {k: v for k, v in entry.items() if k != "mac"}
-    return hmac.new(key, b"ssec-key-entry\x00" + _canonical(body), "sha256").hexdigest()
+    return entry_mac_of(key, _canonical(body)).hex()
+
+
+def entry_mac_of(key: bytes, canonical_body: bytes) -> bytes:
+    """The raw HMAC-SHA256 of an entry's canonical JSON body (no ``mac`` member): lets
+    a reader check the very bytes it then parses, without serialising them again."""
+    return hmac.digest(key, b"ssec-key-entry\x00" + canonical_body, "sha256")
 
 
 def _body(document: KeyringDocument) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
 from streamsec.crypto.aad import encode_fields, index_key_aad
+from streamsec.crypto.bulk import bulk_load
 from streamsec.crypto.envelope import b64url_decode
 from streamsec.crypto.integrity import GenerationWatermark, mac_key, seal_document, verify_document
 from streamsec.crypto.keyfile import (
@@ -100,7 +101,7 @@ class Keyring:
         and the key versions concerned (:mod:`streamsec.events.key_audit`)."""
         self._signature: Hashable = None
         self._checked = clock()
-        with self._lock:
+        with self._lock, bulk_load():
             self._install(*store.read())
             if self._entry_store:  # entries are checked once the MAC key is known
                 self._install(*store.read())
@@ -253,9 +254,10 @@ class Keyring:
             if k.subject is not None and k.state is KeyState.DESTROYED
         }  # fmt: skip
         for record in document.keys:
-            have = latest.get(record.slot)
+            slot = record.slot
+            have = latest.get(slot)
             if have is None or record.version > have.version:
-                latest[record.slot] = record
+                latest[slot] = record
         for key_id in list(self._cache):
             before, after = self._by_id.get(key_id), by_id.get(key_id)
             if before is not after and before != after:
@@ -358,14 +360,8 @@ class Keyring:
             else k
             for k in doc.keys
         ]
-        log.info(
-            "created data key id=%s owner=%s purpose=%s version=%d%s",
-            record.id,
-            slot[0],
-            slot[1],
-            record.version,
-            " (per-subject)" if slot[2] else "",
-        )
+        log.info("created data key id=%s owner=%s purpose=%s version=%d%s", record.id, slot[0],
+                 slot[1], record.version, " (per-subject)" if slot[2] else "")  # fmt: skip
         return with_keys(doc, (*keys, record)), record
 
     def _with_index(self, doc: KeyringDocument, keks: set[str]) -> KeyringDocument:

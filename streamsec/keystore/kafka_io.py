@@ -23,6 +23,7 @@ from streamsec.kafka import KafkaConnection, admin_client, new_consumer, new_pro
 __all__ = ["Producer", "end_offset", "ensure_topic", "follow", "produce"]
 
 _CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "3600000"}
+_FETCH_BYTES = 32 << 20  # per fetch: a million entries are ~500 MB to read at start
 
 
 async def ensure_topic(conn: KafkaConnection, topic: str) -> None:
@@ -38,17 +39,19 @@ async def ensure_topic(conn: KafkaConnection, topic: str) -> None:
 async def follow(
     conn: KafkaConnection,
     topic: str,
-    apply: Callable[[int, bytes | None, bytes | None], None],
+    apply: Callable[[list[tuple[int, bytes | None, bytes | None]]], None],
     ready: Future[None],
     stopped: Awaitable[None],
 ) -> None:
-    """``apply(offset, key, value)`` for every record, in order; ``ready`` once the
-    end offset taken at start is reached."""
+    """``apply([(offset, key, value), ...])`` for every fetched batch, in order (large
+    fetches: start-up reads the whole topic); ``ready`` once the end offset taken at
+    start is reached."""
     import asyncio
 
     consumer = new_consumer(
         conn, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
-        client_id="streamsec-key-registry",
+        client_id="streamsec-key-registry", max_partition_fetch_bytes=_FETCH_BYTES,
+        fetch_max_bytes=_FETCH_BYTES,
     )  # fmt: skip
     tp = TopicPartition(topic, 0)
     stop = asyncio.ensure_future(stopped)
@@ -60,11 +63,14 @@ async def follow(
         if end == 0:
             ready.set_result(None)
         while not stop.done():
-            batch = await consumer.getmany(tp, timeout_ms=100, max_records=5000)
-            for m in batch.get(tp, []):
-                apply(m.offset, m.key, m.value)
-                if not ready.done() and m.offset + 1 >= end:
-                    ready.set_result(None)
+            fetched = (await consumer.getmany(tp, timeout_ms=100, max_records=50_000)).get(tp)
+            if not fetched:
+                continue
+            last = fetched[-1].offset
+            apply([(m.offset, m.key, m.value) for m in fetched])
+            del fetched
+            if not ready.done() and last + 1 >= end:
+                ready.set_result(None)
     except BaseException as exc:
         if not ready.done():
             ready.set_exception(exc)

@@ -27,19 +27,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
-import hmac
-import json
 import logging
 import threading
 from collections.abc import Hashable, Iterator
 from concurrent.futures import Future
 from typing import Any
 
+import orjson
+
+from streamsec.crypto.bulk import bulk_load
 from streamsec.crypto.integrity import entry_mac
 from streamsec.crypto.keyfile import KeyRecord, KeyringDocument
 from streamsec.crypto.keys import KeyState
 from streamsec.errors import KeyAccessError
+from streamsec.keystore.entries import key_record, open_entry
 from streamsec.keystore.kafka_io import Producer, end_offset, ensure_topic, follow
 
 __all__ = ["KafkaKeyStore"]
@@ -47,7 +48,8 @@ __all__ = ["KafkaKeyStore"]
 log = logging.getLogger(__name__)
 
 HEADER = "__header__"
-_RANK = {"active": 0, "retired": 1, "destroyed": 2}
+_RANK = {KeyState.ACTIVE: 0, KeyState.RETIRED: 1, KeyState.DESTROYED: 2}
+_DONE = ("", b"")
 
 
 class KafkaKeyStore:
@@ -60,10 +62,11 @@ class KafkaKeyStore:
         self.conn, self.topic = conn, topic
         self._cond = threading.Condition()
         self._header: dict[str, Any] | None = None
-        self._entries: dict[str, dict[str, Any]] = {}  # key id -> verified entry, log order
-        self._records: dict[str, KeyRecord] = {}  # the same, parsed once
+        self._records: dict[str, KeyRecord] = {}  # key id -> verified record, log order
+        self._revs: dict[str, int] = {}  # key id -> the revision of its entry
         self._erased = 0  # destroyed entries held: the header says how many there must be
-        self._unverified: list[tuple[str, dict[str, Any]]] = []
+        self._unverified: list[tuple[str, bytes]] = []  # raw, until the MAC key is known
+        self._raw_header: bytes | None = None
         self._mac_key: bytes | None = None
         self._applied = 0
         self._offset = -1
@@ -79,12 +82,12 @@ class KafkaKeyStore:
         self._forgotten: set[tuple[str, str]] = set()
         self._run(ensure_topic(conn, topic)).result(timeout=start_timeout)
         ready: Future[None] = Future()
-        with _bulk():  # a million small objects: no generational GC passes meanwhile
+        with bulk_load():  # a million small objects: no generational GC passes meanwhile
             self._follower = self._run(follow(conn, topic, self._apply, ready, self._stopped()))
             ready.result(timeout=start_timeout)  # read to the end before first use
 
     def __repr__(self) -> str:
-        return f"KafkaKeyStore(topic={self.topic!r}, keys={len(self._entries)})"
+        return f"KafkaKeyStore(topic={self.topic!r}, keys={len(self._records)})"
 
     def _run(self, coro: Any) -> Future[Any]:
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
@@ -106,23 +109,20 @@ class KafkaKeyStore:
 
     # --- following the log (the background thread) -----------------------------------
 
-    def _apply(self, offset: int, key: bytes | None, value: bytes | None) -> None:
+    def _apply(self, batch: list[tuple[int, bytes | None, bytes | None]]) -> None:
+        """A fetched batch of ``(offset, key, value)``, in log order, under one lock."""
         with self._cond:
-            self._offset = offset
-            name = (key or b"").decode("utf-8", "replace")
-            if value is None:
-                self._refuse(name, "a deleted entry (Kafka null): tombstones are never dropped")
-            else:
-                try:
-                    entry = json.loads(value)
-                except ValueError:
-                    entry = None
-                if not isinstance(entry, dict):
-                    self._refuse(name, "not a registry entry")
+            for offset, key, value in batch:
+                self._offset = offset
+                name = (key or b"").decode("utf-8", "replace")
+                if value is None:
+                    self._refuse(name, "a deleted entry (Kafka null): tombstones are never dropped")
                 elif self._mac_key is None:
-                    self._unverified.append((name, entry))
+                    self._unverified.append((name, value))
+                    if name == HEADER:
+                        self._raw_header = value
                 else:
-                    self._accept(name, entry)
+                    self._accept(name, value)
             self._applied += 1
             self._cond.notify_all()
 
@@ -131,46 +131,45 @@ class KafkaKeyStore:
         log.warning("key registry: refused entry %s at offset %d: %s", name[:16], self._offset,
                     why)  # fmt: skip
 
-    def _accept(self, name: str, entry: dict[str, Any]) -> None:
+    def _accept(self, name: str, raw: bytes) -> None:
         assert self._mac_key is not None
-        mac = entry.get("mac")
-        if not isinstance(mac, str) or not hmac.compare_digest(
-            mac, entry_mac(self._mac_key, entry)
-        ):
-            self._refuse(name, "fails authentication (forged or edited)")
+        entry = open_entry(self._mac_key, raw)
+        if entry is None:
+            self._refuse(name, "fails authentication (forged, edited or not an entry)")
             return
-        old = self._header if name == HEADER else self._entries.get(name)
         if name == HEADER:
+            old = self._header
             if old is not None and int(entry.get("rev", 0)) <= int(old.get("rev", 0)):
                 self._refuse(name, "an older header (rollback)")
             else:
                 self._header = entry
             return
-        if old is not None:
-            new_rank = _RANK.get(entry["record"].get("state"), -1)
-            if new_rank < _RANK[old["record"]["state"]] or entry["rev"] <= old["rev"]:
-                self._refuse(name, "older than what the registry holds (rollback)")
-                return
         try:
-            record = _record(entry["record"])
+            record = key_record(entry["record"])
+            rev = int(entry["rev"])
         except (KeyError, TypeError, ValueError):
             self._refuse(name, "not a key entry")
             return
+        had = self._records.get(name)
+        if had is not None and (
+            _RANK[record.state] < _RANK[had.state] or rev <= self._revs[name]
+        ):
+            self._refuse(name, "older than what the registry holds (rollback)")
+            return
         if (
-            old is None and record.subject is not None and record.version == 1
+            had is None and record.subject is not None and record.version == 1
             and record.state is not KeyState.DESTROYED
             and (record.owner, record.subject) in self._forgotten
         ):  # fmt: skip
             self._refuse(name, "a first key for a subject erased before it in the log")
             return
-        if record.state is KeyState.DESTROYED and record.subject is not None:
-            self._forgotten.add((record.owner, record.subject))
-        if record.state is KeyState.DESTROYED and (
-            old is None or old["record"]["state"] != "destroyed"
-        ):
-            self._erased += 1
-        self._entries[name] = entry
+        if record.state is KeyState.DESTROYED:
+            if record.subject is not None:
+                self._forgotten.add((record.owner, record.subject))
+            if had is None or had.state is not KeyState.DESTROYED:
+                self._erased += 1
         self._records[name] = record
+        self._revs[name] = rev
 
     def use_mac_key(self, key: bytes) -> None:
         """Called by the keyring once it has unwrapped the index key."""
@@ -178,16 +177,18 @@ class KafkaKeyStore:
             if self._mac_key == key:
                 return
             self._mac_key, pending, self._unverified = key, self._unverified, []
-            with _bulk():
-                for name, entry in pending:  # in log order
-                    self._accept(name, entry)
+            self._raw_header = None
+            with bulk_load():
+                for i, (name, raw) in enumerate(pending):  # in log order
+                    pending[i] = _DONE  # each raw entry is freed once parsed
+                    self._accept(name, raw)
             self._applied += 1
 
     # --- KeyringStore --------------------------------------------------------------------
 
     def exists(self) -> bool:
         with self._cond:
-            return self._header is not None or any(n == HEADER for n, _ in self._unverified)
+            return self._header is not None or self._raw_header is not None
 
     def signature(self) -> Hashable:
         return self._applied
@@ -195,8 +196,8 @@ class KafkaKeyStore:
     def read(self) -> tuple[KeyringDocument, Hashable]:
         with self._cond:
             header = self._header
-            if header is None:
-                header = next((e for n, e in reversed(self._unverified) if n == HEADER), None)
+            if header is None and self._raw_header is not None:  # to find the index key
+                header = _unchecked(self._raw_header)
             if header is None:
                 raise KeyAccessError(
                     "the key registry is empty; create it with `streamsec keys init`",
@@ -236,14 +237,18 @@ class KafkaKeyStore:
         erased = sum(1 for k in document.keys if k.state is KeyState.DESTROYED)
         with self._cond:
             for record in document.keys:
+                had = self._records.get(record.id)
+                if had is record:  # unchanged: the very object this store made
+                    continue
                 data = record.model_dump(mode="json")
-                old = self._entries.get(record.id)
-                if old is None or old["record"] != data:
-                    out.append((record.id, self._entry({"record": data}, old)))
+                if had is None or had.model_dump(mode="json") != data:
+                    rev = self._revs.get(record.id)
+                    out.append((record.id, self._entry({"record": data}, rev)))
             header = self._header
             if header is None or header["document"] != body or header.get("erased", 0) < erased:
                 # last: a reader never sees a header promising tombstones not yet written
-                out.append((HEADER, self._entry({"document": body, "erased": erased}, header)))
+                rev = None if header is None else int(header.get("rev", 0))
+                out.append((HEADER, self._entry({"document": body, "erased": erased}, rev)))
         if out:
             last = self._run(self._producer.send(self.topic, out)).result(timeout=60)
             with self._cond:
@@ -252,54 +257,17 @@ class KafkaKeyStore:
                                          topic=self.topic)  # fmt: skip
         return self._applied
 
-    def _entry(self, body: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+    def _entry(self, body: dict[str, Any], rev: int | None) -> dict[str, Any]:
         assert self._mac_key is not None
-        entry = {**body, "rev": 1 if old is None else int(old["rev"]) + 1}
+        entry = {**body, "rev": 1 if rev is None else rev + 1}
         return {**entry, "mac": entry_mac(self._mac_key, entry)}
 
 
-@contextlib.contextmanager
-def _bulk() -> Iterator[None]:
-    """Bulk loading: the cyclic GC would rescan every loaded entry again and again."""
-    was = gc.isenabled()
-    gc.disable()
+def _unchecked(raw: bytes) -> dict[str, Any] | None:
+    """The header as written, before its MAC can be checked (only its wrapped index
+    key is used, to derive the MAC key that then checks it)."""
     try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
-def _record(data: dict[str, Any]) -> KeyRecord:
-    """A key entry's record, built without pydantic's per-field validation (1M of them
-    at start-up): its MAC already proved a KEK holder wrote it with this code."""
-    from datetime import datetime
-
-    from streamsec.crypto.keys import KeyPurpose, KeyState
-
-    destroyed = data.get("destroyed")
-    state = KeyState(data["state"])
-    if (state is KeyState.DESTROYED) != (data.get("wrapped") is None):
-        raise ValueError("a key has wrapped material exactly when it is not destroyed")
-    return KeyRecord.model_construct(
-        id=str(data["id"]), purpose=KeyPurpose(data["purpose"]), owner=str(data["owner"]),
-        subject=data.get("subject"), version=int(data["version"]), state=state,
-        created=datetime.fromisoformat(data["created"]),
-        destroyed=None if destroyed is None else datetime.fromisoformat(destroyed),
-        wrapped=data.get("wrapped"), kek=str(data.get("kek", "default")),
-        kek_version=str(data.get("kek_version", "static")), **_roles(data),
-    )  # fmt: skip
-
-
-def _roles(data: dict[str, Any]) -> dict[str, Any]:
-    """A role-separated key's readers and copies (format 2); nothing for the others."""
-    if "readers" not in data and "copies" not in data:
-        return {}
-    from streamsec.crypto.keyfile import WrappedCopy
-
-    readers = data.get("readers")
-    return {
-        "readers": None if readers is None else tuple(str(r) for r in readers),
-        "copies": {str(n): WrappedCopy.model_validate(c) for n, c in data["copies"].items()}
-        if data.get("copies") else None,
-    }  # fmt: skip
+        entry = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return entry if isinstance(entry, dict) and isinstance(entry.get("document"), dict) else None

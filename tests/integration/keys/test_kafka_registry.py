@@ -21,7 +21,7 @@ import pytest
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.keyring import Keyring
 from streamsec.crypto.keyring_setup import create_keyring
-from streamsec.crypto.keys import KeyPurpose
+from streamsec.crypto.keys import KeyPurpose, KeyState
 from streamsec.crypto.providers.local import StaticKekProvider
 from streamsec.errors import KeyAccessError, KeyDestroyedError
 from streamsec.kafka import KafkaConnection
@@ -140,13 +140,17 @@ def test_destroy_is_honoured_everywhere_and_entries_are_authenticated(
     worker = KeyringCipher(_ring(worker_store, _kek_id(admin_store)), "orders")
     token = worker.encrypt(b"secret", path="p", subject="C-1")
     key_id = worker.key_id_of(token)
-    active_entry = json.loads(json.dumps(worker_store._entries[key_id]))
+    conn = KafkaConnection(kafka_bootstrap)
+    from streamsec.kafka import read_topic
+
+    written = asyncio.run(read_topic(conn, topic))  # an attacker copies the active entry
+    active_entry = next(json.loads(m.value) for m in written if m.key == key_id.encode())
+    assert active_entry["record"]["state"] == "active"
     admin.destroy_subject("orders", "C-1")
     deadline = time.time() + 2
     while time.time() < deadline and not isinstance(_error(worker, token), KeyDestroyedError):
         time.sleep(0.02)
     assert isinstance(_error(worker, token), KeyDestroyedError), repr(_error(worker, token))
-    conn = KafkaConnection(kafka_bootstrap)
     forged = {**active_entry, "rev": 99, "mac": "0" * 64}
     refused_before = worker_store.refused
     # a replayed old (validly authenticated) entry, a forged one, and a deleted tombstone
@@ -189,7 +193,7 @@ def test_rotate_kek_over_the_registry_kills_the_old_version(
     ring = create_keyring(first, kek_provider=vault_factory())
     cipher = KeyringCipher(ring, "orders")
     tokens = [cipher.encrypt(b"v%d" % i, path="p", subject=f"s{i}") for i in range(10)]
-    old = {k["record"]["id"]: k["record"]["kek_version"] for k in first._entries.values()}
+    old = {r.id: r.kek_version for r in first._records.values()}
     result = rotate_kek(ring)
     assert result.rewrapped == 10
     assert result.destroyed == [("default", "1")]
@@ -216,7 +220,7 @@ async def test_a_registry_rewritten_without_its_tombstones_is_refused(
     ring.destroy_subject("orders", "C-1")
     conn = KafkaConnection(kafka_bootstrap)
     log = await read_topic(conn, topic)
-    destroyed = {n for n, e in store._entries.items() if e["record"]["state"] == "destroyed"}
+    destroyed = {n for n, r in store._records.items() if r.state is KeyState.DESTROYED}
     assert destroyed
     copy = await topic_factory(1, config={"cleanup.policy": "compact"})
     kept = [(m.key.decode(), json.loads(m.value)) for m in log
