@@ -28,10 +28,12 @@ __all__ = ["register_keys_commands"]
 
 def register_keys_commands(cmds: Any) -> None:
     """Add ``forget`` and ``prove-forgotten`` to the ``keys`` sub-command parsers."""
+    from streamsec.cli.audit_out import add_audit_args
+
     p = cmds.add_parser("forget", help="crypto-shred one data subject and audit the erasure")
     _common(p)
     p.add_argument("--yes", action="store_true", help="confirm: the subject's data is lost")
-    p.add_argument("--audit-out", metavar="FILE", help="append the audit events here (offline)")
+    add_audit_args(p, topic=False)  # the topology names its audit topic
     add_rotation_arg(p)
     p.set_defaults(func=_forget)
 
@@ -69,6 +71,7 @@ def _subject(args: argparse.Namespace) -> str | None:
 
 
 def _forget(args: argparse.Namespace) -> int:
+    from streamsec.cli.audit_out import audit_sink
     from streamsec.crypto.keyring_setup import open_keyring
     from streamsec.events.signing import AuditIdentity
     from streamsec.events.sinks import actor_id
@@ -95,7 +98,8 @@ def _forget(args: argparse.Namespace) -> int:
         f"subject pseudonym {erasure.subject_hmac[:16]}..."
     )
     delivered = deliver_erasure(erasure, sink, where)
-    return rotate_after_erasure(ring, settings, args.rotate_kek_within) or delivered
+    rotated = rotate_after_erasure(ring, settings, args.rotate_kek_within, args, (sink, where))
+    return rotated or delivered
 
 
 def add_rotation_arg(p: argparse.ArgumentParser) -> None:
@@ -107,9 +111,12 @@ def add_rotation_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def rotate_after_erasure(ring: Any, settings: Any, within: float) -> int:
-    """Rotate the KEK after an erasure, or schedule it; 1 when it cannot be rotated."""
-    from streamsec.crypto.kek_rotation import rotate_kek
+def rotate_after_erasure(
+    ring: Any, settings: Any, within: float, args: argparse.Namespace, sink: tuple[Any, str]
+) -> int:
+    """Rotate the KEK after an erasure (audited like ``keys rotate-kek``, to the erasure's
+    audit destination ``sink``), or schedule it; 1 when it cannot be rotated or audited."""
+    from streamsec.cli.audit_out import AuditedKeyOperation, audited_rotate_kek
     from streamsec.errors import KeyAccessError
     from streamsec.lifecycle import kek_due
 
@@ -119,40 +126,33 @@ def rotate_after_erasure(ring: Any, settings: Any, within: float) -> int:
               "store taken before now still hold the destroyed keys; run "
               "'streamsec keys rotate-kek --yes --if-due' before that time")  # fmt: skip
         return 0
+    audit = AuditedKeyOperation(args, settings, tool="keys-rotate-kek", scope="keyring",
+                                sink=sink)  # fmt: skip
     try:
-        result = rotate_kek(ring)
+        result, audited = audited_rotate_kek(ring, audit)
     except KeyAccessError as exc:
         kek_due.schedule(settings.keyring, 0)
         print(f"the KEK could not be rotated ({exc}): copies of the key store taken before "
               "now still hold the destroyed keys", file=sys.stderr)  # fmt: skip
         return 1
+    if result is None:  # the audit intent was not written: not rotated
+        kek_due.schedule(settings.keyring, 0)
+        return audited
     kek_due.clear(settings.keyring)
     versions = ", ".join(f"{n} v{v}" for n, v in sorted(result.new_versions.items()))
     print(f"rotated the KEK: {result.rewrapped} data key(s) wrapped again under {versions}; "
           f"destroyed {len(result.destroyed)} old KEK version(s), so no copy of the key "
           "store taken before now decrypts the subject")  # fmt: skip
-    return 0
-
-
-def audit_sink(args: argparse.Namespace, settings: Any, topic: str) -> tuple[Any, str]:
-    """The sink of an erasure's audit events: ``--audit-out`` or the audit ``topic``."""
-    from streamsec.events.sinks import FileAuditSink
-
-    if args.audit_out:
-        return FileAuditSink(args.audit_out), args.audit_out
-    from streamsec.kafka import KafkaAuditSink, check_connection, connect
-
-    conn = connect(settings, args.bootstrap)
-    asyncio.run(check_connection(conn))
-    return KafkaAuditSink(conn, topic), f"topic {topic}"
+    return audited
 
 
 def deliver_erasure(erasure: Any, sink: Any, where: str) -> int:
     """Deliver the erasure's audit events; print them for hand delivery if that fails."""
+    from streamsec.cli.audit_out import deliver
     from streamsec.errors import StreamsecError
 
     try:
-        asyncio.run(_deliver(sink, erasure.events))
+        deliver(sink, erasure.events)
     except (StreamsecError, OSError) as exc:
         print(f"the keys are destroyed, but the audit events were not delivered ({exc}); "
               "here they are, deliver them by hand:", file=sys.stderr)
@@ -161,15 +161,6 @@ def deliver_erasure(erasure: Any, sink: Any, where: str) -> int:
         return 1
     print(f"erasure event {erasure.events[0]['id']} written to {where}")
     return 0
-
-
-async def _deliver(sink: Any, events: Any) -> None:
-    try:
-        await sink.send(events)
-    finally:
-        stop = getattr(sink, "stop", None)
-        if stop is not None:
-            await stop()
 
 
 def _prove(args: argparse.Namespace) -> int:

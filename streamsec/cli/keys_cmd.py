@@ -2,14 +2,18 @@
 
     streamsec keys init [--keyring PATH] [--force]
     streamsec keys list [--topology NAME] [--json]
-    streamsec keys rotate --topology NAME [--purpose P ...]
-    streamsec keys destroy KEY_ID --yes
+    streamsec keys rotate --topology NAME [--purpose P ...] [--audit-out F]
+    streamsec keys destroy KEY_ID --yes [--audit-out F]
     streamsec keys shred-subject --topology NAME --subject ID|- --yes [--audit-out F]
-    streamsec keys rotate-kek --yes
+    streamsec keys rotate-kek --yes [--audit-out F]
 
 The KEK provider is ``STREAMSEC_KEK_PROVIDER`` (local | pkcs11 | vault | aws-kms).
 
-Output never includes key material. ``--subject -`` reads the subject id from
+``rotate``, ``destroy``, ``shred-subject`` and ``rotate-kek`` write signed audit
+events (intent before, outcome after: :mod:`streamsec.cli.audit_out`) to the audit
+topic (``--audit-topic``, default ``streamsec.audit``) or to ``--audit-out`` (JSON
+Lines); without either destination they change nothing. Output never includes key
+material. ``--subject -`` reads the subject id from
 standard input, so it does not end up in the shell history or the process list.
 """
 
@@ -21,12 +25,14 @@ import sys
 from typing import Any
 
 from streamsec.cli.io import add_settings_args, settings_from
-from streamsec.crypto.keys import KeyInfo, KeyPurpose
+from streamsec.crypto.keys import KeyInfo, KeyPurpose, KeyState
+from streamsec.crypto.providers.base import DEFAULT_KEK
 
 __all__ = ["register"]
 
 
 def register(sub: Any) -> None:
+    from streamsec.cli.audit_out import add_audit_args
     from streamsec.cli.forget_cmd import add_rotation_arg, register_keys_commands
 
     keys = sub.add_parser("keys", help="manage the local keyring (never shows key material)")
@@ -53,12 +59,14 @@ def register(sub: Any) -> None:
         help="default: encrypt. Rotating 'deterministic' or 'hash' changes every new "
         "ciphertext or pseudonym of equal values (joins across the rotation break)",
     )
+    add_audit_args(p)
     p.set_defaults(func=_rotate)
 
     p = cmds.add_parser("destroy", help="erase one key version for good (crypto-shredding)")
     add_settings_args(p)
     p.add_argument("key_id")
     p.add_argument("--yes", action="store_true", help="confirm: data under it is lost")
+    add_audit_args(p)
     p.set_defaults(func=_destroy)
 
     p = cmds.add_parser("shred-subject", help="erase every key of one data subject")
@@ -66,9 +74,7 @@ def register(sub: Any) -> None:
     p.add_argument("--topology", "-t", required=True)
     p.add_argument("--subject", required=True, help="subject id, or '-' to read it from stdin")
     p.add_argument("--yes", action="store_true", help="confirm: the subject's data is lost")
-    p.add_argument("--audit-out", metavar="FILE", help="append the audit events here (offline)")
-    p.add_argument("--audit-topic", default="streamsec.audit", help="default: streamsec.audit")
-    p.add_argument("--bootstrap", help="Kafka bootstrap servers (default: $STREAMSEC_BROKER)")
+    add_audit_args(p)
     add_rotation_arg(p)
     p.set_defaults(func=_shred)
 
@@ -82,6 +88,7 @@ def register(sub: Any) -> None:
         "--if-due", action="store_true",
         help="only when an erasure left a rotation owed (keys forget --rotate-kek-within)",
     )
+    add_audit_args(p)
     p.set_defaults(func=_rotate_kek)
 
     register_keys_commands(cmds)
@@ -130,7 +137,7 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _rotate_kek(args: argparse.Namespace) -> int:
-    from streamsec.crypto.kek_rotation import rotate_kek
+    from streamsec.cli.audit_out import AuditedKeyOperation, audited_rotate_kek
     from streamsec.crypto.keyring_setup import open_keyring
     from streamsec.lifecycle import kek_due
 
@@ -142,12 +149,15 @@ def _rotate_kek(args: argparse.Namespace) -> int:
     if args.if_due and kek_due.due(settings.keyring) is None:
         print("no KEK rotation is due")
         return 0
-    result = rotate_kek(open_keyring(settings))
+    audit = AuditedKeyOperation(args, settings, tool="keys-rotate-kek", scope="keyring")
+    result, audited = audited_rotate_kek(open_keyring(settings), audit)
+    if result is None:
+        return audited
     kek_due.clear(settings.keyring)
     versions = ", ".join(f"{n} v{v}" for n, v in sorted(result.new_versions.items()))
     print(f"wrapped {result.rewrapped} data key(s) again under {versions}; "
           f"destroyed {len(result.destroyed)} old KEK version(s)")  # fmt: skip
-    return 0
+    return audited
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -162,30 +172,59 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _rotate(args: argparse.Namespace) -> int:
+    from streamsec.cli.audit_out import AuditedKeyOperation
     from streamsec.crypto.keyring_setup import open_keyring
+    from streamsec.events.key_audit import KeyAudit
 
-    keyring = open_keyring(settings_from(args))
-    purposes = args.purpose or [str(KeyPurpose.ENCRYPT)]
-    for purpose in dict.fromkeys(purposes):
-        info = keyring.rotate(args.topology, KeyPurpose(purpose))
+    settings = settings_from(args)
+    audit = AuditedKeyOperation(args, settings, tool="keys-rotate", scope=args.topology)
+    keyring = open_keyring(settings)
+    purposes = [KeyPurpose(p) for p in dict.fromkeys(args.purpose or [str(KeyPurpose.ENCRYPT)])]
+    current = {i.purpose: i for i in keyring.list_keys(args.topology)
+               if i.subject is None and i.state is KeyState.ACTIVE and i.kek == DEFAULT_KEK}
+    targets = [(current[p].id if p in current else "none", args.topology, str(p), DEFAULT_KEK)
+               for p in purposes]  # fmt: skip
+    listener = KeyAudit(audit.actor, provider=audit.provider)
+
+    def change() -> list[KeyInfo]:
+        keyring.listeners.append(listener)
+        return [keyring.rotate(args.topology, purpose) for purpose in purposes]
+
+    infos, code = audit.run("rotate", targets, change, lambda _: listener.take())
+    for info in infos or ():
         print(f"rotated {info.owner}/{info.purpose}: version {info.version} is {info.id}")
-    return 0
+    return code
 
 
 def _destroy(args: argparse.Namespace) -> int:
+    from streamsec.cli.audit_out import AuditedKeyOperation
     from streamsec.crypto.keyring_setup import open_keyring
+    from streamsec.events.key_audit import KeyAudit
 
     if not args.yes:
         print("refusing to destroy a key without --yes", file=sys.stderr)
         return 2
-    info = open_keyring(settings_from(args)).destroy(args.key_id)
-    print(f"destroyed {info.id} ({info.owner}/{info.purpose} version {info.version})")
-    return 0
+    settings = settings_from(args)
+    keyring = open_keyring(settings)
+    known = keyring.key_info(args.key_id)  # an unknown id changes and audits nothing
+    audit = AuditedKeyOperation(args, settings, tool="keys-destroy", scope=known.owner)
+    target = (known.id, known.owner, str(known.purpose), known.kek)
+    listener = KeyAudit(audit.actor, provider=audit.provider)
+
+    def change() -> KeyInfo:
+        keyring.listeners.append(listener)
+        return keyring.destroy(args.key_id)
+
+    info, code = audit.run("destroy", [target], change, lambda _: listener.take())
+    if info is not None:
+        print(f"destroyed {info.id} ({info.owner}/{info.purpose} version {info.version})")
+    return code
 
 
 def _shred(args: argparse.Namespace) -> int:
     """Like ``keys forget``, by key owner name: audited by a ``subject.erased`` event."""
-    from streamsec.cli.forget_cmd import audit_sink, deliver_erasure, rotate_after_erasure
+    from streamsec.cli.audit_out import audit_sink
+    from streamsec.cli.forget_cmd import deliver_erasure, rotate_after_erasure
     from streamsec.crypto.keyring_setup import open_keyring
     from streamsec.events.signing import AuditIdentity
     from streamsec.events.sinks import actor_id
@@ -207,4 +246,5 @@ def _shred(args: argparse.Namespace) -> int:
     )
     print(f"destroyed {len(erasure.keys)} key(s) of one subject of {args.topology}")
     delivered = deliver_erasure(erasure, sink, where)
-    return rotate_after_erasure(ring, settings, args.rotate_kek_within) or delivered
+    rotated = rotate_after_erasure(ring, settings, args.rotate_kek_within, args, (sink, where))
+    return rotated or delivered

@@ -28,7 +28,7 @@ from streamsec.crypto.providers.base import DEFAULT_KEK
 from streamsec.crypto.wrapping import key_aad
 from streamsec.errors import KeyAccessError
 
-__all__ = ["KekRotation", "rotate_kek"]
+__all__ = ["KekRotation", "keks_in_use", "rotate_kek"]
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +71,30 @@ def _rewrap_record(
     return record.model_copy(update={"wrapped": wrapped, "kek_version": version, "copies": copies})
 
 
-def rotate_kek(ring: Keyring) -> KekRotation:
-    """Rotate every KEK the key store uses; see the module docstring."""
+def keks_in_use(ring: Keyring) -> dict[str, set[str]]:
+    """The KEK names the key store uses and, for each, the versions that wrap its keys
+    now (what :func:`rotate_kek` rotates; no material)."""
     with ring._lock:
         ring._refresh(force=True)
+        document = ring._document
+    assert document is not None
+    used: dict[str, set[str]] = {DEFAULT_KEK: {document.index_kek_version}}
+    for name, entry in document.index_keys.items():
+        used.setdefault(name, set()).add(entry.kek_version)
+    for k in document.keys:
+        if k.wrapped is not None:
+            used.setdefault(k.kek, set()).add(k.kek_version)
+        for name, copy in (k.copies or {}).items():  # every reader's KEK
+            used.setdefault(name, set()).add(copy.kek_version)
+    return used
+
+
+def rotate_kek(ring: Keyring) -> KekRotation:
+    """Rotate every KEK the key store uses; see the module docstring."""
+    names = keks_in_use(ring)
     provider, document = ring._kek_provider, ring._document
     assert provider is not None
     assert document is not None
-    names = {DEFAULT_KEK, *document.index_keys}
-    names |= {k.kek for k in document.keys if k.wrapped is not None}
-    names |= {n for k in document.keys for n in k.copies or ()}  # every reader's KEK
     current = {name: provider.rotate(name) for name in sorted(names)}
     old: set[tuple[str, str]] = set()
     counted = [0]

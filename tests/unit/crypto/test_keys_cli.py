@@ -74,7 +74,8 @@ def test_list_and_rotate_never_print_material(
     ring = open_keyring(Settings(keyring=path))
     key = ring.current_key("orders", KeyPurpose.ENCRYPT)
     capsys.readouterr()
-    assert run("keys", "rotate", "--keyring", str(path), "-t", "orders") == 0
+    audit = ("--audit-out", str(tmp_path / "audit.jsonl"))
+    assert run("keys", "rotate", "--keyring", str(path), "-t", "orders", *audit) == 0
     assert "version 2" in capsys.readouterr().out
     assert run("keys", "list", "--keyring", str(path), "--json") == 0
     rows = json.loads(capsys.readouterr().out)
@@ -106,6 +107,8 @@ def test_rotate_several_purposes(tmp_path: Path, capsys: pytest.CaptureFixture[s
         "hash",
         "--purpose",
         "deterministic",
+        "--audit-out",
+        str(tmp_path / "audit.jsonl"),
     )
     purposes = {i.purpose for i in open_keyring(Settings(keyring=path)).list_keys("s")}
     assert purposes == {KeyPurpose.HASH, KeyPurpose.DETERMINISTIC}
@@ -119,8 +122,9 @@ def test_destroy_and_shred_need_confirmation(
     ring = open_keyring(Settings(keyring=path))
     key = ring.current_key("orders", KeyPurpose.ENCRYPT)
     subject_key = ring.current_key("orders", KeyPurpose.ENCRYPT, "alice")
-    assert run("keys", "destroy", "--keyring", str(path), key.id) == 2
-    assert run("keys", "destroy", "--keyring", str(path), key.id, "--yes") == 0
+    trail = ("--audit-out", str(tmp_path / "ops.jsonl"))
+    assert run("keys", "destroy", "--keyring", str(path), key.id, *trail) == 2
+    assert run("keys", "destroy", "--keyring", str(path), key.id, "--yes", *trail) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO("alice\n"))
     audit = tmp_path / "audit.jsonl"
     args = ("keys", "shred-subject", "--keyring", str(path), "-t", "orders", "--subject", "-",
@@ -136,7 +140,11 @@ def test_destroy_and_shred_need_confirmation(
     assert events[0]["type"] == "io.streamsec.subject.erased"
     assert subject_key.id in events[0]["data"]["key_ids"]
     assert "alice" not in audit.read_text()
-    assert [e["type"].rsplit(".", 1)[-1] for e in events] == ["erased", "checkpoint", "digest"]
+    kinds = [e["type"].rsplit(".", 1)[-1] for e in events]
+    assert kinds[:3] == ["erased", "checkpoint", "digest"]
+    # then the KEK rotation that follows the erasure, audited: intent, then outcome
+    assert kinds[3:] == ["operation", "checkpoint", "operation", "operation", "checkpoint",
+                         "digest"]  # fmt: skip
 
 
 def test_rotate_kek_with_the_local_provider(tmp_path: Path, capsys: Any) -> None:
@@ -147,8 +155,9 @@ def test_rotate_kek_with_the_local_provider(tmp_path: Path, capsys: Any) -> None
     first = json.loads(kek_file.read_text())["keks"]["default"]["versions"]
     ring = open_keyring(Settings(keyring=path))
     token = KeyringCipher(ring, "t").encrypt(b"x", path="p")
-    assert run("keys", "rotate-kek", "--keyring", str(path)) == 2  # needs --yes
-    assert run("keys", "rotate-kek", "--keyring", str(path), "--yes") == 0
+    audit = ("--audit-out", str(tmp_path / "audit.jsonl"))
+    assert run("keys", "rotate-kek", "--keyring", str(path), *audit) == 2  # needs --yes
+    assert run("keys", "rotate-kek", "--keyring", str(path), "--yes", *audit) == 0
     assert "wrapped 1 data key(s) again under default v2" in capsys.readouterr().out
     after = json.loads(kek_file.read_text())["keks"]["default"]["versions"]
     assert list(after) == ["2"]

@@ -65,8 +65,14 @@ def test_forget_then_prove(setup: tuple[Path, Path, Path], tmp_path: Path,
     assert code == 0
     assert "C-0004" not in out
     events = [json.loads(line) for line in audit.read_text().splitlines()]
+    op, checkpoint, digest = (EventType.KEY_OPERATION, EventType.AUDIT_CHECKPOINT,
+                              EventType.AUDIT_DIGEST)  # fmt: skip
     assert [e["type"] for e in events] == [
-        EventType.SUBJECT_ERASED, EventType.AUDIT_CHECKPOINT, EventType.AUDIT_DIGEST,
+        EventType.SUBJECT_ERASED, checkpoint, digest,  # the erasure
+        op, checkpoint, op, op, checkpoint, digest,  # the KEK rotation: intent, outcome
+    ]
+    assert [(e["data"]["operation"], e["data"]["outcome"]) for e in events if e["type"] == op] == [
+        ("rotate-kek", "requested"), ("rotate-kek", "ok"), ("destroy-kek-version", "ok"),
     ]
     assert "C-0004" not in audit.read_text()
     signer = FileSigner.open(Path(os.environ["STREAMSEC_AUDIT_SIGNING_KEY"]), create=False)
@@ -107,7 +113,8 @@ def test_rotate_rekey_destroy_old_decrypt_all(setup: tuple[Path, Path, Path], tm
     retired = [k.id for k in ring.list_keys("crm") if k.state is KeyState.RETIRED]
     assert sorted(summary["releasable_key_ids"]) == sorted(retired)
     for key_id in retired:
-        assert main(["keys", "destroy", "--keyring", str(keyring), key_id, "--yes"]) == 0
+        assert main(["keys", "destroy", "--keyring", str(keyring), key_id, "--yes",
+                     "--audit-out", str(tmp_path / "audit.jsonl")]) == 0  # fmt: skip
     decryptor = Decryptor(crm_topology(), cipher=KeyringCipher(_ring(keyring), "crm"))
     lines = out.read_text().splitlines()
     assert len(lines) == N

@@ -87,12 +87,14 @@ def test_a_deferred_rotation_fails_the_proof_until_it_is_done(
     assert report["subject"]["decrypted"] == 0  # type: ignore[index]
     assert report["keystore_copy"]["decrypted"] == 4  # type: ignore[index]
     assert code == 1 and report["holds"] is False
-    assert main(["keys", "rotate-kek", "--keyring", str(keyring), "--yes", "--if-due"]) == 0
+    assert main(["keys", "rotate-kek", "--keyring", str(keyring), "--yes", "--if-due",
+                 "--audit-out", str(tmp_path / "audit.jsonl")]) == 0
     assert kek_due.due(keyring) is None
     capsys.readouterr()
     code, report = _prove(base, data, backup, capsys)
     assert code == 0 and report["keystore_copy"]["decrypted"] == 0  # type: ignore[index]
-    assert main(["keys", "rotate-kek", "--keyring", str(keyring), "--yes", "--if-due"]) == 0
+    assert main(["keys", "rotate-kek", "--keyring", str(keyring), "--yes", "--if-due",
+                 "--audit-out", str(tmp_path / "audit.jsonl")]) == 0
     assert "no KEK rotation is due" in capsys.readouterr().out
 
 
