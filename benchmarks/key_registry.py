@@ -9,11 +9,19 @@ measurement at ``--keys / 10``::
 
     STREAMSEC_BROKER=127.0.0.1:19092 .venv/bin/python benchmarks/key_registry.py [--keys 1000000]
 
-Measured on the shared 2-core development machine (one run, 1 min 43 s in all):
-100,000 keys start in 4.5 s (459 MB peak); 1,000,000 keys in 63.4 s (reading the
-topic 14.4 s, opening the keyring 49.0 s: MAC check and parse of each entry, the
-key index) with a 4.0 GB peak, 63 us per key, 1.40x the per-key cost at 100,000.
-The cost is Python per entry (JSON, HMAC, the record object, ~4 KB each).
+The baseline, in the same run, is a plain aiokafka consumer reading the same topic
+to its end in a fresh process (``raw``): the start-up is printed as a multiple of it.
+
+Measured on the shared 2-core development machine (load 2.3-3.2, 1 min 31 s in
+all): 1,000,000 keys start in 29.4 s (reading 5.3 s, opening the keyring 24.0 s:
+MAC check, parse and index of each entry), 3.93x the raw read (7.5 s), with a
+1158 MB peak (raw read: 607 MB); 100,000 keys in 2.5 s, 171 MB. An earlier run at
+load 1.7: 1,000,000 keys in 23.0 s, 6.29x a 3.7 s raw read, 1188 MB. Before this
+layout (JSON re-serialised for every MAC check, pydantic records, the parsed
+entries kept): 63.4 s and 4.0 GB; the same 100,000-key topic opened alternately by
+both versions in one run: 6.96/4.74 s and 459 MB before, 1.46/2.42 s and 171 MB
+after. What is left is Python per entry (~10 us: HMAC, parse, the record, the
+key index), 1 KB of it each.
 """
 
 from __future__ import annotations

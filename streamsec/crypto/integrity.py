@@ -30,10 +30,10 @@ if TYPE_CHECKING:
     from streamsec.crypto.keyfile import KeyringDocument
 
 __all__ = [
+    "ENTRY_MAC_LABEL",
     "GenerationWatermark",
     "document_mac",
     "entry_mac",
-    "entry_mac_of",
     "mac_key",
     "seal_document",
     "verify_document",
@@ -58,16 +58,16 @@ def document_mac(key: bytes, document: dict[str, Any]) -> str:
     return hmac.new(key, b"ssec-keyring\x00" + _canonical(body), "sha256").hexdigest()
 
 
+ENTRY_MAC_LABEL = b"ssec-key-entry\x00"
+"""What an entry's MAC covers: this label, then the entry's canonical JSON without
+``mac`` (so a reader may check the very bytes it received, as the Kafka key
+registry does)."""
+
+
 def entry_mac(key: bytes, entry: dict[str, Any]) -> str:
     """Hex HMAC-SHA256 of one registry entry (the Kafka key store) without its ``mac``."""
     body = {k: v for k, v in entry.items() if k != "mac"}
-    return entry_mac_of(key, _canonical(body)).hex()
-
-
-def entry_mac_of(key: bytes, canonical_body: bytes) -> bytes:
-    """The raw HMAC-SHA256 of an entry's canonical JSON body (no ``mac`` member): lets
-    a reader check the very bytes it then parses, without serialising them again."""
-    return hmac.digest(key, b"ssec-key-entry\x00" + canonical_body, "sha256")
+    return hmac.digest(key, ENTRY_MAC_LABEL + _canonical(body), "sha256").hex()
 
 
 def _body(document: KeyringDocument) -> dict[str, Any]:

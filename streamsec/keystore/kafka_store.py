@@ -63,7 +63,7 @@ class KafkaKeyStore:
         self._cond = threading.Condition()
         self._header: dict[str, Any] | None = None
         self._records: dict[str, KeyRecord] = {}  # key id -> verified record, log order
-        self._revs: dict[str, int] = {}  # key id -> the revision of its entry
+        self._revs: dict[str, int] = {}  # key id -> its entry's revision, when not 1
         self._erased = 0  # destroyed entries held: the header says how many there must be
         self._unverified: list[tuple[str, bytes]] = []  # raw, until the MAC key is known
         self._raw_header: bytes | None = None
@@ -152,7 +152,7 @@ class KafkaKeyStore:
             return
         had = self._records.get(name)
         if had is not None and (
-            _RANK[record.state] < _RANK[had.state] or rev <= self._revs[name]
+            _RANK[record.state] < _RANK[had.state] or rev <= self._revs.get(name, 1)
         ):
             self._refuse(name, "older than what the registry holds (rollback)")
             return
@@ -169,7 +169,8 @@ class KafkaKeyStore:
             if had is None or had.state is not KeyState.DESTROYED:
                 self._erased += 1
         self._records[name] = record
-        self._revs[name] = rev
+        if rev != 1 or had is not None:  # most keys never change: 1 is not stored
+            self._revs[name] = rev
 
     def use_mac_key(self, key: bytes) -> None:
         """Called by the keyring once it has unwrapped the index key."""
@@ -242,7 +243,7 @@ class KafkaKeyStore:
                     continue
                 data = record.model_dump(mode="json")
                 if had is None or had.model_dump(mode="json") != data:
-                    rev = self._revs.get(record.id)
+                    rev = None if had is None else self._revs.get(record.id, 1)
                     out.append((record.id, self._entry({"record": data}, rev)))
             header = self._header
             if header is None or header["document"] != body or header.get("erased", 0) < erased:
