@@ -147,7 +147,7 @@ class KafkaKeyStore:
         try:
             record = key_record(entry["record"])
             rev = int(entry["rev"])
-        except (KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, TypeError, ValueError):
             self._refuse(name, "not a key entry")
             return
         had = self._records.get(name)

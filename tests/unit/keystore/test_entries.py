@@ -76,3 +76,5 @@ def test_a_destroyed_entry_and_a_malformed_one() -> None:
         key_record({**RECORD, "state": "lost"})
     with pytest.raises(TypeError):
         key_record({**RECORD, "version": "2"})
+    with pytest.raises(AttributeError):  # the store refuses it as "not a key entry"
+        key_record([])  # type: ignore[arg-type]
