@@ -58,6 +58,7 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     env: dict[str, str] = field(default_factory=dict)
+    extra: tuple[str, ...] = ()  # labels of the other tokens made with the same PIN
     """Environment a client process needs (STREAMSEC_* provider settings)."""
 
     def stop(self) -> None:
@@ -134,15 +135,20 @@ class SoftHsmToken:
     label: str
     pin: str
     env: dict[str, str] = field(default_factory=dict)
+    extra: tuple[str, ...] = ()  # labels of the other tokens made with the same PIN
 
     def stop(self) -> None:
         return None
 
 
 def softhsm_token(
-    directory: Path, label: str = "streamsec-test", pin: str = "1234"
+    directory: Path, label: str = "streamsec-test", pin: str = "1234",
+    extra_labels: tuple[str, ...] = (),
 ) -> SoftHsmToken:
-    """Create a SoftHSM2 token in ``directory`` and point ``SOFTHSM2_CONF`` at it."""
+    """Create a SoftHSM2 token in ``directory`` (and one more per ``extra_labels``, same
+    PIN) and point ``SOFTHSM2_CONF`` at it. SoftHSM2 lists its tokens when a process
+    first loads the module, so a test that wants a token of its own must have it made
+    here, before any in-process provider opens the module."""
     tokens = directory / "tokens"
     tokens.mkdir(parents=True, exist_ok=True)
     conf = directory / "softhsm2.conf"
@@ -150,12 +156,13 @@ def softhsm_token(
         f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n"
     )
     env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
-    subprocess.run(
-        [_tool("softhsm2-util"), "--init-token", "--free", "--label", label,
-         "--pin", pin, "--so-pin", pin + "-so"],
-        check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    for each in (label, *extra_labels):
+        subprocess.run(
+            [_tool("softhsm2-util"), "--init-token", "--free", "--label", each,
+             "--pin", pin, "--so-pin", pin + "-so"],
+            check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
     os.environ["SOFTHSM2_CONF"] = str(conf)
     client_env = {"SOFTHSM2_CONF": str(conf), "STREAMSEC_KEK_PROVIDER": "pkcs11",
                   "STREAMSEC_PKCS11_TOKEN_LABEL": label, "STREAMSEC_PKCS11_PIN": pin}  # fmt: skip
-    return SoftHsmToken(conf, label, pin, client_env)
+    return SoftHsmToken(conf, label, pin, client_env, extra=extra_labels)

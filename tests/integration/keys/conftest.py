@@ -31,7 +31,8 @@ ProviderFactory = Callable[[], KekProvider]
 def hsm(tmp_path_factory: pytest.TempPathFactory) -> SoftHsmToken:
     if not os.path.exists(SOFTHSM_MODULE):
         pytest.fail("SoftHSM2 is not installed: run scripts/setup.sh (Debian package softhsm2)")
-    return softhsm_token(tmp_path_factory.mktemp("softhsm"))
+    # test_erasure_backup's own token, made now: SoftHSM2 lists tokens when first loaded
+    return softhsm_token(tmp_path_factory.mktemp("softhsm"), extra_labels=("streamsec-erasure",))
 
 
 @pytest.fixture(scope="session")

@@ -18,10 +18,7 @@ import asyncio
 import contextlib
 import io
 import json
-import os
-import secrets
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -64,19 +61,6 @@ def raw(s: int, n: int) -> dict[str, Any]:
             "hiv": n % 2 == 0, "visit": n}  # fmt: skip
 
 
-def _own_token(hsm: SoftHsmToken) -> str:
-    """A token of this test's own in the session's SoftHSM2: its KEK rotations destroy
-    only its own objects."""
-    label = f"erasure-{secrets.token_hex(3)}"
-    subprocess.run(
-        [shutil.which("softhsm2-util") or "softhsm2-util", "--init-token", "--free",
-         "--label", label, "--pin", hsm.pin, "--so-pin", hsm.pin + "-so"],
-        check=True, env={**os.environ, "SOFTHSM2_CONF": str(hsm.conf)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    return label
-
-
 async def _publish(produce: Any, outcomes: list[Outcome]) -> None:
     by_topic: dict[str, list[tuple[Any, ...]]] = {}
     for outcome in outcomes:
@@ -108,7 +92,7 @@ async def test_forgotten_subjects_stay_forgotten_in_backups_and_new_records(
 ) -> None:
     keyring = tmp_path / "keyring.json"
     for name, value in {
-        "STREAMSEC_KEK_PROVIDER": "pkcs11", "STREAMSEC_PKCS11_TOKEN_LABEL": _own_token(hsm),
+        "STREAMSEC_KEK_PROVIDER": "pkcs11", "STREAMSEC_PKCS11_TOKEN_LABEL": hsm.extra[0],
         "STREAMSEC_PKCS11_PIN": hsm.pin, "STREAMSEC_KEYRING": str(keyring),
         "STREAMSEC_BROKER": kafka_bootstrap, "SOFTHSM2_CONF": str(hsm.conf),
     }.items():
