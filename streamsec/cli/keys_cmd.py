@@ -180,20 +180,31 @@ def _rotate(args: argparse.Namespace) -> int:
     audit = AuditedKeyOperation(args, settings, tool="keys-rotate", scope=args.topology)
     keyring = open_keyring(settings)
     purposes = [KeyPurpose(p) for p in dict.fromkeys(args.purpose or [str(KeyPurpose.ENCRYPT)])]
-    current = {i.purpose: i for i in keyring.list_keys(args.topology)
-               if i.subject is None and i.state is KeyState.ACTIVE and i.kek == DEFAULT_KEK}
-    targets = [(current[p].id if p in current else "none", args.topology, str(p), DEFAULT_KEK)
-               for p in purposes]  # fmt: skip
+    # Every shared (not per-subject) key of the topology: under key separation a
+    # purpose has one slot per category KEK or reader set, and each one rotates.
+    current = {(i.purpose, _label(i)): i for i in keyring.list_keys(args.topology)
+               if i.subject is None and i.state is KeyState.ACTIVE and i.purpose in purposes}
+    slots = sorted(current) + [(p, DEFAULT_KEK) for p in purposes
+                               if all(s[0] is not p for s in current)]
+    targets = [(current[s].id if s in current else "none", args.topology, str(s[0]), s[1])
+               for s in slots]  # fmt: skip
     listener = KeyAudit(audit.actor, provider=audit.provider)
 
     def change() -> list[KeyInfo]:
         keyring.listeners.append(listener)
-        return [keyring.rotate(args.topology, purpose) for purpose in purposes]
+        return [keyring.rotate(args.topology, purpose, kek=label) for purpose, label in slots]
 
     infos, code = audit.run("rotate", targets, change, lambda _: listener.take())
     for info in infos or ():
         print(f"rotated {info.owner}/{info.purpose}: version {info.version} is {info.id}")
     return code
+
+
+def _label(info: KeyInfo) -> str:
+    """The slot label of a version: its KEK name, or its reader set under role separation."""
+    from streamsec.crypto.readers import reader_label
+
+    return info.kek if info.readers is None else reader_label(info.readers)
 
 
 def _destroy(args: argparse.Namespace) -> int:

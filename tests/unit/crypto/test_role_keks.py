@@ -315,3 +315,36 @@ def test_rekey_keeps_a_value_under_its_readers_keks(tmp_path: Path, worker: Keyr
     support = _holder(tmp_path, worker, "role-support")
     fraud = _holder(tmp_path, worker, "role-fraud")
     assert (_opened(support, [after], "card"), _opened(fraud, [after], "card")) == (0, 1)
+
+
+def test_keys_rotate_rotates_every_kek_and_reader_set_of_the_topology(
+    tmp_path: Path, worker: Keyring, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Under key separation a purpose has one shared key per category KEK or reader set:
+    ``keys rotate -t`` rotates each of them, not only the ``default`` one (which, with
+    separation, protects nothing), and audits each."""
+    from streamsec.cli.main import main
+    from streamsec.crypto.keys import KeyPurpose, KeyState
+
+    labels = [reader_label(["fraud"]), reader_label(["doctor", "support"]), "pci"]
+    old = {label: worker.current_key("clinic", KeyPurpose.ENCRYPT, kek=label).id
+           for label in labels}  # fmt: skip
+    other = worker.current_key("billing", KeyPurpose.ENCRYPT, kek="pci").id
+    monkeypatch.setenv("STREAMSEC_KEK_FILE", str(tmp_path / "kek" / "kek.json"))
+    audit = tmp_path / "audit.jsonl"
+    assert main(["keys", "rotate", "--keyring", str(tmp_path / "keyring.json"), "-t", "clinic",
+                 "--audit-out", str(audit)]) == 0  # fmt: skip
+    assert capsys.readouterr().out.count("version 2") == len(labels)
+    ring = Keyring(FileStore(tmp_path / "keyring.json"),
+                   kek_provider=LocalKekProvider(tmp_path / "kek" / "kek.json"))  # fmt: skip
+    for label in labels:
+        new = ring.current_key("clinic", KeyPurpose.ENCRYPT, kek=label)
+        assert new.id != old[label] and ring.key_info(new.id).version == 2
+        assert ring.key_info(old[label]).state is KeyState.RETIRED
+    assert ring.current_key("billing", KeyPurpose.ENCRYPT, kek="pci").id == other
+    ops = [(e["data"]["outcome"], e["data"]["key"]["id"])
+           for e in map(json.loads, audit.read_text().splitlines())
+           if e.get("data", {}).get("operation") == "rotate"]  # fmt: skip
+    assert sorted(i for o, i in ops if o == "requested") == sorted(old.values())
+    assert len([i for o, i in ops if o == "ok"]) == len(labels)
