@@ -65,7 +65,8 @@ def _same_endpoint(before: str, after: str, secret: str) -> bool:
     return old is not None and new is not None and old[:3] == new[:3] and new[3] != secret
 
 
-def quality(n: int, seed: int) -> bool:
+def quality(n: int, seed: int, figures: dict[str, float] | None = None) -> bool:
+    """Print the protection figures of the breadth corpus (and put them in ``figures``)."""
     from streamsec.events.audit import field_entry
     from streamsec.protection.protector import Protector
     from streamsec.protection.result import ProtectionFailure
@@ -110,6 +111,8 @@ def quality(n: int, seed: int) -> bool:
                 lost[f"{item.shape}:{'.'.join(map(str, location))}"] += 1
     overall = sum(kept.values()) / max(1, sum(total.values()))
     keep = keep_ok / max(1, keep_total)
+    if figures is not None:
+        figures.update(overall=overall, keep=keep, failures=failures)
     print(
         f"breadth corpus: {n} records, seed {seed}, {sum(total.values())} personal values, "
         f"{keep_total} non-personal leaves, {failures} dead letters"
@@ -134,7 +137,7 @@ def quality(n: int, seed: int) -> bool:
     return ok
 
 
-def synth(limit: int | None) -> bool:
+def synth(limit: int | None, figures: dict[str, float] | None = None) -> bool:
     import detection_eval as de
 
     from streamsec.detection import PresidioDetector, get_analyzer
@@ -149,6 +152,8 @@ def synth(limit: int | None) -> bool:
         spans.extend([(f.start, f.end) for f in fs] for fs in detector.detect(chunk))
     result = de.score(docs, spans)
     recall, precision = result["recall"], result["precision"]
+    if figures is not None:
+        figures.update(recall=recall, precision=precision, texts=len(docs))
     print(
         f"\nsynth v2 ({len(docs)} texts): recall {recall:.4f} (base {SYNTH_BASE[0]}), "
         f"char precision {precision:.4f} (base {SYNTH_BASE[1]})"

@@ -187,7 +187,8 @@ async def run_phase(
         data = workload(kinds, records, f"tp-{run}")
         sampler = None
         if spy and processor != "passthrough":  # the first seconds of the max-rate pass
-            sampler = asyncio.ensure_future(sample_worker(procs[0].pid, 3))
+            keep = HERE / "out" / f"spy-{'-'.join(kinds or ('mixed',))}.txt"
+            sampler = asyncio.ensure_future(sample_worker(procs[0].pid, 3, keep))
         phase.rps, _ = await drive(bootstrap, raw, data, None, receiver, 1800)
         if sampler is not None:
             phase.profile = dict(await sampler or {})

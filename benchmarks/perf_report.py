@@ -80,6 +80,11 @@ def _status(f: Figure) -> str:
     return "MET" if met else f"MISSED: {f.gap}"
 
 
+def _num(value: float) -> str:
+    """Two decimals below 100 (ms per record, shares in %), one above."""
+    return f"{value:.2f}" if abs(value) < 100 else f"{value:.1f}"
+
+
 def format_table(figures: Sequence[Figure]) -> str:
     """A fixed-width text table, one line per figure, grouped by section."""
     head = (
@@ -91,10 +96,10 @@ def format_table(figures: Sequence[Figure]) -> str:
     for f in figures:
         label = f.section if f.section != section else ""
         section = f.section
-        base = f"{f.baseline:.1f} {f.baseline_name}" if f.baseline is not None else "-"
+        base = f"{_num(f.baseline)} {f.baseline_name}" if f.baseline is not None else "-"
         ratio = f"{f.ratio:.2f}x" if f.ratio is not None else "-"
         lines.append(
-            f"{label:16s} {f.name:40s} {f.value:10.1f} {f.unit:8s} {base[:28]:>28s} "
+            f"{label:16s} {f.name:40s} {_num(f.value):>10s} {f.unit:8s} {base[:28]:>28s} "
             f"{ratio:>7s} {_target_text(f):>10s}  {_status(f)}"
         )
         if f.note:

@@ -56,8 +56,9 @@ def bucket_samples(raw: str) -> Counter[str]:
     return counts
 
 
-async def sample_worker(pid: int, seconds: float) -> Counter[str] | None:
-    """Sample ``pid`` for ``seconds``; None when py-spy is missing or not permitted."""
+async def sample_worker(pid: int, seconds: float, keep: Path | None = None) -> Counter[str] | None:
+    """Sample ``pid`` for ``seconds``; None when py-spy is missing or not permitted.
+    ``keep``: where to copy the raw collapsed stacks (for a closer look)."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists():
         return None
@@ -71,4 +72,8 @@ async def sample_worker(pid: int, seconds: float) -> Counter[str] | None:
         await proc.wait()
         if proc.returncode != 0 or not out.exists():
             return None
-        return bucket_samples(out.read_text(errors="replace"))
+        text = out.read_text(errors="replace")
+        if keep is not None:
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            keep.write_text(text, encoding="utf-8")
+        return bucket_samples(text)
