@@ -47,6 +47,14 @@ __all__ = ["StoppingWorker", "free_port", "load_factory", "preflight", "run_work
 
 log = logging.getLogger(__name__)
 
+GIL_SWITCH_SECONDS = 0.001
+"""The worker's GIL switch interval (Python's default is 5 ms). Each batch is protected
+in the agent's executor thread, which holds the GIL for long stretches of pure-Python
+work; every time the event loop wakes up (a fetch response, a produce ack, a timer)
+it waited up to the whole interval for it. At 1 ms the loop gets its turn five times
+sooner (harness, structured records at 280 rec/s on the shared 2-core box: p99 255 and
+163 ms at 5 ms, 48 and 80 ms at 1 ms; p50 42/35 -> 21/41 ms)."""
+
 
 def load_factory(spec: str) -> Callable[[], Detector]:
     """``module:attribute``: a zero-argument callable returning a Detector."""
@@ -141,6 +149,7 @@ def run_worker(
 ) -> int:
     """Run until stopped; the exit code is 0 after a graceful stop, 1 after a crash."""
     signal.signal(signal.SIGTERM, _stop_while_starting)  # mode's handler replaces it
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     install_log_filters()
     settings = settings.model_copy(
         update={
