@@ -187,7 +187,9 @@ async def kafka(quick: bool, bootstrap: str, home: Path) -> tuple[list[Figure], 
             TARGETS["scale"],
             "ratio>=",
             note=f"{two.members} group members; {two.cpu_ms_per_record:.2f} ms CPU/record "
-            f"(both), busy {two.rps * two.cpu_ms_per_record / 1000:.2f} of {_cpus()} CPUs "
+            f"(both; each worker {', '.join(f'{c:.1f}' for c in two.cpu_s_each)} CPU s in "
+            f"{m / two.rps:.1f} s), "
+            f"busy {two.rps * two.cpu_ms_per_record / 1000:.2f} of {_cpus()} CPUs "
             f"vs {one.rps * one.cpu_ms_per_record / 1000:.2f} for one; "
             f"peak RSS {', '.join(f'{r:.0f}' for r in two.peak_rss_mb)} MB",
         ),

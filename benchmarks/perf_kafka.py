@@ -60,6 +60,8 @@ class Phase:
     p50_ms: float = 0.0
     p99_ms: float = 0.0
     cpu_ms_per_record: float = 0.0
+    cpu_s_each: list[float] = field(default_factory=list)
+    """CPU seconds of each processor process over the max-rate pass."""
     peak_rss_mb: list[float] = field(default_factory=list)
     members: int = 0
     profile: dict[str, int] = field(default_factory=dict)
@@ -183,7 +185,7 @@ async def run_phase(
         await drive(bootstrap, raw, warm, None, receiver, 300)
         if workers > 1:  # a late joiner may have triggered a rebalance during warm-up
             phase.members = await _wait_group(bootstrap, group, workers, 120)
-        cpu0 = sum(proc_cpu_seconds(p.pid) for p in procs)
+        cpu0 = [proc_cpu_seconds(p.pid) for p in procs]
         data = workload(kinds, records, f"tp-{run}")
         sampler = None
         if spy and processor != "passthrough":  # the first seconds of the max-rate pass
@@ -192,8 +194,8 @@ async def run_phase(
         phase.rps, _ = await drive(bootstrap, raw, data, None, receiver, 1800)
         if sampler is not None:
             phase.profile = dict(await sampler or {})
-        cpu = sum(proc_cpu_seconds(p.pid) for p in procs) - cpu0
-        phase.cpu_ms_per_record = cpu * 1000 / records
+        phase.cpu_s_each = [proc_cpu_seconds(p.pid) - c for p, c in zip(procs, cpu0, strict=True)]
+        phase.cpu_ms_per_record = sum(phase.cpu_s_each) * 1000 / records
         phase.rate = rate if rate is not None else phase.rps * rate_fraction
         if phase.rate > 0:
             paced = workload(kinds, max(50, int(phase.rate * seconds)), f"lat-{run}")
