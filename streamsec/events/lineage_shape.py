@@ -39,14 +39,58 @@ def json_type(value: Any) -> str:
 
 
 def leaf_types(record: Mapping[str, Any]) -> dict[str, str]:
-    """Schema path -> JSON type name of every scalar leaf (the record's shape, no values)."""
+    """Schema path -> JSON type name of every scalar leaf (the record's shape, no values).
+
+    One walk that extends each path string as it goes down (called for every record:
+    formatting each leaf's whole location again cost a third of the record's lineage
+    work); a record deeper than :data:`_DEEP` takes the general route."""
     out: dict[str, str] = {}
-    for location, value in iter_leaves(record):
-        path = format_path(location)
-        kind = json_type(value)
-        previous = out.get(path)
-        out[path] = kind if previous in (None, kind) else "|".join(sorted({previous, kind}))
+    try:
+        _walk(record, "", out, 0)
+    except _Deep:
+        out = {}
+        for location, value in iter_leaves(record):
+            _add(out, format_path(location), json_type(value))
     return out
+
+
+_DEEP: Final = 200
+_KEYS: dict[str, tuple[str, str]] = {}
+"""Key -> (its path as the first segment, as a later one); bounded by :data:`_KEYS_MAX`."""
+_KEYS_MAX: Final = 65_536
+
+
+class _Deep(Exception):
+    pass
+
+
+def _add(out: dict[str, str], path: str, kind: str) -> None:
+    previous = out.get(path)
+    out[path] = kind if previous in (None, kind) else "|".join(sorted({previous, kind}))
+
+
+def _segment(key: str, first: bool) -> str:
+    forms = _KEYS.get(key)
+    if forms is None:
+        forms = (format_path((key,)), format_path(("k", key))[1:])
+        if len(_KEYS) < _KEYS_MAX:
+            _KEYS[key] = forms
+    return forms[0] if first else forms[1]
+
+
+def _walk(node: Any, path: str, out: dict[str, str], depth: int) -> None:
+    if depth > _DEEP:
+        raise _Deep
+    if isinstance(node, dict):
+        first = not path
+        for key, value in node.items():
+            _walk(value, path + _segment(key, first), out, depth + 1)
+    elif isinstance(node, list):
+        inner = path + "[*]"
+        for value in node:
+            _walk(value, inner, out, depth + 1)
+    elif node is not None:
+        _add(out, path, json_type(node))
 
 
 @dataclass(slots=True)
