@@ -1,0 +1,133 @@
+"""CPU per record of the worker's pure core, ``RecordPipeline.process``, against the
+cheapest possible passthrough work on the same records in the same run.
+
+The pipeline is built exactly as the worker builds it (``open_pipeline``: the harness
+topology of ``e2e_kafka``, a real keyring, the real Presidio detector, audit and
+lineage events) and fed the harness's records (``generate_corpus``: structured =
+customer/payment/event, mixed = + free-text tickets) in batches of the worker's
+default size. The warm-up batch uses another seed, so the measured records are new to
+the detector's memo, and each repeat uses new records too (``--rounds``).
+
+Baseline: ``json.loads`` + ``json.dumps`` of every record (decode and re-encode, what
+a passthrough that looks at the value would do at least). Printed as ms/record and as
+the ratio pipeline / baseline (lower is better).
+
+    .venv/bin/python benchmarks/pipeline_cpu.py [--records 3000] [--kinds structured|mixed|both]
+        [--profile N] [--seed 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _common import temp_settings
+
+from streamsec.pipeline.model import SourceRecord
+from streamsec.pipeline.pipeline import RecordPipeline
+from streamsec.pipeline.runtime import open_pipeline
+from streamsec.settings import Settings
+from streamsec.testing.corpus import generate_corpus
+from streamsec.topology import parse_topology
+
+RULES = """fields:
+  customer_id: keep
+  email: {action: encrypt, deterministic: true, entity: EMAIL_ADDRESS}
+  card.number: {action: mask, keep_last: 4, entity: CREDIT_CARD}
+policy:
+  default_action: encrypt
+"""
+"""The harness topology's rules (``e2e_kafka.RULES``, copied so this script imports
+no Kafka client)."""
+
+KINDS = {
+    "structured": ("customer", "payment", "event"),
+    "mixed": ("customer", "payment", "ticket", "event"),
+}
+BATCH = Settings.model_fields["batch_size"].default
+
+
+def sources(n: int, seed: int, kinds: tuple[str, ...], partition: int = 0) -> list[SourceRecord]:
+    return [
+        SourceRecord("raw.perf", partition, i, f"k-{seed}-{i:06d}".encode(),
+                     json.dumps(c.record).encode(), 0.0)
+        for i, c in enumerate(generate_corpus(n, seed, kinds))
+    ]
+
+
+def baseline(batch: list[SourceRecord]) -> float:
+    cpu = time.process_time()
+    for s in batch:
+        json.dumps(json.loads(s.value or b"null"))
+    return time.process_time() - cpu
+
+
+def run(pipeline: RecordPipeline, batch: list[SourceRecord], profiler: cProfile.Profile | None
+        ) -> float:
+    cpu = time.process_time()
+    if profiler:
+        profiler.enable()
+    for i in range(0, len(batch), BATCH):
+        outcomes = pipeline.process(batch[i : i + BATCH])
+        dead = [o.reason for o in outcomes if o.reason]
+        if dead:
+            raise SystemExit(f"{len(dead)} dead letters in a benchmark batch: {dead[:3]}")
+    if profiler:
+        profiler.disable()
+    return time.process_time() - cpu
+
+
+def measure(name: str, n: int, seed: int, rounds: int, profile: int) -> dict[str, float]:
+    kinds = KINDS[name]
+    settings = temp_settings()
+    topology = parse_topology("name: perf\ninput: raw.perf\noutput: out.perf\n" + RULES)
+    pipeline = open_pipeline(topology, settings, worker_id="perf")
+    pipeline.process(sources(2 * BATCH, seed + 1000, kinds, partition=1))  # models, keys
+    best_ours = best_base = float("inf")
+    for r in range(rounds):
+        batch = sources(n, seed + r, kinds)
+        best_base = min(best_base, baseline(batch))
+        best_ours = min(best_ours, run(pipeline, batch, None))
+    ours, base = best_ours * 1e3 / n, best_base * 1e3 / n
+    print(f"{name:10s} {n:7d} {ours:10.4f} {base:10.4f} {ours / base:9.1f}x", flush=True)
+    if profile:
+        profiler = cProfile.Profile()
+        run(pipeline, sources(n, seed + 500, kinds), profiler)
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("tottime").print_stats(profile)
+        stats.sort_stats("cumulative").print_stats(profile)
+        print("\n".join(ln for ln in out.getvalue().splitlines() if ln.strip()))
+    return {"ms": ours, "base_ms": base}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=3000)
+    parser.add_argument("--kinds", choices=["structured", "mixed", "both"], default="both")
+    parser.add_argument("--rounds", type=int, default=2, help="best of N, new records each")
+    parser.add_argument("--profile", type=int, default=0, help="print cProfile top N")
+    parser.add_argument("--seed", type=int, default=9)
+    args = parser.parse_args()
+    names = list(KINDS) if args.kinds == "both" else [args.kinds]
+    print(f"batches of {BATCH}; CPU time, best of {args.rounds}; "
+          "baseline = json.loads+json.dumps of the same records")
+    print(f"{'records':10s} {'n':>7s} {'ms/record':>10s} {'base ms':>10s} {'ratio':>10s}")
+    for name in names:
+        measure(name, args.records, args.seed, args.rounds, args.profile)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {rss:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
