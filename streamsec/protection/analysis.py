@@ -18,7 +18,10 @@ from streamsec.records.paths import (
 )
 from streamsec.topology.model import FieldRule, Topology
 
-__all__ = ["OBJECT_KEY_PATH", "CompiledRules", "RecordAnalysis", "RuleTarget", "analyze_structure"]
+__all__ = [
+    "OBJECT_KEY_PATH", "CompiledRules", "RecordAnalysis", "RulePass", "RuleTarget",
+    "analyze_structure", "object_keys", "rule_pass", "scannable", "scanned_here",
+]
 
 # Integers this long may be card numbers, SSNs or account numbers sent as numbers.
 _MIN_SCANNED_INT = 10**8
@@ -43,6 +46,8 @@ class RecordAnalysis:
     object_keys: tuple[tuple[str, str], ...] = ()
     """``(detection path, key)`` for every distinct object key: keys become paths in
     audit and lineage events and metrics, so they are checked too."""
+    scan_paths: tuple[str, ...] = ()
+    """The schema path of each ``scan`` entry, when known (a compiled shape's)."""
 
 
 class CompiledRules:
@@ -70,7 +75,21 @@ def _scannable(value: JsonValue) -> str | None:
     return None
 
 
-def analyze_structure(record: dict[str, JsonValue], rules: CompiledRules) -> RecordAnalysis:
+@dataclass(frozen=True, slots=True)
+class RulePass:
+    """What the field rules decide for one record, before any value is read: a function
+    of the record's shape (its keys, list lengths and container/leaf kinds) alone."""
+
+    targets: tuple[RuleTarget, ...]
+    inline: dict[Location, FieldRule]
+    covered: frozenset[Location]
+
+    def is_covered(self, location: Location) -> bool:
+        covered = self.covered
+        return any(location[:i] in covered for i in range(len(location) + 1))
+
+
+def rule_pass(record: dict[str, JsonValue], rules: CompiledRules) -> RulePass:
     covered: set[Location] = set()
     targets: list[RuleTarget] = []
     inline: dict[Location, FieldRule] = {}
@@ -97,24 +116,45 @@ def analyze_structure(record: dict[str, JsonValue], rules: CompiledRules) -> Rec
                     if not is_covered(leaf):
                         targets.append(RuleTarget(leaf, format_path(leaf), rule))
                         covered.add(leaf)
+    return RulePass(tuple(targets), inline, frozenset(covered))
 
+
+def scanned_here(location: Location, decided: RulePass, rules: CompiledRules) -> bool:
+    """Whether detection may look at the leaf at ``location`` (not decided by a rule,
+    not under an ignored path); inline leaves are always scanned."""
+    if location in decided.inline:
+        return True
+    return not decided.is_covered(location) and not any(
+        matches(p, location) for p in rules.ignored
+    )
+
+
+def scannable(value: JsonValue) -> str | None:
+    """The text detection reads for a leaf value, or None: blank strings, floats, booleans
+    and short integers hold nothing to find."""
+    return _scannable(value)
+
+
+def analyze_structure(record: dict[str, JsonValue], rules: CompiledRules) -> RecordAnalysis:
+    decided = rule_pass(record, rules)
+    inline = decided.inline
     scan: list[tuple[Location, str]] = []
     for location, value in iter_leaves(record):
         if location in inline:
             scan.append((location, value))
             continue
-        if is_covered(location) or any(matches(p, location) for p in rules.ignored):
+        if not scanned_here(location, decided, rules):
             continue
         text = _scannable(value)
         if text is not None:
             scan.append((location, text))
-    return RecordAnalysis(tuple(targets), tuple(scan), inline, _object_keys(record))
+    return RecordAnalysis(decided.targets, tuple(scan), inline, object_keys(record))
 
 
 OBJECT_KEY_PATH = "$object_key"
 
 
-def _object_keys(record: dict[str, JsonValue]) -> tuple[tuple[str, str], ...]:
+def object_keys(record: dict[str, JsonValue]) -> tuple[tuple[str, str], ...]:
     """Every distinct object key, wherever it is: even keys inside kept or encrypted
     values show up in the record's shape (lineage), so all of them are checked."""
     seen: dict[str, None] = {}

@@ -31,6 +31,7 @@ from streamsec.errors import (
 from streamsec.protection.analysis import CompiledRules, RecordAnalysis, analyze_structure
 from streamsec.protection.applier import apply_plan
 from streamsec.protection.binding import RecordBinder
+from streamsec.protection.compiled import Prepared, ShapeCache
 from streamsec.protection.planner import ProtectionPlan, plan_record
 from streamsec.protection.record_key import KEY_PATH, KeyPlan, apply_key_plan, plan_record_key
 from streamsec.protection.result import FieldAction, ProtectionFailure, ProtectionResult
@@ -83,6 +84,10 @@ class Protector:
         self._rules = CompiledRules(topology)
         self._subject = parse_path(topology.subject) if topology.subject else None
         self.binder = RecordBinder(topology)
+        self.shapes = ShapeCache(
+            self._rules, recheck_every=topology.detection.recheck_every,
+            free_text=topology.detection.free_text,
+        )
 
     @classmethod
     def from_topology(
@@ -135,7 +140,10 @@ class Protector:
     def _detect(self, analyses: Sequence[RecordAnalysis]) -> list[_Detected | None]:
         """Findings per record (leaves, then object keys); ``None`` where detection failed."""
         groups = [
-            [(format_path(loc), text) for loc, text in a.scan] + list(a.object_keys)
+            (
+                list(zip(a.scan_paths, (text for _, text in a.scan), strict=True))
+                if a.scan_paths else [(format_path(loc), text) for loc, text in a.scan]
+            ) + list(a.object_keys)
             for a in analyses
         ]
         return [
@@ -180,11 +188,14 @@ class Protector:
     ) -> list[ProtectionResult | ProtectionFailure]:
         """Analyse, detect (one batch), classify and plan every record, fetch the keys
         the plans need at once, then apply each plan. One record's failure is its own."""
-        analyses = [analyze_structure(r, self._rules) for r in records]
-        detections = self._detect(analyses)
+        prepared = [self.shapes.prepare(r) for r in records]
+        detections = self._detect([p.analysis for p in prepared])
+        for p, detected in zip(prepared, detections, strict=True):
+            if detected is not None:
+                self.shapes.learn(p, *detected)
         planned: list[_Planned | ProtectionFailure] = [
-            self._plan(record, analysis, detected)
-            for record, analysis, detected in zip(records, analyses, detections, strict=True)
+            self._plan(record, p, detected)
+            for record, p, detected in zip(records, prepared, detections, strict=True)
         ]
         self._prepare_keys([p for p in planned if not isinstance(p, ProtectionFailure)])
         results = [p if isinstance(p, ProtectionFailure) else self._apply(p) for p in planned]
@@ -211,9 +222,9 @@ class Protector:
         return result
 
     def _plan(
-        self, record: dict[str, Any], analysis: RecordAnalysis,
-        detected: _Detected | None,
+        self, record: dict[str, Any], prepared: Prepared, detected: _Detected | None,
     ) -> _Planned | ProtectionFailure:
+        analysis = prepared.analysis
         if detected is None:
             return ProtectionFailure(DetectionError("detection failed"))
         findings, key_findings = detected
@@ -283,7 +294,7 @@ class Protector:
         One detection call and one keyring change for the whole batch."""
         if not keys:
             return []
-        detected = self._detect_groups([[(KEY_PATH, key)] for key in keys])
+        detected = self._detect_keys(keys)
         plans = [
             None if found is None
             else plan_record_key(found[0], topology=self.topology, taxonomy=self.taxonomy)
@@ -301,6 +312,22 @@ class Protector:
             else self._apply_key(key, plan)
             for key, plan, found in pairs
         ]
+
+    def _detect_keys(self, keys: Sequence[str]) -> list[list[tuple[Finding, ...]] | None]:
+        """Findings per key; a key the learnt ``$key`` verdicts prove clean gets none
+        without detection (see :mod:`streamsec.protection.compiled`)."""
+        skips, sampled = self.shapes.key_plan(keys)
+        todo = [i for i, skip in enumerate(skips) if sampled or not skip]
+        found = self._detect_groups([[(KEY_PATH, keys[i])] for i in todo])
+        detected: list[list[tuple[Finding, ...]] | None] = [[()] for _ in keys]
+        for i, one in zip(todo, found, strict=True):
+            detected[i] = one
+        learnt = [(i, one) for i, one in zip(todo, found, strict=True) if one is not None]
+        self.shapes.learn_keys(
+            [keys[i] for i, _ in learnt], [bool(one[0]) for _, one in learnt],
+            [skips[i] for i, _ in learnt],
+        )
+        return detected
 
     def _apply_key(
         self, key: str, plan: KeyPlan | None

@@ -151,6 +151,11 @@ class DetectionConfig(_Strict):
     free_text: list[str] = Field(
         default_factory=list, description="paths known to hold free text (always fully analysed)"
     )
+    recheck_every: int = Field(
+        default=64, ge=1, le=1_000_000,
+        description="one record in N of a learnt shape has every value detected in full, "
+        "to check what the learnt paths skip (1: every record, no value ever skipped)",
+    )
 
     @field_validator("ignore_paths", "free_text")
     @classmethod
