@@ -56,9 +56,11 @@ KINDS = {
 BATCH = Settings.model_fields["batch_size"].default
 
 
-def sources(n: int, seed: int, kinds: tuple[str, ...], partition: int = 0) -> list[SourceRecord]:
+def sources(n: int, seed: int, kinds: tuple[str, ...], partition: int = 0, *, first: int = 0,
+            prefix: str = "tp-streamsec") -> list[SourceRecord]:
+    """Records keyed as the harness keys them (``e2e_kafka.workload``)."""
     return [
-        SourceRecord("raw.perf", partition, i, f"k-{seed}-{i:06d}".encode(),
+        SourceRecord("raw.perf", partition, i, f"{prefix}-{first + i:06d}".encode(),
                      json.dumps(c.record).encode(), 0.0)
         for i, c in enumerate(generate_corpus(n, seed, kinds))
     ]
@@ -91,17 +93,17 @@ def measure(name: str, n: int, seed: int, rounds: int, profile: int) -> dict[str
     settings = temp_settings()
     topology = parse_topology("name: perf\ninput: raw.perf\noutput: out.perf\n" + RULES)
     pipeline = open_pipeline(topology, settings, worker_id="perf")
-    pipeline.process(sources(2 * BATCH, seed + 1000, kinds, partition=1))  # models, keys
+    pipeline.process(sources(2 * BATCH, seed + 1000, kinds, 1, prefix="warm-streamsec"))
     best_ours = best_base = float("inf")
     for r in range(rounds):
-        batch = sources(n, seed + r, kinds)
+        batch = sources(n, seed + r, kinds, first=r * n)
         best_base = min(best_base, baseline(batch))
         best_ours = min(best_ours, run(pipeline, batch, None))
     ours, base = best_ours * 1e3 / n, best_base * 1e3 / n
     print(f"{name:10s} {n:7d} {ours:10.4f} {base:10.4f} {ours / base:9.1f}x", flush=True)
     if profile:
         profiler = cProfile.Profile()
-        run(pipeline, sources(n, seed + 500, kinds), profiler)
+        run(pipeline, sources(n, seed + 500, kinds, first=rounds * n), profiler)
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats("tottime").print_stats(profile)

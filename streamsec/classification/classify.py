@@ -14,16 +14,25 @@ WHOLE_VALUE_COVERAGE = 0.9
 """Findings covering this share of a value's non-space characters make it a field-level entity."""
 
 
+def _solid(text: str) -> int:
+    """Non-space characters (``str.split`` splits on exactly the ``isspace`` ones)."""
+    return len("".join(text.split()))
+
+
 def coverage(text: str, findings: Sequence[Finding]) -> float:
     """Share of the non-space characters of ``text`` inside some finding."""
-    total = sum(1 for ch in text if not ch.isspace())
+    total = _solid(text)
     if total == 0:
         return 0.0
-    hit = [False] * len(text)
-    for f in findings:
-        for i in range(max(f.start, 0), min(f.end, len(text))):
-            hit[i] = True
-    covered = sum(1 for i, ch in enumerate(text) if hit[i] and not ch.isspace())
+    size = len(text)
+    spans = sorted((max(f.start, 0), min(f.end, size)) for f in findings)
+    covered = 0
+    reach = 0
+    for start, end in spans:
+        start = max(start, reach)
+        if end > start:
+            covered += _solid(text[start:end])
+            reach = end
     return covered / total
 
 
@@ -31,9 +40,11 @@ def classify_record(
     scan: Sequence[tuple[Location, str]],
     findings: Sequence[tuple[Finding, ...]],
     taxonomy: Taxonomy,
+    paths: Sequence[str] = (),
 ) -> RecordClassification:
+    """``paths``: the schema path of each ``scan`` entry when the caller knows them."""
     fields: list[FieldClassification] = []
-    for (location, text), found in zip(scan, findings, strict=True):
+    for i, ((location, text), found) in enumerate(zip(scan, findings, strict=True)):
         if not found:
             continue
         entity_types = tuple(dict.fromkeys(f.entity_type for f in found))
@@ -41,7 +52,7 @@ def classify_record(
         fields.append(
             FieldClassification(
                 location=location,
-                path=format_path(location),
+                path=paths[i] if paths else format_path(location),
                 findings=tuple(found),
                 entity_types=entity_types,
                 category=category,

@@ -23,6 +23,7 @@ Wrapped subject-index key (inside the keyring file)::
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 
@@ -36,18 +37,26 @@ __all__ = [
 ]
 
 _MAX_FIELD = 0xFFFFFFFF
+_LENGTH = struct.Struct(">I")
 
 
 def encode_fields(*fields: str) -> bytes:
     """Length-prefix each field: ``uint32_be(len(utf8)) || utf8``, concatenated."""
-    out = bytearray()
+    out: list[bytes] = []
     for text in fields:
         data = text.encode("utf-8")
         if len(data) > _MAX_FIELD:
             raise ValueError("associated-data field too long")
-        out += struct.pack(">I", len(data))
-        out += data
-    return bytes(out)
+        out.append(_LENGTH.pack(len(data)))
+        out.append(data)
+    return b"".join(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _header_fields(version: int, key_id: str, alg: str, topology: str, path: str) -> bytes:
+    """The fields every ciphertext of one key, topology and path shares (cached: the
+    same bytes as encoding them each time)."""
+    return encode_fields("ssec", f"v{version}", key_id, alg, topology, path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +86,10 @@ def ciphertext_aad(
     """AAD binding a field ciphertext to its envelope header, topology, schema path
     and (version 2) its record's subject, the record and its position."""
     if version == 1:
-        return encode_fields("ssec", "v1", key_id, alg, topology, path)
+        return _header_fields(1, key_id, alg, topology, path)
     b = binding or NO_BINDING
-    return encode_fields(
-        "ssec", f"v{version}", key_id, alg, topology, path, b.subject, b.record, b.position
+    return _header_fields(version, key_id, alg, topology, path) + encode_fields(
+        b.subject, b.record, b.position
     )
 
 

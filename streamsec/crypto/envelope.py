@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -103,14 +104,21 @@ def b64url_decode(text: str) -> bytes:
 
 
 def format_envelope(envelope: Envelope) -> str:
-    if envelope.version not in READABLE_VERSIONS:
+    return _envelope_header(envelope.version, envelope.key_id, envelope.alg) + b64url_encode(
+        envelope.payload
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _envelope_header(version: int, key_id: str, alg: str) -> str:
+    """``ssec:v2:<key id>:<alg>:``, checked once per key (a failed check is not cached)."""
+    if version not in READABLE_VERSIONS:
         raise ValueError("unknown envelope version")
-    if not _KEY_ID_RE.fullmatch(envelope.key_id):
+    if not _KEY_ID_RE.fullmatch(key_id):
         raise ValueError("malformed key id")
-    if envelope.alg not in MIN_PAYLOAD:
+    if alg not in MIN_PAYLOAD:
         raise ValueError("unknown algorithm")
-    payload = b64url_encode(envelope.payload)
-    return f"{PREFIX}:v{envelope.version}:{envelope.key_id}:{envelope.alg}:{payload}"
+    return f"{PREFIX}:v{version}:{key_id}:{alg}:"
 
 
 def parse_envelope(token: str) -> Envelope:

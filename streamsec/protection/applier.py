@@ -148,10 +148,14 @@ def apply_plan(
     refs = binder.of(record) if binder else RecordBindings("", "", None, None, False)
     results: list[tuple[int, list[FieldAction]]] = []
     drops = []
+    anchors = [a for a in (refs.subject_at, refs.record_at) if a is not None]
+    settled = _settled(refs, protected) if anchors else refs
     for index, step in _ordered(plan.steps, refs.subject_at, refs.record_at):
-        binding = _settled(refs, protected).at(step.location) if binder else NO_BINDING
+        binding = settled.at(step.location) if binder else NO_BINDING
         if step.mode == "inline":
             results.append((index, _apply_inline(protected, step, run, binding)))
+            if any(a[: len(step.location)] == step.location for a in anchors):
+                settled = _settled(refs, protected)
             continue
         entity = step.entity_types[0] if step.entity_types else None
         ctx = _context(step, step.rule, entity, run, binding)
@@ -161,6 +165,8 @@ def apply_plan(
         else:
             set_at(protected, step.location, outcome.value)
         results.append((index, [_field_action(step, step.rule.action, outcome.key_id, 1)]))
+        if any(a[: len(step.location)] == step.location for a in anchors):
+            settled = _settled(refs, protected)  # the subject or record-id value changed
     for location in sorted(drops, key=len, reverse=True):
         delete_at(protected, location)
     if binder is not None:

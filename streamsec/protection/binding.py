@@ -23,6 +23,7 @@ so a tombstone gets its record's protected key) and bound to nothing more.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,7 @@ def reference(value: JsonValue) -> str | None:
     return json.dumps(value, separators=(",", ":"), allow_nan=False)
 
 
+@functools.lru_cache(maxsize=8192)
 def position_of(location: Location) -> str:
     """The concrete location: the schema path with each ``[*]`` written as its index,
     ``orders[1].card.number``."""

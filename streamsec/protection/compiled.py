@@ -20,7 +20,8 @@ Detection of each value stays the rule. A value skips it only when all of these 
    (an integer starting with 1: no card, no 10-digit NANP phone number); an id made of
    a prefix the path already showed clean and a short lowercase hex/digit tail (no
    separators, no run of more than 6 digits); or a value of the path's small closed set
-   (each one already detected clean at this path). A free-text path never skips;
+   (each one already detected clean at this path). A free-text path skips only values
+   of its closed set and decimals;
 3. the record is not one of the random sample (one in ``detection.recheck_every``)
    whose every value is detected in full. A sampled value that would have skipped yet
    gives a finding is a *disagreement*: it is counted, logged (path only) and the
@@ -196,15 +197,18 @@ class PathVerdicts:
 
     def skips(self, value: JsonValue) -> bool:
         """True when ``value`` provably holds nothing to find (rules 1 and 2)."""
-        if self.dirty or self.free_text or self.clean < LEARN_AFTER:
+        if self.dirty or self.clean < LEARN_AFTER:
             return False
         kinds = self.kinds
         if type(value) is int:
-            return self.benign_name and kinds.get("epoch", 0) >= LEARN_AFTER and _epoch(value)
+            return (self.benign_name and not self.free_text
+                    and kinds.get("epoch", 0) >= LEARN_AFTER and _epoch(value))
         if type(value) is not str:
             return False
         if self.closed is not None and value in self.closed:
             return True
+        if self.free_text:  # free text reads a date-time as DATE_TIME, an id with context
+            return kinds.get("decimal", 0) >= LEARN_AFTER and _DECIMAL.fullmatch(value) is not None
         for name, check in _STRING_KINDS:
             if kinds.get(name, 0) >= LEARN_AFTER and check(value):
                 return True
@@ -219,7 +223,7 @@ class PathVerdicts:
             self.kinds.clear()
             self.closed = self.prefixes = None
             return
-        if self.dirty or self.free_text:
+        if self.dirty:
             return
         self.clean += 1
         if type(value) is int:

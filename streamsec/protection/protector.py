@@ -230,7 +230,9 @@ class Protector:
         findings, key_findings = detected
         try:
             self._check_object_keys(key_findings)
-            classification = classify_record(analysis.scan, findings, self.taxonomy)
+            classification = classify_record(
+                analysis.scan, findings, self.taxonomy, analysis.scan_paths
+            )
             policy = self.topology.policy
             plan = plan_record(record, analysis, classification, policy, self.taxonomy)
             subject = self.subject_of(record)

@@ -60,13 +60,18 @@ def test_each_kind_skips_its_own_values_once_learnt() -> None:
     assert closed.skips("silver") and not closed.skips("platinum")
 
 
-def test_epoch_integers_skip_only_where_the_name_says_benign_and_never_free_text() -> None:
+def test_epoch_integers_skip_only_where_the_name_says_benign_free_text_only_decimals() -> None:
     stamps = [1_700_000_000 + i for i in range(LEARN_AFTER)]
     assert not _learnt(stamps, benign_name=False).skips(1_424_307_139)  # an NHS number too
-    free = PathVerdicts(free_text=True)
-    for _ in range(LEARN_AFTER):
-        free.learn("gold", False)
-    assert not free.skips("gold")
+    stamps, amounts, ints = (PathVerdicts(free_text=True, benign_name=True) for _ in range(3))
+    for i in range(LEARN_AFTER):
+        stamps.learn(f"2024-05-01T10:{i:02d}:00Z", False)
+        amounts.learn(f"{i}.50", False)
+        ints.learn(1_700_000_000 + i, False)
+    assert not stamps.skips("2024-05-01T11:00:00Z")  # a DATE_TIME in free text
+    assert stamps.skips("2024-05-01T10:03:00Z")  # its closed set: detected clean here before
+    assert not ints.skips(1_700_000_100)
+    assert amounts.skips("99.50")
 
 
 def test_a_uuid_with_a_long_digit_run_is_not_proven_clean() -> None:
