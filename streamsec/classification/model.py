@@ -30,10 +30,11 @@ class Sensitivity(StrEnum):
 
     @property
     def rank(self) -> int:
-        return _SENSITIVITY_ORDER.index(self)
+        return _RANKS[self._value_]
 
 
 _SENSITIVITY_ORDER = list(Sensitivity)
+_RANKS: dict[str, int] = {s.value: i for i, s in enumerate(_SENSITIVITY_ORDER)}
 
 
 @dataclass(frozen=True, slots=True)

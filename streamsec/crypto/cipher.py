@@ -38,6 +38,8 @@ from streamsec.crypto.aad import Binding, ciphertext_aad, encode_fields
 from streamsec.crypto.envelope import (
     GCM_NONCE,
     KEY_ID_PATTERN,
+    PREFIX,
+    READABLE_VERSIONS,
     VERSION,
     Alg,
     Envelope,
@@ -72,6 +74,8 @@ PSEUDONYM_RE: Final = re.compile(rf"hmac:(?P<key_id>{KEY_ID_PATTERN}):(?P<mac>[A
 _ALG_PURPOSE: Final = {"gcm": KeyPurpose.ENCRYPT, "siv": KeyPurpose.DETERMINISTIC}
 _PURPOSE: Final = {False: KeyPurpose.ENCRYPT, True: KeyPurpose.DETERMINISTIC}
 _SUBKEY_LABEL: Final = encode_fields("ssec-gcm-subkey", "v2")
+_KEY_ID_RE: Final = re.compile(KEY_ID_PATTERN)
+_HEADER_VERSIONS: Final = frozenset(f"v{v}" for v in READABLE_VERSIONS)
 
 
 def gcm_subkey(key: DataKey, seed: bytes) -> AESGCM:
@@ -258,4 +262,12 @@ class KeyringCipher:
         return pseudonym(key, data), key.id
 
     def key_id_of(self, token: str) -> str:
+        """The key id of an envelope (read from its header; a token whose header is not
+        well formed is parsed in full, so it raises :class:`EnvelopeFormatError`)."""
+        parts = token.split(":", 4) if isinstance(token, str) else ()
+        if (
+            len(parts) == 5 and parts[0] == PREFIX and parts[1] in _HEADER_VERSIONS
+            and parts[3] in _ALG_PURPOSE and _KEY_ID_RE.fullmatch(parts[2])
+        ):
+            return parts[2]
         return parse_envelope(token).key_id

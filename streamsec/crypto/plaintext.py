@@ -19,6 +19,7 @@ numbers) give ciphertexts of equal length.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Final
 
 from streamsec.records.paths import JsonValue
@@ -66,6 +67,9 @@ def _json_text(value: JsonValue, *, ascii_only: bool) -> bytes:
     return text.encode("utf-8")
 
 
+_CONSTANTS: Final[dict[object, bytes]] = {True: b"true", False: b"false", None: b"null"}
+
+
 def encode_value(value: JsonValue) -> bytes:
     """Tag and serialise a JSON value; raises ``ValueError`` for what JSON cannot hold."""
     if isinstance(value, str):
@@ -73,6 +77,13 @@ def encode_value(value: JsonValue) -> bytes:
             return TAG_STRING + value.encode("utf-8")
         except UnicodeEncodeError:
             return TAG_JSON + _json_text(value, ascii_only=True)
+    kind = type(value)
+    if kind is int:  # json.dumps writes int.__repr__ and float.__repr__: the same bytes
+        return TAG_JSON + int.__repr__(value).encode("ascii")
+    if kind is float and math.isfinite(value):
+        return TAG_JSON + float.__repr__(value).encode("ascii")
+    if kind is bool or value is None:
+        return TAG_JSON + _CONSTANTS[value]
     try:
         try:
             return TAG_JSON + _json_text(value, ascii_only=False)
