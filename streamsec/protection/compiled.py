@@ -27,10 +27,12 @@ Detection of each value stays the rule. A value skips it only when all of these 
    gives a finding is a *disagreement*: it is counted, logged (path only) and the
    shape is dropped, so it is learnt again from scratch.
 
-Record keys (``$key``) use the same per-path learning (:meth:`ShapeCache.key_skips`).
+Record keys (``$key``) use the same per-path learning (:meth:`ShapeCache.key_plan`); the verdicts
+and validators are in :mod:`streamsec.protection.verdicts`.
 Memory is bounded: at most :data:`MAX_SHAPES` shapes (LRU), :data:`MAX_LEAVES` tokens
 per shape, :data:`MAX_CLOSED` values of at most :data:`MAX_CLOSED_CHARS` characters per
-closed set. The cache holds values only of paths that never gave a finding.
+closed set. Closed sets and id prefixes are kept as keyed BLAKE2b digests (a random
+key per process, as the detector's memo keeps benign values), never as values.
 """
 
 from __future__ import annotations
@@ -38,10 +40,10 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
+import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from streamsec.classification.model import Finding
@@ -56,6 +58,7 @@ from streamsec.protection.analysis import (
     scannable,
     scanned_here,
 )
+from streamsec.protection.verdicts import LEARN_AFTER, MAX_CLOSED, PathVerdicts
 from streamsec.records.paths import (
     JsonValue,
     Location,
@@ -72,56 +75,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-LEARN_AFTER: Final = 16
 MAX_SHAPES: Final = 128
 MAX_LEAVES: Final = 1_024
 MAX_DEPTH: Final = 16
-MAX_CLOSED: Final = 16
-MAX_CLOSED_CHARS: Final = 40
-MAX_PREFIXES: Final = 8
 
 _DICT: Final = object()
 _LIST: Final = object()
 _END: Final = object()
 _SCALARS: Final = frozenset({str, int, float, bool, type(None)})
-
-_TIMESTAMP = re.compile(
-    r"\d{4}-[01]\d-[0-3]\d[T ][0-2]\d:[0-5]\d(?::[0-6]\d(?:\.\d{1,9})?)?"
-    r"(?:Z|[+-][0-2]\d:?[0-5]\d)?", re.ASCII,
-)
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_DECIMAL = re.compile(r"-?\d{1,4}\.\d{1,2}", re.ASCII)
-_ID = re.compile(r"([A-Za-z][A-Za-z_-]{0,31}[-_])([0-9a-f]{1,16})", re.ASCII)
-_DIGIT_RUN = re.compile(r"\d{7}", re.ASCII)
-
-
-def _id_prefix(value: str) -> str | None:
-    """The prefix of an id (letters and separators, then a short lowercase hex/digit tail
-    with a digit and no run of more than 6 digits), else None."""
-    match = _ID.fullmatch(value)
-    if match is None:
-        return None
-    tail = match.group(2)
-    if tail.isalpha() or _DIGIT_RUN.search(tail):
-        return None
-    return match.group(1)
-
-
-def _uuid(value: str) -> object:
-    """A canonical UUID with no run of more than 6 digits (dashes aside): no card,
-    phone or SSN number hides in it."""
-    return _UUID.fullmatch(value) and not _DIGIT_RUN.search(value.replace("-", ""))
-
-
-def _epoch(value: int) -> bool:
-    return 1_000_000_000 <= value < 2_000_000_000 or 1_000_000_000_000 <= value < 2_000_000_000_000
-
-
-_STRING_KINDS: Final[tuple[tuple[str, Callable[[str], object]], ...]] = (
-    ("timestamp", _TIMESTAMP.fullmatch),
-    ("uuid", _uuid),
-    ("decimal", _DECIMAL.fullmatch),
-)
 
 
 class _TooBig(Exception):
@@ -182,75 +143,6 @@ def _leaf_locations(node: Any, location: Location, out: list[Location]) -> None:
 
 
 @dataclass(slots=True)
-class PathVerdicts:
-    """What full detection said of one path's values (see the module doc). A free-text
-    path never skips; epoch integers skip only where the name says benign (ts, count...):
-    elsewhere a 10-digit number may be read as, say, an NHS number."""
-
-    free_text: bool = False
-    benign_name: bool = False
-    dirty: bool = False
-    clean: int = 0
-    kinds: dict[str, int] = field(default_factory=dict)
-    closed: dict[str, None] | None = field(default_factory=dict)
-    prefixes: dict[str, None] | None = field(default_factory=dict)
-
-    def skips(self, value: JsonValue) -> bool:
-        """True when ``value`` provably holds nothing to find (rules 1 and 2)."""
-        if self.dirty or self.clean < LEARN_AFTER:
-            return False
-        kinds = self.kinds
-        if type(value) is int:
-            return (self.benign_name and not self.free_text
-                    and kinds.get("epoch", 0) >= LEARN_AFTER and _epoch(value))
-        if type(value) is not str:
-            return False
-        if self.closed is not None and value in self.closed:
-            return True
-        if self.free_text:  # free text reads a date-time as DATE_TIME, an id with context
-            return kinds.get("decimal", 0) >= LEARN_AFTER and _DECIMAL.fullmatch(value) is not None
-        for name, check in _STRING_KINDS:
-            if kinds.get(name, 0) >= LEARN_AFTER and check(value):
-                return True
-        if kinds.get("id", 0) >= LEARN_AFTER and self.prefixes:
-            return _id_prefix(value) in self.prefixes
-        return False
-
-    def learn(self, value: JsonValue, found: bool) -> None:
-        """One full detection of ``value`` at this path."""
-        if found:
-            self.dirty = True
-            self.kinds.clear()
-            self.closed = self.prefixes = None
-            return
-        if self.dirty:
-            return
-        self.clean += 1
-        if type(value) is int:
-            if _epoch(value):
-                self.kinds["epoch"] = self.kinds.get("epoch", 0) + 1
-            return
-        if type(value) is not str:
-            return
-        if self.closed is not None and value not in self.closed:
-            if len(self.closed) < MAX_CLOSED and len(value) <= MAX_CLOSED_CHARS:
-                self.closed[value] = None
-            else:
-                self.closed = None  # not a small closed set
-        for name, check in _STRING_KINDS:
-            if check(value):
-                self.kinds[name] = self.kinds.get(name, 0) + 1
-        prefix = _id_prefix(value)
-        if prefix is not None and self.prefixes is not None:
-            self.kinds["id"] = self.kinds.get("id", 0) + 1
-            if prefix not in self.prefixes:
-                if len(self.prefixes) < MAX_PREFIXES:
-                    self.prefixes[prefix] = None
-                else:
-                    self.prefixes = None
-
-
-@dataclass(slots=True)
 class _Slot:
     index: int
     location: Location
@@ -302,6 +194,7 @@ class ShapeCache:
         self._random = random.Random(os.urandom(16))  # noqa: S311 - unpredictable, not secret
         self.key_verdicts = PathVerdicts()
         self.stats = ShapeStats()
+        self._lock = threading.Lock()
 
     def _sampled(self) -> bool:
         if self._random.random() * self._every < 1.0:
@@ -310,6 +203,10 @@ class ShapeCache:
         return False
 
     def prepare(self, record: dict[str, JsonValue]) -> Prepared:
+        with self._lock:
+            return self._prepare(record)
+
+    def _prepare(self, record: dict[str, JsonValue]) -> Prepared:
         flat = flatten(record)
         if flat is None:
             return Prepared(analyze_structure(record, self._rules))
@@ -368,6 +265,11 @@ class ShapeCache:
     def learn(self, prepared: Prepared, findings: Sequence[tuple[Finding, ...]],
               key_findings: Sequence[tuple[Finding, ...]]) -> None:
         """The full detection of a prepared record (its scanned values and object keys)."""
+        with self._lock:
+            self._learn_record(prepared, findings, key_findings)
+
+    def _learn_record(self, prepared: Prepared, findings: Sequence[tuple[Finding, ...]],
+                      key_findings: Sequence[tuple[Finding, ...]]) -> None:
         shape = prepared.shape
         if shape is None:
             return
@@ -399,17 +301,19 @@ class ShapeCache:
         """Which keys skip detection, and whether this batch of keys is a sample."""
         if not self._learn:
             return [False] * len(keys), False
-        sampled = self._sampled()
-        verdicts = self.key_verdicts
-        return [verdicts.skips(k) for k in keys], sampled
+        with self._lock:
+            sampled = self._sampled()
+            verdicts = self.key_verdicts
+            return [verdicts.skips(k) for k in keys], sampled
 
     def learn_keys(self, keys: Sequence[str], found: Sequence[bool], would: Sequence[bool]
                    ) -> None:
         if not self._learn:
             return
-        verdicts = self.key_verdicts
-        for key, hit, skip in zip(keys, found, would, strict=True):
-            if hit and skip:
-                self._disagree("$key")
-                return
-            verdicts.learn(key, hit)
+        with self._lock:
+            verdicts = self.key_verdicts
+            for key, hit, skip in zip(keys, found, would, strict=True):
+                if hit and skip:
+                    self._disagree("$key")
+                    return
+                verdicts.learn(key, hit)

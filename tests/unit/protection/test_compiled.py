@@ -81,6 +81,13 @@ def test_a_uuid_with_a_long_digit_run_is_not_proven_clean() -> None:
     assert not uid.skips("41111111-1111-1111-abcd-ef0123456789")  # a card number
 
 
+def test_closed_sets_and_prefixes_are_kept_as_digests_never_values() -> None:
+    verdicts = _learnt(["gold", "silver"] * LEARN_AFTER + ["C-000001"])
+    assert verdicts.skips("gold") and verdicts.closed and verdicts.prefixes
+    held = [*verdicts.closed, *verdicts.prefixes]
+    assert all(isinstance(h, bytes) and b"gold" not in h and b"C-" not in h for h in held)
+
+
 def test_nothing_skips_before_enough_clean_values_nor_after_one_finding() -> None:
     young = _learnt(["gold"] * (LEARN_AFTER - 1))
     assert not young.skips("gold")
