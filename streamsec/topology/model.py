@@ -6,6 +6,7 @@ weakening protection. See ``topologies/`` for annotated examples.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, Any, Literal
 
@@ -100,6 +101,11 @@ class FieldRule(_Strict):
 
     @property
     def params(self) -> dict[str, Any]:
+        """The parameters set on the rule (a fresh dict; dumped once, the rule is frozen)."""
+        return dict(self._params)
+
+    @functools.cached_property
+    def _params(self) -> dict[str, Any]:
         return self.model_dump(exclude={"action", "inline", "entity"}, exclude_unset=True)
 
 
