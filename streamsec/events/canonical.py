@@ -41,7 +41,6 @@ __all__ = [
     "compute_digest",
     "genesis",
     "raw_digest_ok",
-    "seal_digest",
     "signed_message",
     "wire",
 ]
@@ -132,49 +131,8 @@ def signed_message(event: Mapping[str, Any]) -> bytes:
 
 
 def wire(event: Mapping[str, Any]) -> bytes:
-    """The bytes a writer sends: the event's canonical form (for an event just sealed
-    by :func:`seal_digest`, the bytes it made: one canonicalisation per event, not two)."""
-    if SIG_ATTRIBUTE not in event:
-        made = _SEALED.pop(str(event.get(DIGEST_ATTRIBUTE)), None)
-        if made is not None and made[0] == id(event):
-            return made[1]
+    """The bytes a writer sends: the event's canonical form."""
     return canonical_json(event)
-
-
-_SEALED: dict[str, tuple[int, bytes]] = {}
-"""Wire bytes of events sealed and not yet sent, by digest (and the sealed dict's id)."""
-_SEALED_MAX: Final = 4096
-
-
-def seal_digest(event: dict[str, Any]) -> str:
-    """Set and return ``event["digest"]`` (the event has none and no ``sig`` yet), and
-    keep for :func:`wire` the event's canonical form made from the very bytes hashed,
-    with the digest member inserted where RFC 8785 puts it: one canonicalisation per
-    sealed event instead of two. The insertion is kept only where it is provably the
-    canonical form: every top-level key is ASCII, one sorts before ``digest`` and those
-    after it hold strings or integers (which cannot hold an unescaped quote, so the
-    last ``,"<first of them>":`` is the top-level one)."""
-    if DIGEST_ATTRIBUTE in event or SIG_ATTRIBUTE in event:
-        raise ValueError("the event is already sealed")
-    raw = canonical_json(event)
-    event[DIGEST_ATTRIBUTE] = digest = hashlib.sha256(raw).hexdigest()
-    keys = sorted(k for k in event if k != DIGEST_ATTRIBUTE)
-    later = [k for k in keys if k > DIGEST_ATTRIBUTE]
-    if (
-        not keys
-        or keys[0] > DIGEST_ATTRIBUTE
-        or not all(type(k) is str and k.isascii() for k in keys)
-        or not all(type(event[k]) in (str, int) for k in later)
-    ):
-        return digest
-    at = raw.rfind(b',"' + later[0].encode("ascii") + b'":') if later else len(raw) - 1
-    if at < 0:
-        return digest
-    if len(_SEALED) >= _SEALED_MAX:  # sealed and never sent (a test, a dropped batch)
-        del _SEALED[next(iter(_SEALED))]
-    member = b',"digest":"' + digest.encode("ascii") + b'"'
-    _SEALED[digest] = (id(event), raw[:at] + member + raw[at:])
-    return digest
 
 
 _DIGEST_KEY: Final = b',"digest":"'

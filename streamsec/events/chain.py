@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, NoReturn
 
-from streamsec.events.canonical import compute_digest, genesis, seal_digest, signed_message
+from streamsec.events.canonical import compute_digest, genesis, signed_message
 from streamsec.events.cloudevents import INT32_MAX, EventType, new_event, worker_source
 from streamsec.events.signing import AuditSigner
 
@@ -148,7 +148,7 @@ class AuditChain:
             out.append(self._checkpoint(final=True))
             self._segment += 1
             self._reset()
-        out.append(self._link(event, keep=True))
+        out.append(self._link(event))
         return out
 
     def checkpoint(self) -> dict[str, Any] | None:
@@ -201,9 +201,7 @@ class AuditChain:
         self._pending = []
         return sign_event(self._signer, sealed)
 
-    def _link(self, event: Mapping[str, Any], *, keep: bool = False) -> dict[str, Any]:
-        """``event`` with its chain attributes; ``keep``: it is sent as sealed (not signed
-        after), so its wire bytes are made with its digest (:func:`seal_digest`)."""
+    def _link(self, event: Mapping[str, Any]) -> dict[str, Any]:
         clash = [name for name in CHAIN_ATTRIBUTES if name in event]
         if clash:
             raise ValueError(f"event already has chain attributes: {', '.join(clash)}")
@@ -213,8 +211,7 @@ class AuditChain:
         sealed["chain"] = self.chain_id
         sealed["seq"] = self._seq
         sealed["prev"] = self._prev
-        digest = seal_digest(sealed) if keep else compute_digest(sealed)
-        sealed["digest"] = digest
+        sealed["digest"] = digest = compute_digest(sealed)
         self._prev = digest
         self._pending.append(digest[:PREFIX_LEN])
         self._seq += 1
