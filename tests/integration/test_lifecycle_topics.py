@@ -202,9 +202,14 @@ async def test_forget_and_prove_on_the_topic(
     assert code == 1  # still readable
     assert report["subject"]["decrypted"] == 5  # id, email, name, card, phone in the note
     assert await asyncio.to_thread(dep.cli, "keys", "forget", "--subject", "C-005", "--yes") == 0
-    erased = await kafka_consume(dep.topics["audit"], expected=3, timeout=30)
-    assert [json.loads(m.value)["type"] for m in erased] == [
+    erased = [json.loads(m.value) for m in
+              await kafka_consume(dep.topics["audit"], expected=3, timeout=30)]
+    assert [e["type"] for e in erased[:3]] == [
         EventType.SUBJECT_ERASED, EventType.AUDIT_CHECKPOINT, EventType.AUDIT_DIGEST]
+    # then the KEK rotation the erasure runs, audited as the CLI's key operation
+    ops = {(e["data"]["operation"], e["data"]["outcome"]) for e in erased[3:]
+           if e["type"] == EventType.KEY_OPERATION}  # fmt: skip
+    assert {("rotate-kek", "requested"), ("rotate-kek", "ok")} <= ops, ops
 
     code, report = await asyncio.to_thread(prove, dep.topics["copy"])
     assert code == 0
