@@ -17,6 +17,7 @@ free one of the following 32 is used and logged; 0 disables either.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import importlib
 import logging
@@ -43,7 +44,10 @@ from streamsec.worker.app import build_app, worker_id_of
 from streamsec.worker.logs import install as install_log_filters
 from streamsec.worker.metrics import WorkerMetrics
 
-__all__ = ["StoppingWorker", "free_port", "load_factory", "preflight", "run_worker", "warm_up"]
+__all__ = [
+    "StoppingWorker", "fix_mmap_threshold", "free_port", "load_factory", "preflight", "run_worker",
+    "warm_up",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,30 @@ work; every time the event loop wakes up (a fetch response, a produce ack, a tim
 it waited up to the whole interval for it. At 1 ms the loop gets its turn five times
 sooner (harness, structured records at 280 rec/s on the shared 2-core box: p99 255 and
 163 ms at 5 ms, 48 and 80 ms at 1 ms; p50 42/35 -> 21/41 ms)."""
+
+MMAP_THRESHOLD_BYTES = 128 * 1024
+"""Allocations from this size up get pages of their own (``mmap``), given back when
+freed. glibc starts there too but raises the threshold to the size of each large
+block it frees, so after the NLP model has loaded (big temporary buffers, freed)
+later large blocks come from the heap, which only shrinks from its top. Fixed at
+128 kB, one worker's peak RSS after the harness's mixed run: 267 -> 249 MB
+(steady 258 -> 224 MB after warm-up), same run, same code otherwise."""
+
+_M_MMAP_THRESHOLD = -3  # <malloc.h>
+
+
+def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
+    """Fix glibc's mmap threshold (``mallopt(M_MMAP_THRESHOLD)``, which also turns its
+    dynamic raising off). False, changing nothing, where there is no glibc ``mallopt``."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, threshold))
 
 
 def load_factory(spec: str) -> Callable[[], Detector]:
@@ -150,6 +178,7 @@ def run_worker(
     """Run until stopped; the exit code is 0 after a graceful stop, 1 after a crash."""
     signal.signal(signal.SIGTERM, _stop_while_starting)  # mode's handler replaces it
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
+    fix_mmap_threshold()  # before the models load
     install_log_filters()
     settings = settings.model_copy(
         update={
