@@ -1,37 +1,80 @@
 """At-least-once delivery of a batch's messages through the Faust app's producer
-(exactly-once delivery is :mod:`streamsec.worker.transactions`)."""
+(exactly-once delivery is :mod:`streamsec.worker.transactions`).
+
+A batch's messages go out as aiokafka record batches (``create_batch`` /
+``send_batch``): one batch per topic partition, in the messages' order, and one
+broker-acknowledgement future per record batch instead of one per message. The
+partition of each message is chosen by the producer's own partitioner (Faust's
+``producer_partitioner``, murmur2 of the key by default), as a ``send`` would.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
 import faust
 
 from streamsec.pipeline.model import Outcome, OutMessage
 
-__all__ = ["FaustDelivery", "OutputTopic"]
+__all__ = ["FaustDelivery", "OutputTopic", "send_each"]
 
 log = logging.getLogger(__name__)
 
 
+async def send_each(topic: OutputTopic, messages: Sequence[OutMessage]) -> list[Awaitable[Any]]:
+    """One ``send`` per message: the acknowledgement futures (the path the agent tests
+    observe, with ``send`` replaced by a mock)."""
+    return [
+        await topic.send(key=m.key, value=m.value, headers=list(m.headers)) for m in messages
+    ]
+
+
 class OutputTopic:
-    """One output topic. ``send`` goes straight to the app's producer (a fifth of the
-    cost of ``faust.Topic.send``) and returns the broker-acknowledgement future."""
+    """One output topic, written straight through the app's producer (a fifth of the
+    cost of ``faust.Topic.send``)."""
 
     def __init__(self, app: faust.App, name: str) -> None:
         self.app = app
         self.name = name
         self._producer: Any = None
 
+    async def _faust_producer(self) -> Any:
+        if self._producer is None:
+            self._producer = await self.app.maybe_start_producer()
+        return self._producer
+
     async def send(
         self, *, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
     ) -> Any:
-        if self._producer is None:
-            self._producer = await self.app.maybe_start_producer()
-        return await self._producer.send(self.name, key, value, None, None, headers)
+        """One message; returns its broker-acknowledgement future."""
+        producer = await self._faust_producer()
+        return await producer.send(self.name, key, value, None, None, headers)
+
+    async def send_many(self, messages: Sequence[OutMessage]) -> list[Awaitable[Any]]:
+        """``messages`` in order, as one record batch per partition (a new one when a
+        batch is full); returns one acknowledgement future per record batch."""
+        faust_producer = await self._faust_producer()
+        producer = faust_producer._ensure_producer()  # the started AIOKafkaProducer
+        choose = faust_producer.partitioner
+        partitions = sorted(await producer.partitions_for(self.name))
+        batches: dict[int, Any] = {}
+        futures: list[Awaitable[Any]] = []
+        for m in messages:
+            partition = choose(m.key, partitions, partitions)
+            headers = list(m.headers)
+            batch = batches.get(partition)
+            if batch is None:
+                batch = batches[partition] = producer.create_batch()
+            if batch.append(key=m.key, value=m.value, timestamp=None, headers=headers) is None:
+                futures.append(await producer.send_batch(batch, self.name, partition=partition))
+                batch = batches[partition] = producer.create_batch()
+                batch.append(key=m.key, value=m.value, timestamp=None, headers=headers)
+        for partition, batch in batches.items():
+            futures.append(await producer.send_batch(batch, self.name, partition=partition))
+        return futures
 
     async def maybe_declare(self) -> None:
         await self.app.topic(self.name).maybe_declare()
@@ -46,18 +89,22 @@ class FaustDelivery:
         self._topics: dict[str, OutputTopic] = {}
 
     def topic(self, name: str) -> OutputTopic:
-        """One object per topic name (tests replace its ``send`` with an AsyncMock)."""
+        """One object per topic name (tests replace its ``send_many`` with
+        :func:`send_each` over a mocked ``send``)."""
         topic = self._topics.get(name)
         if topic is None:
             topic = self._topics[name] = OutputTopic(self.app, name)
         return topic
 
     async def send_all(self, messages: Iterable[OutMessage]) -> None:
-        """Send in order, then wait until the broker has acknowledged every one."""
-        futures = [
-            await self.topic(m.topic).send(key=m.key, value=m.value, headers=list(m.headers))
-            for m in messages
-        ]
+        """Queue every message (per topic, in order), then wait until the broker has
+        acknowledged them all."""
+        by_topic: dict[str, list[OutMessage]] = {}
+        for m in messages:
+            by_topic.setdefault(m.topic, []).append(m)
+        futures: list[Awaitable[Any]] = []
+        for name, group in by_topic.items():
+            futures += await self.topic(name).send_many(group)
         await asyncio.gather(*futures)
 
     async def deliver(self, outcomes: Sequence[Outcome], on_error: Any) -> None:

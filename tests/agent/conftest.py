@@ -4,6 +4,7 @@ outbound topic (faust docs/userguide/testing.rst), FakeDetector, in-memory keyri
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from streamsec.topology.loader import parse_topology
 from streamsec.topology.model import Topology
 from streamsec.worker.agents import TopologyAgent, topology_agents
 from streamsec.worker.app import build_app
+from streamsec.worker.delivery import send_each
 from streamsec.worker.metrics import WorkerMetrics
 
 TOPOLOGY = """
@@ -92,7 +94,9 @@ def make_harness(detector: FakeDetector, **settings: Any) -> Harness:
     mocks: dict[str, AsyncMock] = {}
     for name in (topology.output, topology.dead_letter_topic, topology.audit, topology.lineage):
         mocks[name] = AsyncMock(name=name, return_value=delivered)
-        agent.delivery.topic(name).send = mocks[name]
+        topic = agent.delivery.topic(name)
+        topic.send = mocks[name]
+        topic.send_many = functools.partial(send_each, topic)
     return Harness(app, agent, topology, metrics, mocks, delivered)
 
 
