@@ -35,6 +35,12 @@ log = logging.getLogger(__name__)
 # records, so those loggers never go below INFO whatever the log level.
 _VALUE_LOGGERS = ("faust.topics", "faust.channels", "faust.agents.agent")
 
+PRODUCER_BATCH_BYTES = 256 * 1024
+"""The producer's record batch per partition (Faust's default is 16 kB). A delivered
+batch of 64 records puts ~80 kB on the audit topic's partition; aiokafka keeps one
+request in flight per partition, so at 16 kB that took five round trips one after
+the other. Below the broker's default ``message.max.bytes`` (1 MB)."""
+
 
 def worker_id_of(settings: Settings) -> str:
     return settings.worker_id or f"{socket.gethostname()}-{os.getpid()}"
@@ -69,6 +75,7 @@ def faust_options(settings: Settings, bootstrap: str) -> dict[str, Any]:
         "stream_wait_empty": False,
         "producer_acks": -1,
         "producer_max_request_size": MAX_OUTPUT_BYTES + 64 * 1024,
+        "producer_max_batch_size": PRODUCER_BATCH_BYTES,
         "stream_buffer_maxsize": max(4096, 4 * settings.batch_size),
     }
     credentials = faust_credentials(settings)

@@ -72,3 +72,24 @@ def test_detector_factory_is_checked() -> None:
     for spec in bad:
         with pytest.raises(ConfigError):
             load_factory(spec)
+
+
+def test_a_batch_of_audit_events_fits_one_producer_record_batch() -> None:
+    """64 records' audit events (~1.2 kB each) on the audit topic's one partition go out
+    as one record batch, one request, not five one after the other (16 kB batches)."""
+    from aiokafka.producer.message_accumulator import BatchBuilder
+
+    from streamsec.worker.app import PRODUCER_BATCH_BYTES
+
+    options = faust_options(Settings(), "127.0.0.1:9092")
+    assert options["producer_max_batch_size"] == PRODUCER_BATCH_BYTES
+    event = b"{" + b'"field":"value",' * 75 + b"}"  # 1,202 bytes
+    for size, batches in ((16384, 5), (PRODUCER_BATCH_BYTES, 1)):
+        builders = [BatchBuilder(size, 0)]
+        for _ in range(64):
+            if builders[-1].append(timestamp=None, key=b"chain", value=event,
+                                   headers=[("h", b"v")]) is None:
+                builders.append(BatchBuilder(size, 0))
+                builders[-1].append(timestamp=None, key=b"chain", value=event, headers=[])
+        assert len(builders) == batches
+    assert options["producer_max_batch_size"] < 1_048_588  # the broker's message.max.bytes
