@@ -8,7 +8,7 @@ record batch per partition (``FaustDelivery.send_all``), alternating, same run.
 Prints the CPU microseconds per message of each and their ratio (CPU time of this
 process: the producer's encoding, the futures and the acks; the broker is apart), and
 the wall milliseconds per delivered batch. ``--max-batch``: the producer's
-``max_batch_size`` (default: the worker's, ``streamsec.worker.app.PRODUCER_BATCH_BYTES``).
+``max_batch_size`` (default: the worker's, ``streamsec.worker.delivery.PRODUCER_BATCH_BYTES``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ import uuid
 import faust
 
 from streamsec.pipeline.model import OutMessage
-from streamsec.worker.app import PRODUCER_BATCH_BYTES
-from streamsec.worker.delivery import FaustDelivery, send_each
+from streamsec.worker.delivery import PRODUCER_BATCH_BYTES, FaustDelivery, send_each
 
 
 def _messages(run: str, batch: int) -> list[OutMessage]:

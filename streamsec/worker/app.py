@@ -25,6 +25,7 @@ from streamsec.pipeline.runtime import open_pipeline
 from streamsec.settings import Settings
 from streamsec.topology.model import Topology
 from streamsec.worker.agents import attach_agents
+from streamsec.worker.delivery import PRODUCER_BATCH_BYTES
 from streamsec.worker.metrics import WorkerMetrics
 
 __all__ = ["build_app", "faust_options", "worker_id_of"]
@@ -34,12 +35,6 @@ log = logging.getLogger(__name__)
 # Faust logs every produced message (key and value) at DEBUG; dead letters hold raw
 # records, so those loggers never go below INFO whatever the log level.
 _VALUE_LOGGERS = ("faust.topics", "faust.channels", "faust.agents.agent")
-
-PRODUCER_BATCH_BYTES = 256 * 1024
-"""The producer's record batch per partition (Faust's default is 16 kB). A delivered
-batch of 64 records puts ~80 kB on the audit topic's partition; aiokafka keeps one
-request in flight per partition, so at 16 kB that took five round trips one after
-the other. Below the broker's default ``message.max.bytes`` (1 MB)."""
 
 
 def worker_id_of(settings: Settings) -> str:

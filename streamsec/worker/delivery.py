@@ -19,9 +19,16 @@ import faust
 
 from streamsec.pipeline.model import Outcome, OutMessage
 
-__all__ = ["FaustDelivery", "OutputTopic", "send_each"]
+__all__ = ["PRODUCER_BATCH_BYTES", "FaustDelivery", "OutputTopic", "send_each"]
 
 log = logging.getLogger(__name__)
+
+PRODUCER_BATCH_BYTES = 256 * 1024
+"""The record batch per partition of the worker's producers, the app's and the
+transactional ones (Faust's and aiokafka's default is 16 kB). A delivered batch of 64
+records puts ~80 kB on the audit topic's partition; aiokafka keeps one request in
+flight per partition, so at 16 kB that took five round trips one after the other.
+Below the broker's default ``message.max.bytes`` (1 MB)."""
 
 
 async def send_each(topic: OutputTopic, messages: Sequence[OutMessage]) -> list[Awaitable[Any]]:

@@ -21,6 +21,7 @@ from aiokafka.structs import TopicPartition
 
 from streamsec.kafka import KafkaConnection, new_producer
 from streamsec.pipeline.model import Outcome
+from streamsec.worker.delivery import PRODUCER_BATCH_BYTES
 
 __all__ = ["TransactionalDelivery"]
 
@@ -54,7 +55,8 @@ class TransactionalDelivery:
         producer = self._producers.get(tp)
         if producer is None:
             producer = new_producer(
-                self.connection, transactional_id=self.transactional_id(tp)
+                self.connection, transactional_id=self.transactional_id(tp),
+                max_batch_size=PRODUCER_BATCH_BYTES,
             )
             try:
                 await producer.start()  # init_transactions: fences older producers of this id

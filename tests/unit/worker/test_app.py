@@ -79,7 +79,7 @@ def test_a_batch_of_audit_events_fits_one_producer_record_batch() -> None:
     as one record batch, one request, not five one after the other (16 kB batches)."""
     from aiokafka.producer.message_accumulator import BatchBuilder
 
-    from streamsec.worker.app import PRODUCER_BATCH_BYTES
+    from streamsec.worker.delivery import PRODUCER_BATCH_BYTES
 
     options = faust_options(Settings(), "127.0.0.1:9092")
     assert options["producer_max_batch_size"] == PRODUCER_BATCH_BYTES
