@@ -1,4 +1,5 @@
-"""FaustDelivery's send path: one aiokafka record batch per topic partition."""
+"""FaustDelivery's send path: one producer ``send`` per message, in order, every
+acknowledgement awaited; a failed send is retried, never dropped."""
 
 from __future__ import annotations
 
@@ -6,96 +7,55 @@ import asyncio
 from typing import Any
 
 import faust
-from aiokafka.partitioner import DefaultPartitioner
 
 from streamsec.pipeline.model import OutMessage
 from streamsec.worker.delivery import FaustDelivery
 
 
-class _Batch:
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.records: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]] = []
-
-    def append(
-        self, *, timestamp: Any, key: bytes | None, value: bytes | None,
-        headers: list[tuple[str, bytes]],
-    ) -> object | None:
-        if len(self.records) >= self.capacity:
-            return None
-        self.records.append((key, value, headers))
-        return object()
-
-
 class _Producer:
-    """The calls ``send_many`` makes on aiokafka's producer, recorded."""
+    """The calls ``send_many`` makes on Faust's producer, recorded."""
 
-    def __init__(self, partitions: int, capacity: int) -> None:
-        self.partitions = set(range(partitions))
-        self.capacity = capacity
-        self.sent: list[tuple[str, int, _Batch]] = []
-        self.partitioner = DefaultPartitioner()
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None, bytes | None, list[tuple[str, bytes]]]] = []
 
-    def _ensure_producer(self) -> _Producer:
-        return self
-
-    async def partitions_for(self, topic: str) -> set[int]:
-        return self.partitions
-
-    def create_batch(self) -> _Batch:
-        return _Batch(self.capacity)
-
-    async def send_batch(self, batch: _Batch, topic: str, *, partition: int) -> Any:
-        self.sent.append((topic, partition, batch))
+    async def send(self, topic: str, key: bytes | None, value: bytes | None,
+                   partition: Any, timestamp: Any, headers: list[tuple[str, bytes]]) -> Any:
+        self.sent.append((topic, key, value, headers))
         future = asyncio.get_running_loop().create_future()
         future.set_result(None)
         return future
 
 
-def _delivery(producer: _Producer) -> FaustDelivery:
+def _delivery(producer: Any) -> FaustDelivery:
     delivery = FaustDelivery(faust.App("delivery-test", broker="kafka://127.0.0.1:1"))
     for name in ("out", "audit"):
         delivery.topic(name)._producer = producer
     return delivery
 
 
-async def test_one_record_batch_per_partition_in_message_order() -> None:
-    producer = _Producer(partitions=3, capacity=100)
+async def test_each_message_is_sent_once_in_order_per_topic() -> None:
+    producer = _Producer()
     messages = [
         OutMessage("out" if i % 2 else "audit", f"k{i % 7}".encode(), f"v{i}".encode(),
                    (("h", b"x"),))
         for i in range(60)
     ]
     await _delivery(producer).send_all(messages)
-    partitioner = DefaultPartitioner()
     for topic in ("out", "audit"):
-        batches = [(p, b) for t, p, b in producer.sent if t == topic]
-        assert len({p for p, _ in batches}) == len(batches)  # one batch per partition
-        for partition, batch in batches:
-            mine = [m for m in messages if m.topic == topic
-                    and partitioner(m.key, [0, 1, 2], [0, 1, 2]) == partition]
-            assert batch.records == [(m.key, m.value, [("h", b"x")]) for m in mine]
-    assert sum(len(b.records) for *_, b in producer.sent) == 60
+        assert [(k, v, h) for t, k, v, h in producer.sent if t == topic] == [
+            (m.key, m.value, [("h", b"x")]) for m in messages if m.topic == topic]
+    assert len(producer.sent) == 60
 
 
-async def test_a_full_batch_is_sent_and_a_new_one_started() -> None:
-    producer = _Producer(partitions=1, capacity=4)
-    messages = [OutMessage("out", None, f"v{i}".encode()) for i in range(10)]
-    await _delivery(producer).send_all(messages)
-    assert [len(b.records) for *_, b in producer.sent] == [4, 4, 2]
-    values = [v for *_, b in producer.sent for _, v, _ in b.records]
-    assert values == [m.value for m in messages]
+async def test_a_failed_send_fails_the_delivery() -> None:
+    producer = _Producer()
 
-
-async def test_a_failed_batch_fails_the_delivery() -> None:
-    producer = _Producer(partitions=1, capacity=100)
-
-    async def failing(batch: _Batch, topic: str, *, partition: int) -> Any:
+    async def failing(*args: Any) -> Any:
         future = asyncio.get_running_loop().create_future()
         future.set_exception(RuntimeError("broker said no"))
         return future
 
-    producer.send_batch = failing  # type: ignore[method-assign]
+    producer.send = failing  # type: ignore[method-assign]
     errors: list[str] = []
     delivery = _delivery(producer)
     delivery.max_backoff = 0.01
