@@ -18,13 +18,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from streamsec.cli.io import add_settings_args, json_line, open_input, open_output, settings_from
+from streamsec.cli.io import (
+    add_settings_args,
+    json_line,
+    json_object,
+    open_input,
+    open_output,
+    settings_from,
+)
 from streamsec.errors import SettingsError, StreamsecError
 
 if TYPE_CHECKING:
@@ -141,12 +147,8 @@ def _line(
     decryptor: RoleDecryptor, number: int, line: bytes, tally: _Tally
 ) -> tuple[str, list[tuple[int, str, str]]] | None:
     """The line as ``args.as_role`` may see it and what it read, or ``None`` (reported)."""
-    try:
-        record = json.loads(line)
-    except ValueError:
-        record = None
-    if not isinstance(record, dict):
-        print(f"line {number}: not a JSON object", file=sys.stderr)
+    record = json_object(number, line)
+    if record is None:
         return None
     view = decryptor.view(record)
     broken = [(path, why) for path, why in view.failed if why not in WITHHELD]

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from streamsec.cli.io import add_settings_args, json_line, open_input, settings_from
+from streamsec.cli.io import add_settings_args, json_line, json_object, open_input, settings_from
 
 __all__ = ["register_keys_commands"]
 
@@ -187,12 +187,8 @@ def _prove(args: argparse.Namespace) -> int:
             for number, line in enumerate(tracked_lines(source, bar), start=1):
                 if not line.strip():
                     continue
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    record = None
-                if not isinstance(record, dict):
-                    print(f"line {number}: not a JSON object", file=sys.stderr)
+                record = json_object(number, line)
+                if record is None:
                     return 2
                 prover.check(record)
     else:

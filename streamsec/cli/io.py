@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["add_settings_args", "json_line", "open_input", "open_output", "settings_from"]
+__all__ = [
+    "add_settings_args", "json_line", "json_object", "open_input", "open_output", "settings_from",
+]
 
 
 @contextlib.contextmanager
@@ -49,6 +51,19 @@ def open_output(path: str | None) -> Iterator[IO[str] | None]:
 
 def json_line(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def json_object(number: int, line: bytes | str) -> dict[str, Any] | None:
+    """Line ``number`` as a JSON object, or ``None`` after one line on stderr saying it is
+    not one (the line itself is never echoed: it may hold clear values)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        print(f"line {number}: not a JSON object", file=sys.stderr)
+        return None
+    return record
 
 
 def add_settings_args(parser: argparse.ArgumentParser) -> None:
