@@ -189,7 +189,8 @@ class TopologyAgent:
             await self.delivery.deliver(outcomes, self._error)
             delivered = outcomes
         else:
-            delivered, fenced = await self.transactions.deliver(outcomes)
+            generation = events[0].message.generation_id
+            delivered, fenced = await self.transactions.deliver(outcomes, generation)
         loop = asyncio.get_running_loop()
         after = functools.partial(audit_after, self.pipeline, list(fenced))
         audit = await loop.run_in_executor(self.executor, after)
@@ -215,15 +216,29 @@ class TopologyAgent:
             await hand_over(self, self.connection, partitions, timeout)
 
     async def _drop_stale(self, stream: Any, events: Sequence[Any]) -> list[Any]:
-        """Exactly-once: events read before a rebalance are left to the partition's
-        owner, which reads them again from the committed offset (Faust's own rule)."""
+        """Exactly-once: the events this worker may deliver now. An event read before a
+        rebalance, or of a partition no longer ours, is left unacked: the partition's
+        owner reads it again from the committed offset. An event below the committed
+        offset read once this worker fenced the previous owner was delivered by that
+        owner: acked, never processed again (:meth:`TransactionalDelivery.ready`)."""
+        assert self.transactions is not None
         generation = self.app.consumer_generation_id
+        floors: dict[tuple[str, int], int | None] = {}
         fresh = []
         for event in events:
-            if event.message.generation_id == generation:
-                fresh.append(event)
-            else:
+            message = event.message
+            if message.generation_id != generation:
+                continue
+            tp = (message.topic, message.partition)
+            if tp not in floors:
+                floors[tp] = await self.transactions.ready(tp, generation)
+            floor = floors[tp]
+            if floor is None:
+                continue
+            if message.offset < floor:
                 await stream.ack(event)
+                continue
+            fresh.append(event)
         return fresh
 
     async def close_chains(
@@ -281,6 +296,7 @@ def attach_agents(
             connection=connection, group_id=settings.app_id,
             on_error=lambda reason: metrics.error("worker", reason),
             owns=lambda tp: tp in app.consumer.assignment(),
+            generation=lambda: app.consumer_generation_id,
         )
     agents: dict[str, TopologyAgent] = {}
     for pipeline in pipelines:
