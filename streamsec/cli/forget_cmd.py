@@ -89,17 +89,20 @@ def _forget(args: argparse.Namespace) -> int:
     require_subject_path(topology)
     sink, where = audit_sink(args, settings, topology.audit)  # before destroying anything
     ring = open_keyring(settings)
-    erasure = forget_subject(
-        ring, topology, subject, actor=actor_id(settings, "keys-forget"),
-        identity=AuditIdentity.from_settings(settings),
-    )
-    print(
-        f"forgot one subject of {topology.name}: destroyed {len(erasure.keys)} key(s); "
-        f"subject pseudonym {erasure.subject_hmac[:16]}..."
-    )
-    delivered = deliver_erasure(erasure, sink, where)
-    rotated = rotate_after_erasure(ring, settings, args.rotate_kek_within, args, (sink, where))
-    return rotated or delivered
+    try:
+        erasure = forget_subject(
+            ring, topology, subject, actor=actor_id(settings, "keys-forget"),
+            identity=AuditIdentity.from_settings(settings),
+        )
+        print(
+            f"forgot one subject of {topology.name}: destroyed {len(erasure.keys)} key(s); "
+            f"subject pseudonym {erasure.subject_hmac[:16]}..."
+        )
+        delivered = deliver_erasure(erasure, sink, where)
+        rotated = rotate_after_erasure(ring, settings, args.rotate_kek_within, args, (sink, where))
+        return rotated or delivered
+    finally:
+        ring.close()
 
 
 def add_rotation_arg(p: argparse.ArgumentParser) -> None:

@@ -150,20 +150,25 @@ def _rotate_kek(args: argparse.Namespace) -> int:
         print("no KEK rotation is due")
         return 0
     audit = AuditedKeyOperation(args, settings, tool="keys-rotate-kek", scope="keyring")
-    result, audited = audited_rotate_kek(open_keyring(settings), audit)
-    if result is None:
+    keyring = open_keyring(settings)
+    try:
+        result, audited = audited_rotate_kek(keyring, audit)
+        if result is None:
+            return audited
+        kek_due.clear(settings.keyring)
+        versions = ", ".join(f"{n} v{v}" for n, v in sorted(result.new_versions.items()))
+        print(f"wrapped {result.rewrapped} data key(s) again under {versions}; "
+              f"destroyed {len(result.destroyed)} old KEK version(s)")  # fmt: skip
         return audited
-    kek_due.clear(settings.keyring)
-    versions = ", ".join(f"{n} v{v}" for n, v in sorted(result.new_versions.items()))
-    print(f"wrapped {result.rewrapped} data key(s) again under {versions}; "
-          f"destroyed {len(result.destroyed)} old KEK version(s)")  # fmt: skip
-    return audited
+    finally:
+        keyring.close()
 
 
 def _list(args: argparse.Namespace) -> int:
     from streamsec.crypto.keyring_setup import open_keyring
 
-    infos = open_keyring(settings_from(args)).list_keys(args.topology)
+    with open_keyring(settings_from(args)) as keyring:
+        infos = keyring.list_keys(args.topology)
     if args.json:
         print(json.dumps([_row(i) for i in infos], indent=2))
     else:
@@ -179,25 +184,28 @@ def _rotate(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     audit = AuditedKeyOperation(args, settings, tool="keys-rotate", scope=args.topology)
     keyring = open_keyring(settings)
-    purposes = [KeyPurpose(p) for p in dict.fromkeys(args.purpose or [str(KeyPurpose.ENCRYPT)])]
-    # Every shared (not per-subject) key of the topology: under key separation a
-    # purpose has one slot per category KEK or reader set, and each one rotates.
-    current = {(i.purpose, _label(i)): i for i in keyring.list_keys(args.topology)
-               if i.subject is None and i.state is KeyState.ACTIVE and i.purpose in purposes}
-    slots = sorted(current) + [(p, DEFAULT_KEK) for p in purposes
-                               if all(s[0] is not p for s in current)]
-    targets = [(current[s].id if s in current else "none", args.topology, str(s[0]), s[1])
-               for s in slots]  # fmt: skip
-    listener = KeyAudit(audit.actor, provider=audit.provider)
+    try:
+        purposes = [KeyPurpose(p) for p in dict.fromkeys(args.purpose or [str(KeyPurpose.ENCRYPT)])]
+        # Every shared (not per-subject) key of the topology: under key separation a
+        # purpose has one slot per category KEK or reader set, and each one rotates.
+        current = {(i.purpose, _label(i)): i for i in keyring.list_keys(args.topology)
+                   if i.subject is None and i.state is KeyState.ACTIVE and i.purpose in purposes}
+        slots = sorted(current) + [(p, DEFAULT_KEK) for p in purposes
+                                   if all(s[0] is not p for s in current)]
+        targets = [(current[s].id if s in current else "none", args.topology, str(s[0]), s[1])
+                   for s in slots]  # fmt: skip
+        listener = KeyAudit(audit.actor, provider=audit.provider)
 
-    def change() -> list[KeyInfo]:
-        keyring.listeners.append(listener)
-        return [keyring.rotate(args.topology, purpose, kek=label) for purpose, label in slots]
+        def change() -> list[KeyInfo]:
+            keyring.listeners.append(listener)
+            return [keyring.rotate(args.topology, purpose, kek=label) for purpose, label in slots]
 
-    infos, code = audit.run("rotate", targets, change, lambda _: listener.take())
-    for info in infos or ():
-        print(f"rotated {info.owner}/{info.purpose}: version {info.version} is {info.id}")
-    return code
+        infos, code = audit.run("rotate", targets, change, lambda _: listener.take())
+        for info in infos or ():
+            print(f"rotated {info.owner}/{info.purpose}: version {info.version} is {info.id}")
+        return code
+    finally:
+        keyring.close()
 
 
 def _label(info: KeyInfo) -> str:
@@ -217,19 +225,22 @@ def _destroy(args: argparse.Namespace) -> int:
         return 2
     settings = settings_from(args)
     keyring = open_keyring(settings)
-    known = keyring.key_info(args.key_id)  # an unknown id changes and audits nothing
-    audit = AuditedKeyOperation(args, settings, tool="keys-destroy", scope=known.owner)
-    target = (known.id, known.owner, str(known.purpose), known.kek)
-    listener = KeyAudit(audit.actor, provider=audit.provider)
+    try:
+        known = keyring.key_info(args.key_id)  # an unknown id changes and audits nothing
+        audit = AuditedKeyOperation(args, settings, tool="keys-destroy", scope=known.owner)
+        target = (known.id, known.owner, str(known.purpose), known.kek)
+        listener = KeyAudit(audit.actor, provider=audit.provider)
 
-    def change() -> KeyInfo:
-        keyring.listeners.append(listener)
-        return keyring.destroy(args.key_id)
+        def change() -> KeyInfo:
+            keyring.listeners.append(listener)
+            return keyring.destroy(args.key_id)
 
-    info, code = audit.run("destroy", [target], change, lambda _: listener.take())
-    if info is not None:
-        print(f"destroyed {info.id} ({info.owner}/{info.purpose} version {info.version})")
-    return code
+        info, code = audit.run("destroy", [target], change, lambda _: listener.take())
+        if info is not None:
+            print(f"destroyed {info.id} ({info.owner}/{info.purpose} version {info.version})")
+        return code
+    finally:
+        keyring.close()
 
 
 def _shred(args: argparse.Namespace) -> int:
@@ -251,11 +262,14 @@ def _shred(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     sink, where = audit_sink(args, settings, args.audit_topic)  # before destroying anything
     ring = open_keyring(settings)
-    erasure = shred_subject(
-        ring, args.topology, subject, actor=actor_id(settings, "keys-shred"),
-        identity=AuditIdentity.from_settings(settings),
-    )
-    print(f"destroyed {len(erasure.keys)} key(s) of one subject of {args.topology}")
-    delivered = deliver_erasure(erasure, sink, where)
-    rotated = rotate_after_erasure(ring, settings, args.rotate_kek_within, args, (sink, where))
-    return rotated or delivered
+    try:
+        erasure = shred_subject(
+            ring, args.topology, subject, actor=actor_id(settings, "keys-shred"),
+            identity=AuditIdentity.from_settings(settings),
+        )
+        print(f"destroyed {len(erasure.keys)} key(s) of one subject of {args.topology}")
+        delivered = deliver_erasure(erasure, sink, where)
+        rotated = rotate_after_erasure(ring, settings, args.rotate_kek_within, args, (sink, where))
+        return rotated or delivered
+    finally:
+        ring.close()

@@ -57,23 +57,27 @@ def run(args: argparse.Namespace) -> int:
         print("give either --in and --out, or --from-topic and --to-topic", file=sys.stderr)
         return 2
     settings = settings_from(args)
-    rekeyer = Rekeyer(load_topology(args.topology), open_keyring(settings))
-    if files:
-        summary = RekeySummary()
-        with (
-            open_input(args.input) as source, open_output(args.out) as out,
-            progress("re-keying", total=file_size(args.input), unit="bytes") as bar,
-        ):
-            assert out is not None
-            rekey_lines(rekeyer, tracked_lines(source, bar), out, summary, _report)
-    else:
-        from streamsec.kafka import connect
+    keyring = open_keyring(settings)
+    try:
+        rekeyer = Rekeyer(load_topology(args.topology), keyring)
+        if files:
+            summary = RekeySummary()
+            with (
+                open_input(args.input) as source, open_output(args.out) as out,
+                progress("re-keying", total=file_size(args.input), unit="bytes") as bar,
+            ):
+                assert out is not None
+                rekey_lines(rekeyer, tracked_lines(source, bar), out, summary, _report)
+        else:
+            from streamsec.kafka import connect
 
-        with progress(f"re-keying {args.from_topic}") as bar:
-            summary = asyncio.run(rekey_topic(
-                rekeyer, args.from_topic, args.to_topic, connect(settings, args.bootstrap),
-                report=_report, idle_timeout=args.timeout, on_record=bar.advance,
-            ))
-    text = json.dumps(summary.as_dict(), indent=2) if args.json else summary.render()
-    print(text, file=sys.stderr)
-    return 1 if summary.failed else 0
+            with progress(f"re-keying {args.from_topic}") as bar:
+                summary = asyncio.run(rekey_topic(
+                    rekeyer, args.from_topic, args.to_topic, connect(settings, args.bootstrap),
+                    report=_report, idle_timeout=args.timeout, on_record=bar.advance,
+                ))
+        text = json.dumps(summary.as_dict(), indent=2) if args.json else summary.render()
+        print(text, file=sys.stderr)
+        return 1 if summary.failed else 0
+    finally:
+        keyring.close()

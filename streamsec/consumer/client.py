@@ -133,6 +133,8 @@ class ProtectedConsumer:
             "auto_offset_reset": "earliest" if from_beginning else "latest",
         }
         self._consumer: AIOKafkaConsumer | None = None
+        self._owned: Any = None
+        """A keyring :meth:`open` opened for this consumer (closed by :meth:`stop`)."""
 
     @classmethod
     def open(
@@ -146,14 +148,17 @@ class ProtectedConsumer:
         settings = settings or load_settings()
         topo = topology if isinstance(topology, Topology) else load_topology(topology)
         conn = connect(settings, bootstrap)
-        return cls(
-            topo, role, provider=open_keyring(settings), bootstrap=conn.bootstrap,
+        keyring = open_keyring(settings)
+        consumer = cls(
+            topo, role, provider=keyring, bootstrap=conn.bootstrap,
             connection=conn, audit=FileAuditSink(audit_file) if audit_file else None,
             identity=AuditIdentity.from_settings(settings) if kwargs.get("decrypt", True)
             else None,
             actor=actor_id(settings, "consumer"),
             max_bytes=settings.max_record_bytes, max_depth=settings.max_depth, **kwargs,
         )
+        consumer._owned = keyring  # closed by stop(): a key registry's reader thread
+        return consumer
 
     def __repr__(self) -> str:
         return f"ProtectedConsumer(topic={self.topic!r}, role={self.role!r})"
@@ -184,6 +189,9 @@ class ProtectedConsumer:
                 self._consumer = None
             if self._own_sink and isinstance(self._audit, KafkaAuditSink):
                 await self._audit.stop()
+            if self._owned is not None:
+                owned, self._owned = self._owned, None
+                owned.close()
 
     async def __aenter__(self) -> ProtectedConsumer:
         await self.start()

@@ -26,22 +26,14 @@ from streamsec.crypto.aad import encode_fields, index_key_aad
 from streamsec.crypto.bulk import bulk_load
 from streamsec.crypto.envelope import b64url_decode
 from streamsec.crypto.integrity import GenerationWatermark, mac_key, seal_document, verify_document
-from streamsec.crypto.keyfile import (
-    KeyRecord,
-    KeyringDocument,
-    KeyringStore,
-)
-from streamsec.crypto.keys import (
-    DataKey,
-    KeyInfo,
-    KeyPurpose,
-    KeyState,
-)
+from streamsec.crypto.keyfile import KeyRecord, KeyringDocument, KeyringStore
+from streamsec.crypto.keys import DataKey, KeyInfo, KeyPurpose, KeyState
 from streamsec.crypto.providers.base import DEFAULT_KEK, KekProvider
 from streamsec.crypto.providers.local import fallback_provider
 from streamsec.crypto.wrapping import (
     destroyed_record,
     new_record,
+    retired,
     unwrap_record,
     with_index_keys,
     with_keys,
@@ -79,6 +71,7 @@ class Keyring:
         watermark: GenerationWatermark | None = None,
     ) -> None:
         self._store = store
+        self._closing: tuple[object, ...] = (store, kek_provider)
         self._watermark = watermark
         self._external_kek = kek
         self._given_provider = kek_provider
@@ -113,6 +106,21 @@ class Keyring:
 
     def __reduce__(self) -> Any:
         raise TypeError("a keyring holds key material and cannot be pickled")
+
+    def close(self) -> None:
+        """Release the store (a Kafka registry's follower thread and clients) and the
+        KEK provider's sessions. Idempotent; the keyring is not used afterwards."""
+        parts, self._closing = self._closing, ()
+        for part in parts:
+            closer = getattr(part, "close", None)
+            if callable(closer):
+                closer()
+
+    def __enter__(self) -> Keyring:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # --- KeyProvider ------------------------------------------------------------
 
@@ -354,12 +362,7 @@ class Keyring:
         previous = self._latest.get(slot)
         record = self._record(slot, 1 if previous is None else previous.version + 1)
         doc = self._with_index(doc, {slot[3]})
-        keys = [
-            k.model_copy(update={"state": KeyState.RETIRED})
-            if k.slot == slot and k.state is KeyState.ACTIVE
-            else k
-            for k in doc.keys
-        ]
+        keys = retired(doc.keys, slot)
         log.info("created data key id=%s owner=%s purpose=%s version=%d%s", record.id, slot[0],
                  slot[1], record.version, " (per-subject)" if slot[2] else "")  # fmt: skip
         return with_keys(doc, (*keys, record)), record

@@ -21,6 +21,7 @@ __all__ = [
     "destroyed_record",
     "key_aad",
     "new_record",
+    "retired",
     "unwrap_record",
     "with_index_keys",
     "with_keys",
@@ -120,3 +121,12 @@ def with_keys(doc: KeyringDocument, keys: tuple[KeyRecord, ...]) -> KeyringDocum
     if doc.format_version < 2 and any(k.readers is not None for k in keys):
         update["format_version"] = 2
     return doc.model_copy(update=update)
+
+
+def retired(keys: tuple[KeyRecord, ...], slot: tuple[object, ...]) -> list[KeyRecord]:
+    """``keys`` with the active version of ``slot`` retired (a new one takes its place)."""
+    return [
+        k.model_copy(update={"state": KeyState.RETIRED})
+        if k.slot == slot and k.state is KeyState.ACTIVE else k
+        for k in keys
+    ]

@@ -308,3 +308,26 @@ def test_destroyed_state_and_material_must_agree(keyring: Keyring, keyring_path:
     with pytest.raises(KeyAccessError, match="invalid") as info:
         _open(keyring_path)
     assert info.value.context["key"] == "keys.0"
+
+
+def test_close_releases_the_store_and_the_kek_provider_once(
+    keyring: Keyring, keyring_path: Path
+) -> None:
+    closed: list[str] = []
+
+    class Store(FileStore):
+        def close(self) -> None:
+            closed.append("store")
+
+    class Provider(LocalKekProvider):
+        def close(self) -> None:
+            closed.append("kek provider")
+            super().close()
+
+    with Keyring(Store(keyring_path),
+                 kek_provider=Provider(keyring_path.with_name("kek.json"))) as ring:
+        ring.current_key("crm", KeyPurpose.ENCRYPT)
+        assert closed == []
+    assert closed == ["store", "kek provider"]
+    ring.close()  # idempotent
+    assert closed == ["store", "kek provider"]
