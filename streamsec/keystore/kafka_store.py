@@ -72,6 +72,8 @@ class KafkaKeyStore:
         self._offset = -1
         self._write_lock = threading.Lock()
         self.refused = 0
+        self._users = 1  # keyrings of one process share a store (keystore.open)
+        self.closed = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
                                         name=f"key-registry:{topic}")  # fmt: skip
@@ -95,7 +97,21 @@ class KafkaKeyStore:
     async def _stopped(self) -> None:
         await self._stop.wait()
 
+    def acquire(self) -> bool:
+        """One more user of this store (``False`` once closed): :meth:`close` stops it
+        after the last user's."""
+        with self._write_lock:
+            if self.closed:
+                return False
+            self._users += 1
+            return True
+
     def close(self) -> None:
+        with self._write_lock:
+            self._users -= 1
+            if self._users > 0 or self.closed:
+                return
+            self.closed = True
         self._loop.call_soon_threadsafe(self._stop.set)
         with contextlib.suppress(Exception):
             self._follower.result(timeout=10)
