@@ -187,7 +187,7 @@ class ChainCheck:
             e = self.c.first.get(seq)
             if e is None or (e.records is None and seq in broken):
                 e = broken.get(seq)
-            if e is None or self._matches(e, seq) is True:
+            if e is None or (e.digest_ok and self._matches(e, seq) is True):
                 continue  # gone (reported as such), or exactly what was signed
             want, got = unpack(packed), unpack(e.records or b"")
             if want == got:
@@ -199,19 +199,28 @@ class ChainCheck:
 
             before = len(self.found)
             signed, read = dict(want), dict(got)
-            for offset, digest in want:
-                if offset not in read:
-                    self.add(seq, Reason.DELETED,
-                             f"{name(offset)}: its entry is missing from the batch event", e)
-                elif read[offset] != digest:
-                    self.add(seq, Reason.MODIFIED,
-                             f"{name(offset)}: its entry differs from what the writer signed", e)
+            missing = [offset for offset, _digest in want if offset not in read]
             seen: set[int] = set()
+            extra = []
             for offset, _digest in got:
                 if offset not in signed or offset in seen:
-                    self.add(seq, Reason.INSERTED,
-                             f"{name(offset)}: an entry the writer never signed", e)
+                    extra.append(offset)
                 seen.add(offset)
+            if missing and len(missing) == len(extra):  # rewritten to claim other offsets
+                for offset, claimed in zip(missing, extra, strict=True):
+                    self.add(seq, Reason.MODIFIED, f"{name(offset)}: its entry differs from "
+                             f"what the writer signed (it claims offset {claimed})", e)
+                missing = extra = []
+            for offset in missing:
+                self.add(seq, Reason.DELETED,
+                         f"{name(offset)}: its entry is missing from the batch event", e)
+            for offset in extra:
+                self.add(seq, Reason.INSERTED,
+                         f"{name(offset)}: an entry the writer never signed", e)
+            for offset, digest in want:
+                if offset in read and read[offset] != digest:
+                    self.add(seq, Reason.MODIFIED,
+                             f"{name(offset)}: its entry differs from what the writer signed", e)
             if len(self.found) == before:  # the same entries in another order
                 moved = next(w for w, g in zip(want, got, strict=True) if w != g)
                 self.add(seq, Reason.REORDERED,
