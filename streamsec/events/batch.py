@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from streamsec.events.canonical import CanonicalizationError, canonical_json
+from streamsec.events.canonical import CanonicalizationError, Precanonical, canonical_json
 from streamsec.events.cloudevents import EventType, new_event, worker_source
 from streamsec.topology.model import Topology
 
@@ -48,35 +48,43 @@ _UNREADABLE: Final = b"\x00" * 8
 
 def entry_digest(entry: Mapping[str, Any]) -> str:
     """The listed digest of one record's entry (raises CanonicalizationError)."""
-    return hashlib.sha256(_DOMAIN + canonical_json(entry)).hexdigest()[:ENTRY_PREFIX]
+    return _digest_of(canonical_json(entry))
+
+
+def _digest_of(raw: bytes) -> str:
+    return hashlib.sha256(_DOMAIN + raw).hexdigest()[:ENTRY_PREFIX]
 
 
 class BatchEntries:
     """The entries of one batch from one source partition, in read order."""
 
-    __slots__ = ("digests", "entries", "offsets", "partition", "topic")
+    __slots__ = ("digests", "entries", "offsets", "partition", "raw", "topic")
 
     def __init__(self, topic: str, partition: int) -> None:
         self.topic = topic
         self.partition = partition
         self.entries: list[dict[str, Any]] = []
+        self.raw: list[bytes] = []
         self.offsets: list[int] = []
         self.digests: list[str] = []
 
     def add(self, entry: dict[str, Any]) -> None:
         """Append ``entry`` (raises CanonicalizationError, and keeps nothing, when it
-        cannot be put in canonical form)."""
-        digest = entry_digest(entry)
+        cannot be put in canonical form). Its canonical bytes are kept: the batch
+        event's digest and wire bytes splice them in (:class:`Precanonical`)."""
+        raw = canonical_json(entry)
+        offset = int(entry["offset"])
         self.entries.append(entry)
-        self.offsets.append(int(entry["offset"]))
-        self.digests.append(digest)
+        self.raw.append(raw)
+        self.offsets.append(offset)
+        self.digests.append(_digest_of(raw))
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def event(self, topology: Topology, *, worker_id: str) -> dict[str, Any]:
-        return records_batch(topology, self.topic, self.partition, self.entries,
-                             worker_id=worker_id)
+        entries = Precanonical(self.entries, self.raw)
+        return records_batch(topology, self.topic, self.partition, entries, worker_id=worker_id)
 
     def records(self) -> tuple[tuple[int, ...], tuple[str, ...]]:
         """(offsets, entry digests) for the partition's next checkpoint."""
@@ -104,7 +112,7 @@ def records_batch(
         "policy": {"default_action": topology.policy.default_action},
         "output": topology.output,
         "dead_letter": topology.dead_letter_topic,
-        "records": [dict(e) for e in entries],
+        "records": entries if isinstance(entries, Precanonical) else [dict(e) for e in entries],
     }
     return new_event(
         EventType.RECORDS_BATCH, source=worker_source(worker_id),
