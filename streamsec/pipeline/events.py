@@ -170,15 +170,17 @@ class RecordEvents:
             return {}
         mark = self.trail.mark()
         out: dict[int, list[Event]] = {}
+        pending = keys
         try:
             for partition, batch in batches.items():
-                sealed = self.trail.seal(keys, partition) if keys else []
-                keys = []
+                sealed = self.trail.seal(pending, partition) if pending else []
+                pending = []
                 event = batch.event(self.topology, worker_id=self.worker_id)
                 sealed += self.trail.seal_batch(event, batch.records(), partition)
                 out[partition] = sealed
         except Exception as exc:  # noqa: BLE001 - fail closed, whatever it was
             self.trail.rollback(mark)
+            self._keys = keys + self._keys  # the key operations are still to be audited
             log.error("could not build the batch audit event: %s", type(exc).__name__)
             raise AuditBatchError("the batch audit event could not be built") from None
         return out

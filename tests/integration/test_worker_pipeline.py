@@ -190,8 +190,9 @@ async def test_ten_thousand_mixed_records_each_end_exactly_once_without_leaks(
         validator.validate(event)
     # Each output and event is checked against the values of its own source record...
     def of_event(r: Any) -> list[bytes]:
-        data = json.loads(r.value).get("data", {})
-        if "records" in data:  # a batch event: the values of every record it lists
+        event = json.loads(r.value)
+        data = event.get("data", {})
+        if event.get("type") == "io.streamsec.records.batch":  # every record it lists
             part = data["source"]["partition"]
             return [s for e in data["records"]
                     for s in secrets.get(key_at.get((part, e["offset"]), b""), [])]

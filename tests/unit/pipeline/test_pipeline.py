@@ -8,9 +8,12 @@ from typing import Any
 import pytest
 
 from streamsec.errors import KeyAccessError
+from streamsec.events.audit import key_operation
 from streamsec.events.batch import BatchEntries, entry_digest
+from streamsec.events.signing import AuditIdentity
+from streamsec.events.trail import AuditTrail
 from streamsec.pipeline import headers as h
-from streamsec.pipeline.events import AuditBatchError
+from streamsec.pipeline.events import AuditBatchError, RecordEvents
 from streamsec.pipeline.model import SourceRecord
 from streamsec.pipeline.pipeline import RecordPipeline
 from streamsec.pipeline.runtime import make_pipeline
@@ -251,3 +254,27 @@ def test_a_new_shape_is_reported_as_running(pipeline: RecordPipeline) -> None:
     assert [e["eventType"] for e in events] == ["RUNNING"]
     fields = {f["name"] for f in events[0]["inputs"][0]["facets"]["schema"]["fields"]}
     assert "extra.nested" in fields
+
+
+def test_key_events_go_before_the_batch_event_and_survive_a_failed_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A key the worker created is audited in the chain before the records that use it;
+    a batch event that cannot be built keeps it for the next batch."""
+    trail = AuditTrail(AuditIdentity.ephemeral(), actor="unit", topology="unit")
+    created = [[key_operation(worker_id="unit", operation="create", key_id="k1",
+                              provider="local")]]
+    events = RecordEvents(parse_topology(TOPOLOGY), trail,
+                          key_events=lambda: created.pop() if created else [])
+    events.protected(src(0, None), {}, ())
+    monkeypatch.setattr(BatchEntries, "event", lambda *a, **k: 1 / 0)
+    with pytest.raises(AuditBatchError):
+        events.flush()
+    assert events.checkpoints() == []  # no chain moved
+    monkeypatch.undo()
+    events.protected(src(1, None), {}, ())
+    (sealed,) = events.flush().values()
+    assert [(e["type"], e["seq"]) for e in sealed] == [
+        ("io.streamsec.key.operation", 0), ("io.streamsec.records.batch", 1),
+    ]
+    assert [r["offset"] for r in sealed[1]["data"]["records"]] == [1]
