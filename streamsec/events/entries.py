@@ -32,7 +32,7 @@ from streamsec.events.canonical import (
 from streamsec.events.cloudevents import EventType
 from streamsec.events.signing import signature_ok
 
-__all__ = ["Entry", "KeyLookup", "Signed", "read_entry", "read_raw"]
+__all__ = ["Entry", "KeyLookup", "Signed", "fill_records", "read_entry", "read_raw"]
 
 _CHECKPOINT: Final = str(EventType.AUDIT_CHECKPOINT)
 _SIGNED_TYPES: Final = frozenset({str(EventType.AUDIT_DIGEST), str(EventType.AUDIT_ABANDONED)})
@@ -75,6 +75,9 @@ class Entry:
     """Batch events: the ``topic/partition`` they claim to list (to name a record)."""
     signed_records: dict[int, bytes] | None = None
     """Checkpoints: seq -> (offset, entry digest) of each batch event it covers."""
+    raw: bytes | None = None
+    """A batch event read on the fast path: its bytes, until :func:`fill_records` (or
+    its signed checkpoint shows it intact, and nothing need be named in it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +111,7 @@ def _seq(value: Any) -> int | None:
 def read_raw(position: int, raw: bytes, keys: KeyLookup) -> Entry | Signed | None:
     """One event as read (bytes); ``None`` when it is not a JSON object."""
     head = _HEAD.match(raw)
-    if head is not None and not raw.endswith(_BATCH_END):
-        # a chained event; a checkpoint has "sig" before "source": no match
+    if head is not None:  # a chained event; a checkpoint has "sig" before "source": no match
         at = raw.rfind(b',"digest":"')
         tail = _TAIL.match(raw, at) if at > 0 else None
         if tail is not None:
@@ -118,6 +120,7 @@ def read_raw(position: int, raw: bytes, keys: KeyLookup) -> Entry | Signed | Non
                 return Entry(
                     position, head.group(1).decode("utf-8"), int(tail.group(3)),
                     tail.group(2).decode("ascii"), digest, True,
+                    raw=raw if raw.endswith(_BATCH_END) else None,
                 )
     try:
         event = json.loads(raw)
@@ -179,6 +182,20 @@ def read_entry(position: int, event: Mapping[str, Any], keys: KeyLookup) -> Entr
         count=data.get("count"), digests=listed, stream=_str(data.get("stream")),
         signed_records=signed_records(data) if "records" in data else None,
     )
+
+
+def fill_records(e: Entry) -> None:
+    """The entries of a batch event read on the fast path (parsed only when needed)."""
+    raw, e.raw = e.raw, None
+    if raw is None:
+        return
+    try:
+        event = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return
+    if isinstance(event, Mapping):
+        filled = _batch_entry(e.position, event, e.chain, e.seq, e.digest, e.digest_ok)
+        e.records, e.source = filled.records, filled.source
 
 
 def _batch_entry(

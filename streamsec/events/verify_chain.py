@@ -187,9 +187,9 @@ class ChainCheck:
             e = self.c.first.get(seq)
             if e is None or (e.records is None and seq in broken):
                 e = broken.get(seq)
-            if e is None or (e.digest_ok and self._matches(e, seq) is True):
-                continue  # gone (reported as such), or exactly what was signed
-            want, got = unpack(packed), unpack(e.records or b"")
+            if e is None or e.records is None or (e.digest_ok and self._matches(e, seq)):
+                continue  # gone (reported as such), unread, or exactly what was signed
+            want, got = unpack(packed), unpack(e.records)
             if want == got:
                 continue
             where = e.source or f"partition {self.name.split('/')[-2]}"
