@@ -27,7 +27,7 @@ BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("apply the plan (encrypt, mask ...)", ("apply_plan",)),
     ("structure, classify, plan", ("analyze_structure", "classify_record", "plan_record",
                                    "iter_leaves")),
-    ("audit + lineage events", ("RecordEvents.protected", "_audit_messages",
+    ("audit + lineage events", ("RecordEvents.protected", "RecordEvents.flush", "_audit_messages",
                                 "_lineage_messages", "leaf_types")),
     ("decode, encode, rest of the executor step", ("RecordPipeline.process",)),
     ("produce + acks (aiokafka sender)", ("TopologyAgent.complete", "FaustDelivery",

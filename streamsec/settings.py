@@ -128,6 +128,11 @@ class Settings(BaseSettings):
     audit_digest_interval: float = Field(
         default=60.0, gt=0, le=86_400, description="Seconds between signed audit digests.",
     )
+    audit_granularity: Literal["batch", "record"] = Field(
+        default="batch",
+        description="One audit event per batch and source partition listing every record "
+        "(batch), or one event per record (record).",
+    )
 
     # --- Ops -------------------------------------------------------------------
     home: Path = Field(default=DEFAULT_HOME, description="Cache and state directory.")

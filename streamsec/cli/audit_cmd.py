@@ -5,6 +5,7 @@
     streamsec audit certify --operator-key OP.key --trust-store TRUST.json \\
                             --public-key B64 --writers 'worker-*'
     streamsec audit verify --in FILE|- | --topic T  --trust-store TRUST.json [...]
+    streamsec audit show --in FILE|- | --topic T  --record TOPIC/PARTITION/OFFSET
 
 ``verify`` needs only the trust store (public keys certified by the operator key;
 pin that key with ``--operator-key-id``). It exits 0 when the trail is intact
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from streamsec.cli.audit_show import add_show
 from streamsec.cli.io import open_input, settings_from
 from streamsec.errors import ConfigError, SettingsError
 from streamsec.events.verify import AuditVerifier, VerifyReport
@@ -50,6 +52,7 @@ def register(sub: Any) -> None:
     p.add_argument("--timeout", type=float, default=30.0, help="topic read idle timeout (s)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_verify)
+    add_show(cmds)
 
     p = cmds.add_parser("operator-key", help="create the operator key and an empty trust store")
     p.add_argument("--out", type=Path, required=True, help="private key file to create (0600)")

@@ -158,8 +158,11 @@ def _summary(
     audit = [json.loads(r.value) for r in got[topology.audit]]
     actions: Counter[str] = Counter()
     categories: Counter[str] = Counter()
-    for event in audit:
-        for entry in event.get("data", {}).get("fields", []):
+    batches = [e for e in audit if e.get("type") == "io.streamsec.records.batch"]
+    listed = [r for e in batches for r in e["data"]["records"]]  # one entry per record
+    singles = [e["data"] for e in audit if e.get("type", "").startswith("io.streamsec.record.")]
+    for record in (*listed, *singles):
+        for entry in record.get("fields", []):
             actions[entry["action"]] += 1
             if entry.get("category"):
                 categories[entry["category"]] += 1
@@ -167,7 +170,8 @@ def _summary(
     print("\n=== summary")
     print(f"  protected     {len(out)} records -> {topology.output}")
     print(f"  dead letters  {len(dead)} -> {topology.dead_letter_topic} {dict(reasons)}")
-    print(f"  audit events  {len(audit)} -> {topology.audit}")
+    print(f"  audit events  {len(audit)} -> {topology.audit} ({len(listed)} records in "
+          f"{len(batches)} batch events, {len(singles)} per-record events, rest signatures)")
     print(f"  field actions {dict(actions.most_common())}")
     print(f"  categories    {dict(categories.most_common())}")
     print(f"  end to end    {elapsed:.1f}s ({(len(out) + len(dead)) / elapsed:.0f} records/s,"

@@ -2,6 +2,8 @@
 
 * :mod:`~streamsec.events.audit` - CloudEvents builders (record protected / dead
   lettered, key rotated / key operation, subject erased, field decrypted); never a value.
+* :mod:`~streamsec.events.batch` - one ``records.batch`` event per batch and source
+  partition listing each record's decisions, each entry signed per record.
 * :mod:`~streamsec.events.signing` / :mod:`~streamsec.events.trust` - writers'
   Ed25519 signing keys, the audit pseudonym key, the operator-certified trust store.
 * :mod:`~streamsec.events.chain` - :class:`AuditChain`: seq, prev, digest, and a

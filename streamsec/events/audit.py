@@ -28,10 +28,12 @@ from streamsec.topology.model import Topology
 __all__ = [
     "Pseudonymizer",
     "RecordRef",
+    "dead_letter_entry",
     "field_decrypted",
     "field_entry",
     "key_operation",
     "key_rotated",
+    "protected_entry",
     "record_dead_lettered",
     "record_protected",
     "subject_erased",
@@ -85,6 +87,43 @@ def field_entry(action: FieldAction) -> dict[str, Any]:
     }
 
 
+def protected_entry(record: RecordRef, actions: Sequence[FieldAction]) -> dict[str, Any]:
+    """One protected record's decisions, as listed in a batch event
+    (:mod:`streamsec.events.batch`): the same metadata as :func:`record_protected`."""
+    return {
+        "offset": record.offset,
+        "key_pseudonym": record.key_pseudonym,
+        "outcome": "protected",
+        "fields": [field_entry(a) for a in actions],
+        "key_ids": sorted({a.key_id for a in actions if a.key_id}),
+    }
+
+
+def dead_letter_entry(record: RecordRef, error: StreamsecError) -> dict[str, Any]:
+    """One dead-lettered record, as listed in a batch event: the same reason code,
+    error type and context names as :func:`record_dead_lettered`, never the message."""
+    return {
+        "offset": record.offset,
+        "key_pseudonym": record.key_pseudonym,
+        "outcome": "dead_lettered",
+        **_dead_letter_data(error),
+    }
+
+
+def _dead_letter_data(error: StreamsecError) -> dict[str, Any]:
+    reason = error.reason if _SAFE_CODE.fullmatch(error.reason) else "error"
+    kind = type(error).__name__
+    data: dict[str, Any] = {
+        "reason": reason,
+        "error_type": kind if _SAFE_NAME.fullmatch(kind) else "StreamsecError",
+    }
+    for name in ("path", "key_id"):
+        value = error.context.get(name)
+        if isinstance(value, str):
+            data[name] = value
+    return data
+
+
 def _topology_data(topology: Topology) -> dict[str, Any]:
     return {
         "topology": {"name": topology.name, "version": topology.version},
@@ -130,20 +169,13 @@ def record_dead_lettered(
     event_id: str | None = None,
 ) -> dict[str, Any]:
     """``io.streamsec.record.dead_lettered``: reason code and error type, never the message."""
-    reason = error.reason if _SAFE_CODE.fullmatch(error.reason) else "error"
-    kind = type(error).__name__
     data: dict[str, Any] = {
         "worker": worker_id,
         "record": record.as_data(),
         **_topology_data(topology),
         "dead_letter": topology.dead_letter_topic,
-        "reason": reason,
-        "error_type": kind if _SAFE_NAME.fullmatch(kind) else "StreamsecError",
+        **_dead_letter_data(error),
     }
-    for name in ("path", "key_id"):
-        value = error.context.get(name)
-        if isinstance(value, str):
-            data[name] = value
     return new_event(
         EventType.RECORD_DEAD_LETTERED,
         source=worker_source(worker_id),

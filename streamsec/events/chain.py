@@ -35,7 +35,12 @@ from streamsec.events.canonical import compute_digest, genesis, signed_message
 from streamsec.events.cloudevents import INT32_MAX, EventType, new_event, worker_source
 from streamsec.events.signing import AuditSigner
 
-__all__ = ["CHAIN_ATTRIBUTES", "PREFIX_LEN", "AuditChain", "ChainMark", "sign_event"]
+__all__ = [
+    "CHAIN_ATTRIBUTES", "PREFIX_LEN", "AuditChain", "ChainMark", "Records", "sign_event",
+]
+
+Records = tuple[tuple[int, ...], tuple[str, ...]]
+"""A batch event's entries: (offsets, entry digests), see :mod:`streamsec.events.batch`."""
 
 CHAIN_ATTRIBUTES: Final = ("chain", "seq", "prev", "digest", "sig")
 PREFIX_LEN: Final = 16
@@ -57,6 +62,7 @@ class ChainMark:
     prev: str
     pending: tuple[str, ...]
     closed: bool
+    records: tuple[tuple[int, Records], ...] = ()
 
 
 class AuditChain:
@@ -69,6 +75,7 @@ class AuditChain:
         "_max_seq",
         "_pending",
         "_prev",
+        "_records",
         "_segment",
         "_seq",
         "_signer",
@@ -109,6 +116,7 @@ class AuditChain:
         self._seq = 0
         self._prev = genesis(self.chain_id)
         self._pending: list[str] = []
+        self._records: list[tuple[int, Records]] = []
 
     @property
     def key_id(self) -> str:
@@ -138,9 +146,12 @@ class AuditChain:
     def closed(self) -> bool:
         return self._closed
 
-    def append(self, event: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def append(
+        self, event: Mapping[str, Any], records: Records | None = None
+    ) -> list[dict[str, Any]]:
         """Link ``event`` into the chain; returns it (after a segment's final checkpoint
-        when the chain is about to outgrow 32-bit seqs)."""
+        when the chain is about to outgrow 32-bit seqs). ``records``: a batch event's
+        entries (offsets, digests), which the next checkpoint lists and signs."""
         if self._closed:
             raise RuntimeError("the audit chain is closed")
         out: list[dict[str, Any]] = []
@@ -148,6 +159,8 @@ class AuditChain:
             out.append(self._checkpoint(final=True))
             self._segment += 1
             self._reset()
+        if records is not None:
+            self._records.append((self._seq, records))
         out.append(self._link(event))
         return out
 
@@ -167,7 +180,8 @@ class AuditChain:
 
     def mark(self) -> ChainMark:
         """The current position, e.g. when a Kafka transaction begins."""
-        return ChainMark(self._segment, self._seq, self._prev, tuple(self._pending), self._closed)
+        return ChainMark(self._segment, self._seq, self._prev, tuple(self._pending),
+                         self._closed, tuple(self._records))
 
     def rollback(self, mark: ChainMark) -> None:
         """Forget the events linked since ``mark``: they were never delivered (an aborted
@@ -177,9 +191,10 @@ class AuditChain:
         self._prev = mark.prev
         self._pending = list(mark.pending)
         self._closed = mark.closed
+        self._records = list(mark.records)
 
     def _checkpoint(self, *, final: bool) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "worker": self.worker_id,
             "scope": self.scope,
             "partition": self.partition,
@@ -190,6 +205,11 @@ class AuditChain:
             "signer": self._signer.key_id,
             "stream": self.stream,
         }
+        if self._records:  # each batch event's entries, so a verifier names a record
+            data["records"] = [
+                {"seq": seq, "offsets": list(offsets), "digests": list(digests)}
+                for seq, (offsets, digests) in self._records
+            ]
         event = new_event(
             EventType.AUDIT_CHECKPOINT,
             source=worker_source(self.worker_id),
@@ -199,6 +219,7 @@ class AuditChain:
         )
         sealed = self._link(event)
         self._pending = []
+        self._records = []
         return sign_event(self._signer, sealed)
 
     def _link(self, event: Mapping[str, Any]) -> dict[str, Any]:

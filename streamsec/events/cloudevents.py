@@ -46,6 +46,7 @@ _DATA_MEMBERS: Final = frozenset({"data", "data_base64"})
 class EventType(StrEnum):
     RECORD_PROTECTED = "io.streamsec.record.protected"
     RECORD_DEAD_LETTERED = "io.streamsec.record.dead_lettered"
+    RECORDS_BATCH = "io.streamsec.records.batch"
     KEY_ROTATED = "io.streamsec.key.rotated"
     KEY_OPERATION = "io.streamsec.key.operation"
     SUBJECT_ERASED = "io.streamsec.subject.erased"

@@ -23,6 +23,7 @@ from typing import Any, Final, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from streamsec.events.batch import BATCH_TYPE, read_records, signed_records
 from streamsec.events.canonical import (
     CanonicalizationError,
     compute_digest,
@@ -31,11 +32,12 @@ from streamsec.events.canonical import (
 from streamsec.events.cloudevents import EventType
 from streamsec.events.signing import signature_ok
 
-__all__ = ["Entry", "KeyLookup", "Signed", "read_entry", "read_raw"]
+__all__ = ["Entry", "KeyLookup", "Signed", "fill_records", "read_entry", "read_raw"]
 
 _CHECKPOINT: Final = str(EventType.AUDIT_CHECKPOINT)
 _SIGNED_TYPES: Final = frozenset({str(EventType.AUDIT_DIGEST), str(EventType.AUDIT_ABANDONED)})
 _HEAD = re.compile(rb'\{"chain":"([^"\\]{1,500})","data":\{')
+_BATCH_END: Final = b',"type":"' + BATCH_TYPE.encode() + b'"}'
 _TAIL = re.compile(
     rb',"digest":"([0-9a-f]{64})","id":"[^"\\]*","prev":"([0-9a-f]{64})",'
     rb'"seq":(0|[1-9][0-9]{0,9}),"source":"[^"\\]*"'
@@ -67,6 +69,15 @@ class Entry:
     digests: tuple[str, ...] = ()
     stream: str | None = None
     """The writer's digest chain (checkpoints)."""
+    records: bytes | None = None
+    """Batch events: (offset, entry digest) of each entry read (``batch.read_records``)."""
+    source: str | None = None
+    """Batch events: the ``topic/partition`` they claim to list (to name a record)."""
+    signed_records: dict[int, bytes] | None = None
+    """Checkpoints: seq -> (offset, entry digest) of each batch event it covers."""
+    raw: bytes | None = None
+    """A batch event read on the fast path: its bytes, until :func:`fill_records` (or
+    its signed checkpoint shows it intact, and nothing need be named in it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +120,7 @@ def read_raw(position: int, raw: bytes, keys: KeyLookup) -> Entry | Signed | Non
                 return Entry(
                     position, head.group(1).decode("utf-8"), int(tail.group(3)),
                     tail.group(2).decode("ascii"), digest, True,
+                    raw=raw if raw.endswith(_BATCH_END) else None,
                 )
     try:
         event = json.loads(raw)
@@ -153,6 +165,8 @@ def read_entry(position: int, event: Mapping[str, Any], keys: KeyLookup) -> Entr
             _str(data.get("worker")), _str(data.get("signer")), data, _str(event.get("subject")),
         )
     chain, seq = _str(event.get("chain")), _seq(event.get("seq"))
+    if kind == BATCH_TYPE:
+        return _batch_entry(position, event, chain, seq, digest, digest_ok)
     if kind != _CHECKPOINT:
         return Entry(position, chain, seq, _str(event.get("prev")), digest, digest_ok)
     digests = data.get("digests")
@@ -166,4 +180,36 @@ def read_entry(position: int, event: Mapping[str, Any], keys: KeyLookup) -> Entr
         checkpoint=True, sig=sig, signer=_str(data.get("signer")), worker=worker,
         final=data.get("final") is True, from_seq=_seq(data.get("from_seq")),
         count=data.get("count"), digests=listed, stream=_str(data.get("stream")),
+        signed_records=signed_records(data) if "records" in data else None,
     )
+
+
+def fill_records(e: Entry) -> None:
+    """The entries of a batch event read on the fast path (parsed only when needed)."""
+    raw, e.raw = e.raw, None
+    if raw is None:
+        return
+    try:
+        event = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return
+    if isinstance(event, Mapping):
+        filled = _batch_entry(e.position, event, e.chain, e.seq, e.digest, e.digest_ok)
+        e.records, e.source = filled.records, filled.source
+
+
+def _batch_entry(
+    position: int, event: Mapping[str, Any], chain: str | None, seq: int | None,
+    digest: str | None, digest_ok: bool,
+) -> Entry:
+    """A batch event: its entries' offsets and digests, as read (to compare with what
+    the writer's checkpoint signed), and the partition it claims to list."""
+    data = event.get("data")
+    source = data.get("source") if isinstance(data, Mapping) else None
+    where = None
+    if isinstance(source, Mapping):
+        topic, partition = _str(source.get("topic")), source.get("partition")
+        if topic is not None and isinstance(partition, int):
+            where = f"{topic}/{partition}"
+    return Entry(position, chain, seq, _str(event.get("prev")), digest, digest_ok,
+                 records=read_records(data), source=where)

@@ -28,18 +28,27 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from streamsec.events.chain import AuditChain
+from streamsec.events.chain import AuditChain, ChainMark, Records
 from streamsec.events.digests import ChainHead, DigestWriter, abandoned
 from streamsec.events.signing import AuditIdentity, Pseudonymizer
 
 if TYPE_CHECKING:
     from streamsec.settings import Settings
 
-__all__ = ["AuditTrail"]
+__all__ = ["AuditTrail", "TrailMark"]
 
 Event = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TrailMark:
+    """Where every chain of a trail was (see :meth:`AuditTrail.mark`)."""
+
+    chains: dict[int | None, tuple[AuditChain, ChainMark]]
+    touched: frozenset[int | None]
 
 
 class AuditTrail:
@@ -107,6 +116,28 @@ class AuditTrail:
         for event in events:
             out.extend(chain.append(event))
         return out
+
+    def seal_batch(
+        self, event: Event, records: Records, partition: int | None = None
+    ) -> list[Event]:
+        """A batch event (:mod:`streamsec.events.batch`) chained on ``partition``'s
+        chain; its entries' ``records`` (offsets, digests) are signed by the next
+        checkpoint."""
+        return self._chain(partition).append(event, records)
+
+    def mark(self) -> TrailMark:
+        """Every chain's position (see :meth:`rollback`)."""
+        return TrailMark(
+            {p: (c, c.mark()) for p, c in self._chains.items()}, frozenset(self._touched)
+        )
+
+    def rollback(self, mark: TrailMark) -> None:
+        """Forget what was sealed since ``mark`` (events that will never be sent): a
+        chain started since is dropped, the others go back to where they were."""
+        self._chains = {p: chain for p, (chain, _) in mark.chains.items()}
+        for chain, position in mark.chains.values():
+            chain.rollback(position)
+        self._touched = set(mark.touched)
 
     def checkpoints(self) -> list[Event]:
         """A signed checkpoint for every chain touched since the last call (send it with

@@ -40,8 +40,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from streamsec.events.canonical import genesis
+from streamsec.events.chain import PREFIX_LEN
 from streamsec.events.digests import DIGEST_DOMAIN
-from streamsec.events.entries import Entry, KeyLookup, Signed, read_entry, read_raw
+from streamsec.events.entries import (
+    Entry,
+    KeyLookup,
+    Signed,
+    fill_records,
+    read_entry,
+    read_raw,
+)
 from streamsec.events.verify_chain import ChainCheck, ChainData, as_int, missing_digests
 from streamsec.events.verify_report import ChainStatus, Problem, Reason, VerifyReport
 
@@ -82,6 +90,8 @@ class AuditVerifier:
         self._reported = False
         self._chains: dict[str, ChainData] = defaultdict(ChainData)
         self._signed: list[Signed] = []
+        self._unnamed: dict[str, list[Entry]] = defaultdict(list)
+        """Batch events read on the fast path, per chain, until a checkpoint settles them."""
 
     def feed(self, event: Any) -> None:
         """One event as read: raw bytes/str (fast path) or a parsed JSON value."""
@@ -107,28 +117,58 @@ class AuditVerifier:
     def _add(self, e: Entry) -> None:
         chain = self._chains[e.chain if e.chain is not None else UNKNOWN_CHAIN]
         if not e.digest_ok or e.seq is None or e.chain is None:
+            fill_records(e)
             chain.broken.append(e)
             return
         held = chain.first.get(e.seq)
         if held is None:
             chain.first[e.seq] = e
+            if e.raw is not None:
+                self._unnamed[e.chain].append(e)
         elif held.digest == e.digest:
             chain.reads.append(e.seq)
             chain.dup_flags.append(1)
             return
         else:
+            fill_records(e)
             chain.extra.append(e)
             return
         if e.checkpoint:
             chain.checkpoints.append(e)
+            self._settle(e)
         chain.reads.append(e.seq)
         chain.dup_flags.append(0)
+
+    def _settle(self, cp: Entry) -> None:
+        """Batch events a validly signed checkpoint lists exactly as read need no record
+        named in them (their bytes are dropped); the others are parsed for their
+        entries, so that a changed, removed or moved one can be named."""
+        waiting = self._unnamed.get(cp.chain or "")
+        if not waiting or cp.seq is None:
+            return
+        start = cp.from_seq if cp.from_seq is not None else cp.seq
+        keep: list[Entry] = []
+        for e in waiting:
+            seq = e.seq if e.seq is not None else -1
+            if not start <= seq < cp.seq:
+                keep.append(e)
+                continue
+            listed = cp.digests[seq - start] if seq - start < len(cp.digests) else None
+            if cp.sig == "ok" and listed == (e.digest or "")[:PREFIX_LEN]:
+                e.raw = None
+            else:
+                fill_records(e)
+        self._unnamed[cp.chain or ""] = keep
 
     # -- the report ---------------------------------------------------------------------
     def report(self) -> VerifyReport:
         if self._reported:
             raise RuntimeError("report() was already called")
         self._reported = True
+        for waiting in self._unnamed.values():
+            for e in waiting:
+                fill_records(e)
+        self._unnamed.clear()
         trail: list[Problem] = []
         if not self._chains and not self._signed and not self._unreadable:
             trail.append(Problem("*", None, Reason.EMPTY, "no audit events at all"))

@@ -11,6 +11,7 @@ from dataclasses import replace
 from itertools import pairwise
 from typing import Any
 
+from streamsec.events.batch import unpack
 from streamsec.events.canonical import genesis
 from streamsec.events.entries import Entry, Signed
 from streamsec.events.verify_report import ChainStatus, Problem, Reason
@@ -65,6 +66,9 @@ class ChainCheck:
         self.full: dict[int, tuple[str, str]] = {}
         """seq -> (digest, who signed it), from checkpoints, digests and handovers."""
         self.prefix: dict[int, str] = {}
+        self.records: dict[int, bytes] = {}
+        """seq -> (offset, entry digest) list the writer signed for a batch event."""
+        self.named_records: list[Problem] = []
 
     def add(self, seq: int | None, reason: Reason, detail: str, e: Entry | None = None) -> None:
         self.found.append(Problem(self.name, seq, reason, detail, e.position if e else None))
@@ -107,6 +111,9 @@ class ChainCheck:
                 self._expect(seq - 1, cp.prev or "", f"checkpoint {seq}")
             for offset, p in enumerate(cp.digests):
                 self.prefix.setdefault(start + offset, p)
+            for covered, packed in (cp.signed_records or {}).items():
+                if start <= covered < seq:
+                    self.records.setdefault(covered, packed)
             last = seq
             if cp.final and final is None:
                 final = seq
@@ -130,6 +137,7 @@ class ChainCheck:
                      f"the whole chain is missing ({self.full[first_named][1]} names it)")
         else:
             self._positions()
+            self._entries()
         end = final if final is not None else ab_seq
         if end is not None:
             why = "final checkpoint" if final is not None else "handover"
@@ -145,7 +153,9 @@ class ChainCheck:
                 self.add(top + 1, Reason.TRUNCATED, f"the chain ends at seq {top} without "
                          f"a final checkpoint or handover{note}")
         self._order()
-        self.found.sort(key=lambda p: (2**62 if p.seq is None else p.seq, PRIORITY[p.reason]))
+        named = {id(p) for p in self.named_records}  # a named record first at its seq
+        self.found.sort(key=lambda p: (2**62 if p.seq is None else p.seq, id(p) not in named,
+                                       PRIORITY[p.reason]))
         unsigned = 0
         if final is None and top >= 0:
             end_seq = ab_seq if ab_seq is not None else top
@@ -168,6 +178,54 @@ class ChainCheck:
         if prefix is not None:
             return (e.digest or "").startswith(prefix)
         return None
+
+    def _entries(self) -> None:
+        """Batch events: each entry read against the (offset, digest) list the writer
+        signed for it, so a changed, removed, added or moved entry names its record."""
+        broken = {e.seq: e for e in self.c.broken if e.seq is not None}
+        for seq, packed in sorted(self.records.items()):
+            e = self.c.first.get(seq)
+            if e is None or (e.records is None and seq in broken):
+                e = broken.get(seq)
+            if e is None or e.records is None or (e.digest_ok and self._matches(e, seq)):
+                continue  # gone (reported as such), unread, or exactly what was signed
+            want, got = unpack(packed), unpack(e.records)
+            if want == got:
+                continue
+            where = e.source or f"partition {self.name.split('/')[-2]}"
+
+            def name(offset: int, where: str = where) -> str:
+                return f"record {where}/{offset}"
+
+            before = len(self.found)
+            signed, read = dict(want), dict(got)
+            missing = [offset for offset, _digest in want if offset not in read]
+            seen: set[int] = set()
+            extra = []
+            for offset, _digest in got:
+                if offset not in signed or offset in seen:
+                    extra.append(offset)
+                seen.add(offset)
+            if missing and len(missing) == len(extra):  # rewritten to claim other offsets
+                for offset, claimed in zip(missing, extra, strict=True):
+                    self.add(seq, Reason.MODIFIED, f"{name(offset)}: its entry differs from "
+                             f"what the writer signed (it claims offset {claimed})", e)
+                missing = extra = []
+            for offset in missing:
+                self.add(seq, Reason.DELETED,
+                         f"{name(offset)}: its entry is missing from the batch event", e)
+            for offset in extra:
+                self.add(seq, Reason.INSERTED,
+                         f"{name(offset)}: an entry the writer never signed", e)
+            for offset, digest in want:
+                if offset in read and read[offset] != digest:
+                    self.add(seq, Reason.MODIFIED,
+                             f"{name(offset)}: its entry differs from what the writer signed", e)
+            if len(self.found) == before:  # the same entries in another order
+                moved = next(w for w, g in zip(want, got, strict=True) if w != g)
+                self.add(seq, Reason.REORDERED,
+                         f"{name(moved[0])}: its entry is out of the order the writer signed", e)
+            self.named_records += self.found[before:]
 
     def _positions(self) -> None:
         c = self.c

@@ -119,7 +119,7 @@ class RecordPipeline:
         outcomes: list[Outcome] = []
         for i, source in enumerate(batch):
             if i in failed:
-                outcomes.append(self.dead_letter(source, failed[i]))
+                outcomes.append(self._dead_letter(source, failed[i]))
             elif i in results:
                 outcomes.append(self._finish(source, decoded[i], results[i]))
             else:
@@ -127,13 +127,25 @@ class RecordPipeline:
         return self._signed(outcomes)
 
     def _signed(self, outcomes: list[Outcome]) -> list[Outcome]:
-        """Each chain's signed checkpoint goes out with the last outcome of its
-        partition (in that partition's transaction, after its events)."""
+        """Each partition's batch audit event (batch granularity), then its chain's
+        signed checkpoint, go out with the last outcome of that partition (in that
+        partition's transaction, after its records). If the batch event cannot be
+        built, this raises (:class:`~streamsec.pipeline.events.AuditBatchError`):
+        no record of the batch goes out without its audit."""
+        batch = self.events.flush()
+        checkpoints = self.events.checkpoints()
+        if not outcomes:
+            return outcomes
         last = {o.source.partition: i for i, o in enumerate(outcomes)}
-        for checkpoint in self.events.checkpoints():
+        extra: dict[int, list[dict[str, Any]]] = {}
+        for partition, events in batch.items():
+            extra.setdefault(last.get(partition, len(outcomes) - 1), []).extend(events)
+        for checkpoint in checkpoints:
             i = last.get(checkpoint["data"]["partition"], len(outcomes) - 1)
+            extra.setdefault(i, []).append(checkpoint)
+        for i, events in extra.items():
             o = outcomes[i]
-            outcomes[i] = replace(o, messages=(*o.messages, *self._audit_messages([checkpoint])))
+            outcomes[i] = replace(o, messages=(*o.messages, *self._audit_messages(events)))
         return outcomes
 
     def _protect_all(
@@ -179,7 +191,7 @@ class RecordPipeline:
         result: ProtectionResult | ProtectionFailure,
     ) -> Outcome:
         if isinstance(result, ProtectionFailure):
-            return self.dead_letter(source, result.error)
+            return self._dead_letter(source, result.error)
         try:
             key, key_action = self._protect_key(source.key)
             value = encode_record(result.record)
@@ -193,7 +205,7 @@ class RecordPipeline:
             ) + (key_action.entity_types if key_action else ())
             return self._protected(source, key, value, actions, detections, leaf_types(record))
         except Exception as exc:  # noqa: BLE001 - one record's failure is data
-            return self.dead_letter(source, as_error(exc))
+            return self._dead_letter(source, as_error(exc))
 
     def _tombstone(self, source: SourceRecord) -> Outcome:
         """A null value (a deletion on a compacted topic) passes on, with its key protected
@@ -204,7 +216,7 @@ class RecordPipeline:
             detections = key_action.entity_types if key_action else ()
             return self._protected(source, key, None, actions, detections, {})
         except Exception as exc:  # noqa: BLE001 - one record's failure is data
-            return self.dead_letter(source, as_error(exc))
+            return self._dead_letter(source, as_error(exc))
 
     def _protect_key(self, key: bytes | None) -> tuple[bytes | None, FieldAction | None]:
         """A sensitive key protected per the topology's policy (a function of the key
@@ -225,9 +237,10 @@ class RecordPipeline:
         leaves: dict[str, str],
     ) -> Outcome:
         topo = self.topology
-        audit, lineage = self.events.protected(source, leaves, actions)
+        out = OutMessage(topo.output, key, value, protected_headers(topo, source, actions))
+        audit, lineage = self.events.protected(source, leaves, actions)  # last: may raise
         messages = (
-            OutMessage(topo.output, key, value, protected_headers(topo, source, actions)),
+            out,
             *self._audit_messages(audit),
             *self._lineage_messages(lineage),
         )
@@ -236,6 +249,11 @@ class RecordPipeline:
         )
 
     def dead_letter(self, source: SourceRecord, error: StreamsecError) -> Outcome:
+        """:meth:`_dead_letter` of a record outside :meth:`process` (a line that is not
+        even a record), with its own audit event and checkpoint."""
+        return self._signed([self._dead_letter(source, error)])[0]
+
+    def _dead_letter(self, source: SourceRecord, error: StreamsecError) -> Outcome:
         """The original bytes to the dead-letter topic, with the reason code only; a
         record too large to copy there goes as a reference to its source instead
         (topic, partition, offset, sizes, SHA-256), so the dead letter always fits. For
@@ -245,11 +263,7 @@ class RecordPipeline:
         topo = self.topology
         reason = error.reason
         forgotten = isinstance(error, SubjectForgottenError)
-        try:
-            audit = self.events.dead_lettered(source, error)
-        except Exception as exc:  # noqa: BLE001 - the dead letter must still go out
-            log.error("could not build the dead-letter audit event: %s", type(exc).__name__)
-            audit = []
+        audit = self.events.dead_lettered(source, error)  # fail closed: never without it
         headers = dead_letter_headers(topo, source, reason)
         key, value = source.key, source.value
         if forgotten:

@@ -45,7 +45,9 @@ def make_pipeline(
         identity or AuditIdentity.from_settings(settings), actor=worker_id,
         topology=topology.name, digest_interval=settings.audit_digest_interval,
     )
-    events = RecordEvents(topology, trail, key_events=key_audit.take)
+    events = RecordEvents(
+        topology, trail, key_events=key_audit.take, granularity=settings.audit_granularity
+    )
     return RecordPipeline(
         topology, protector, events,
         max_bytes=settings.max_record_bytes, max_depth=settings.max_depth,

@@ -75,12 +75,14 @@ async def test_good_record_is_protected_with_audit_and_lineage(harness: Harness)
     assert headers[h.SOURCE_OFFSET] == b"0"
     audit, checkpoint = (json.loads(a["value"]) for a in harness.sent(harness.topology.audit))
     audit_event = audit
-    assert audit_event["type"] == "io.streamsec.record.protected"
+    assert audit_event["type"] == "io.streamsec.records.batch"  # the batch's records
     assert audit_event["seq"] == 0
     assert "mac" not in audit_event and "sig" not in audit_event  # events are hash-chained
     assert checkpoint["type"] == "io.streamsec.audit.checkpoint"  # the batch's signature
     assert checkpoint["prev"] == audit_event["digest"] and checkpoint["sig"]
-    paths = {f["path"] for f in audit_event["data"]["fields"]}
+    (entry,) = audit_event["data"]["records"]
+    assert (entry["offset"], entry["outcome"]) == (0, "protected")
+    paths = {f["path"] for f in entry["fields"]}
     assert {"full_name", "email", "card.number", "$key"} <= paths
     (lineage,) = harness.sent(harness.topology.lineage)  # OpenLineage START, with the first record
     event = json.loads(lineage["value"])["data"]  # a CloudEvent holding the run event
@@ -106,8 +108,8 @@ async def test_bad_json_goes_to_dead_letter_with_reason_and_source(harness: Harn
     assert harness.sent(harness.output) == []
     assert harness.sent(harness.topology.lineage) == []
     audit, _checkpoint = harness.sent(harness.topology.audit)
-    data = json.loads(audit["value"])["data"]
-    assert data["reason"] == "decode"
+    (entry,) = json.loads(audit["value"])["data"]["records"]
+    assert (entry["offset"], entry["outcome"], entry["reason"]) == (0, "dead_lettered", "decode")
     assert b"x@y.z" not in audit["value"]
 
 
@@ -210,8 +212,11 @@ async def test_no_secret_reaches_any_output_for_many_records() -> None:
     assert [e["eventType"] for e in lineage] == ["START"]  # one shape: no RUNNING per record
     audit = [json.loads(a["value"]) for a in harness.sent(harness.topology.audit)]
     assert [e["seq"] for e in audit] == list(range(len(audit)))  # one chain, in order
-    records = [e["data"]["record"]["offset"] for e in audit if "record" in e["data"]]
-    assert records == sorted(records) and len(records) == 40
+    records = [r["offset"] for e in audit if e["type"] == "io.streamsec.records.batch"
+               for r in e["data"]["records"]]
+    assert records == list(range(40))  # every record once, in order
+    batches = [e for e in audit if e["type"] == "io.streamsec.records.batch"]
+    assert len(batches) == harness.agent.batches  # one event per batch (and partition)
     assert audit[-1]["type"] == "io.streamsec.audit.checkpoint"  # every batch signed
     assert _leaks(harness) == []
 
@@ -252,7 +257,9 @@ async def test_next_batch_is_protected_but_not_sent_until_this_one_is_delivered(
     assert keys == [f"k{i}".encode() for i in range(21)]
     audit = [json.loads(a["value"]) for a in harness.sent(harness.topology.audit)]
     assert [e["seq"] for e in audit] == list(range(len(audit)))
-    assert sum(e["type"] == "io.streamsec.record.protected" for e in audit) == 21
+    listed = [r["offset"] for e in audit if e["type"] == "io.streamsec.records.batch"
+              for r in e["data"]["records"]]
+    assert listed == list(range(21))  # every record, in order, in its batch's event
     assert harness.agent.batches < 21  # the waiting records went out in larger batches
 
 

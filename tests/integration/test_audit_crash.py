@@ -102,10 +102,12 @@ async def test_three_kills_leave_an_intact_trail_with_abandoned_chains(
           f"{sum(c['unsigned'] for c in abandoned)}), {report['digests']} signed digests, "
           f"{report['duplicates']} duplicates; {time.monotonic() - started:.0f} s")
 
-    # real tampering still fails: one protected record's audit event changed
+    # real tampering still fails: one protected record's entry in a batch event changed
     trail = [json.loads(r.value) for r in await kafka_consume(topics["audit"], timeout=30)]
-    target = next(e for e in trail if e["type"] == "io.streamsec.record.protected")
-    target["data"]["fields"] = []
+    target = next(e for e in trail if e["type"] == "io.streamsec.records.batch"
+                  and any(r["outcome"] == "protected" for r in e["data"]["records"]))
+    entry = next(r for r in target["data"]["records"] if r["outcome"] == "protected")
+    entry["fields"] = []
     path = tmp_path / "tampered.jsonl"
     path.write_bytes(b"".join(wire(e) + b"\n" for e in trail))
     code, text = await asyncio.to_thread(
@@ -113,4 +115,6 @@ async def test_three_kills_leave_an_intact_trail_with_abandoned_chains(
     )
     assert code == 1
     assert f"chain {target['chain']}: BROKEN at seq {target['seq']}" in text
+    part = target["data"]["source"]["partition"]
+    assert f"record {target['data']['source']['topic']}/{part}/{entry['offset']}" in text
 

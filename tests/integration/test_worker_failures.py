@@ -147,15 +147,16 @@ async def test_two_workers_share_partitions_and_one_takes_over(
         await wait_for_members(kafka_bootstrap, app_id, topics["input"], 2)  # both hold partitions
         first = records(800)
         await kafka_produce(topics["input"], first)
-        got = await read_topics(
-            kafka_bootstrap, [topics["audit"]], 800, timeout=120,
-            alive=lambda: all(w.running for w in workers),
+        got = await read_topics(  # the records, then their batch audit events
+            kafka_bootstrap, [topics["output"], topics["dead_letter"], topics["audit"]],
+            800 + 8, timeout=120, alive=lambda: all(w.running for w in workers), settle=2,
         )
         by_worker: dict[str, set[int]] = {}
         for r in got[topics["audit"]]:
-            data = json.loads(r.value)["data"]
-            if "record" in data:  # protected / dead-lettered, not checkpoints
-                by_worker.setdefault(data["worker"], set()).add(data["record"]["partition"])
+            event = json.loads(r.value)
+            if event["type"] == "io.streamsec.records.batch":  # not checkpoints
+                data = event["data"]
+                by_worker.setdefault(data["worker"], set()).add(data["source"]["partition"])
         assert set(by_worker) == {"alpha", "beta"}, by_worker
         assert not by_worker["alpha"] & by_worker["beta"], "a partition was read by both"
         assert by_worker["alpha"] | by_worker["beta"] == {0, 1, 2, 3}

@@ -122,9 +122,10 @@ async def test_two_workers_kafka_registry_provider_kek_and_forget(
     assert len(out) == N
     assert codes == [0, 0]
     assert not any((tmp_path / f"host-{i}" / "keyring.json").exists() for i in range(2))
-    audit = (await read_topics(kafka_bootstrap, [topics["audit"]], N, timeout=60))[topics["audit"]]
+    audit = (await read_topics(kafka_bootstrap, [topics["audit"]], SUBJECTS, timeout=60,
+                               settle=3))[topics["audit"]]  # an event per batch, not per record
     events = [json.loads(a.value) for a in audit]
-    by_worker = {e["data"]["worker"] for e in events if e["type"].endswith("record.protected")}
+    by_worker = {e["data"]["worker"] for e in events if e["type"].endswith("records.batch")}
     assert len(by_worker) == 2, "both workers protected records"
     created = [e for e in events if e["type"] == "io.streamsec.key.operation"
                and e["data"]["operation"] == "create"]

@@ -121,7 +121,11 @@ def test_audit_and_lineage_files_are_the_pipelines_events(
     events = read(audit)
     kinds = [e["type"].rsplit(".", 1)[-1] for e in events]
     assert kinds[-3:] == ["checkpoint", "checkpoint", "digest"]  # batch, final, digest
-    assert [e["data"]["record"]["offset"] for e in events if "record" in e["data"]] == [1, 2, 3]
+    listed = [r for e in events if "records" in e["data"] and "seq" in e
+              and e["type"].endswith("records.batch") for r in e["data"]["records"]]
+    assert [(r["offset"], r["outcome"]) for r in listed] == [
+        (1, "protected"), (2, "dead_lettered"), (3, "protected"),
+    ]
     signer = FileSigner.open(Path(os.environ["STREAMSEC_AUDIT_SIGNING_KEY"]), create=False)
     assert verify(events, TrustStore.of_signers(signer.public_key())).ok
     runs = [e["data"]["eventType"] for e in read(lineage)]  # CloudEvents, as on Kafka

@@ -10,7 +10,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from streamsec.errors import DecodeError
-from streamsec.events.audit import RecordRef, record_dead_lettered, record_protected
+from streamsec.events.audit import (
+    RecordRef,
+    dead_letter_entry,
+    protected_entry,
+    record_dead_lettered,
+    record_protected,
+)
+from streamsec.events.batch import entry_digest, records_batch
 from streamsec.events.chain import AuditChain
 from streamsec.events.digests import ChainHead, DigestWriter
 from streamsec.events.signing import FileSigner, Pseudonymizer
@@ -81,13 +88,47 @@ def _clock() -> Iterator[datetime]:
         yield moment
 
 
+def _batch_event(
+    chain: AuditChain, topology: Topology, n: int, size: int, ticks: Iterator[datetime]
+) -> tuple[Event, tuple[tuple[int, ...], tuple[str, ...]]]:
+    """The ``n``-th batch event of ``chain``: records n*size .. (n+1)*size - 1, every
+    fifth dead-lettered (as :func:`build_chain_events` makes them one by one)."""
+    pseudonyms = Pseudonymizer(PSEUDONYM_KEY)
+    partition = chain.partition or 0
+    entries = []
+    offsets = tuple(range(n * size, (n + 1) * size))
+    for offset in offsets:
+        ref = RecordRef.of(
+            topology.input, partition, offset, f"customer-{offset}".encode(), pseudonyms
+        )
+        if offset % 5 == 4:
+            error = DecodeError("not JSON", topic=topology.input, offset=offset)
+            entries.append(dead_letter_entry(ref, error))
+        else:
+            entries.append(protected_entry(ref, ACTIONS[: 1 + offset % 3]))
+    event = records_batch(topology, topology.input, partition, entries,
+                          worker_id=chain.worker_id, time=next(ticks),
+                          event_id=f"e-{chain.chain_id}-b{n}")
+    return event, (offsets, tuple(entry_digest(e) for e in entries))
+
+
 def build_chain_events(
     chain: AuditChain, topology: Topology, *, records: int, close: bool, ticks: Iterator[datetime],
-    checkpoint_every: int = 5,
+    checkpoint_every: int = 5, batch: int = 0,
 ) -> list[Event]:
+    """``records`` chained events, a checkpoint after every ``checkpoint_every``; with
+    ``batch``, each event is a batch event listing ``batch`` records."""
     pseudonyms = Pseudonymizer(PSEUDONYM_KEY)
     out: list[Event] = []
     for offset in range(records):
+        if batch:
+            event, listed = _batch_event(chain, topology, offset, batch, ticks)
+            out.extend(chain.append(event, listed))
+            if offset % checkpoint_every == checkpoint_every - 1:
+                checkpoint = chain.checkpoint()
+                if checkpoint is not None:
+                    out.append(checkpoint)
+            continue
         ref = RecordRef.of(
             topology.input, chain.partition or 0, offset, f"customer-{offset}".encode(), pseudonyms
         )
@@ -142,9 +183,10 @@ def make_stream_events(
     close: bool = True,
     seed: int = 7,
     digests: bool = True,
+    batch: int = 0,
 ) -> list[Event]:
     """Several closed chains, interleaved at random but each in its own order, then one
-    final signed digest per worker."""
+    final signed digest per worker (``batch``: each event lists that many records)."""
     topology = payments_topology()
     ticks = _clock()
     per_chain: list[list[Event]] = []
@@ -161,7 +203,7 @@ def make_stream_events(
         per_chain.append(
             build_chain_events(
                 chain, topology, records=records, close=close, ticks=ticks,
-                checkpoint_every=checkpoint_every,
+                checkpoint_every=checkpoint_every, batch=batch,
             )
         )
     rng = random.Random(seed)

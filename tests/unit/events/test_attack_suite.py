@@ -96,12 +96,20 @@ def provider() -> InMemoryKeyProvider:
     return InMemoryKeyProvider()
 
 
+@pytest.fixture(scope="module", params=["record", "batch"])
+def granularity(request: pytest.FixtureRequest) -> str:
+    """Every attack on both forms: an event per record, and an event per batch and
+    partition (STREAMSEC_AUDIT_GRANULARITY)."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def trail(provider: InMemoryKeyProvider) -> list[bytes]:
+def trail(provider: InMemoryKeyProvider, granularity: str) -> list[bytes]:
     """What the worker sent to the audit topic: 4 batches over 3 partitions, a digest
     after the second, then a clean stop (final checkpoints and the final digest)."""
-    pipeline = make_pipeline(TOPOLOGY, Settings(), worker_id="w1", provider=provider,
-                             detector=FakeDetector(), identity=WORKER)
+    pipeline = make_pipeline(TOPOLOGY, Settings(audit_granularity=granularity),
+                             worker_id="w1", provider=provider, detector=FakeDetector(),
+                             identity=WORKER)
     sent: list[bytes] = []
 
     def keep(messages: Any) -> None:
@@ -152,7 +160,9 @@ def test_resealing_a_modified_event(
     events, chains = _chains(trail)
     chain = chains[0]
     target = _of(events, chain)[4]
-    ssn = next(f for f in target["data"]["fields"] if f["path"] == "ssn")
+    fields = target["data"]["fields"] if "fields" in target["data"] \
+        else target["data"]["records"][1]["fields"]
+    ssn = next(f for f in fields if f["path"] == "ssn")
     assert ssn["action"] == "encrypt"
     ssn["action"] = "drop"
     insider.reseal(target)  # only this event re-sealed
@@ -276,3 +286,69 @@ def test_replaying_an_old_event_in_a_new_position(
     expected = 1 if rewrite == "verbatim" else 9
     assert f"chain {chain}: BROKEN at seq {expected}" in out, out
 
+
+
+# -- one record's entry inside a batch event ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def batched(provider: InMemoryKeyProvider) -> list[bytes]:
+    pipeline = make_pipeline(TOPOLOGY, Settings(), worker_id="w1", provider=provider,
+                             detector=FakeDetector(), identity=WORKER)
+    sent: list[bytes] = []
+    for batch in range(2):
+        for outcome in pipeline.process(_records(9, start=9 * batch)):
+            sent += [m.value for m in outcome.messages if m.topic == TOPOLOGY.audit]
+        pipeline.events.trail.batch_delivered()
+    sent += [m.value for m in pipeline.close_chains() if m.topic == TOPOLOGY.audit]
+    return sent
+
+
+def _batch_event(events: list[Event]) -> Event:
+    """Partition 1's second batch event (records at offsets 3, 4 and 5 of raw.hr/1)."""
+    chain = next(c for c in _chains_of(events) if c.split("/")[-2] == "1")
+    (_, _, target, _, _) = _of(events, chain)
+    assert target["type"] == EventType.RECORDS_BATCH
+    assert [r["offset"] for r in target["data"]["records"]] == [3, 4, 5]
+    return target
+
+
+def _chains_of(events: list[Event]) -> list[str]:
+    return sorted({e["chain"] for e in events if "chain" in e})
+
+
+def _edit_entry(target: Event, how: str) -> None:
+    records = target["data"]["records"]
+    if how == "changed":
+        next(f for f in records[1]["fields"] if f["path"] == "ssn")["action"] = "drop"
+    elif how == "removed":
+        records.pop(1)
+    elif how == "reordered":
+        records[0], records[1] = records[1], records[0]
+    elif how == "added":
+        records.append(dict(copy.deepcopy(records[1]), offset=99))
+
+
+@pytest.mark.parametrize(("how", "reason", "offset"), [
+    ("changed", "modified", 4), ("removed", "deleted", 4), ("reordered", "reordered", 3),
+    ("added", "inserted", 99),
+])
+@pytest.mark.parametrize("resealed", [False, True])
+def test_one_records_entry_in_a_batch_event_is_named(
+    tmp_path: Path, batched: list[bytes], provider: InMemoryKeyProvider, capsys: Any,
+    how: str, reason: str, offset: int, resealed: bool,
+) -> None:
+    """Changing, removing, reordering or adding one record's entry inside a batch event,
+    with its digest left or recomputed: ``audit verify`` names that record."""
+    code, out = _verify(tmp_path, batched, capsys)
+    assert code == 0, out
+    events = [json.loads(line) for line in batched]
+    target = _batch_event(events)
+    _edit_entry(target, how)
+    if resealed:
+        Insider(provider).reseal(target)
+    code, out = _verify(tmp_path, events, capsys)
+    assert code == 1
+    line = f"chain {target['chain']}: BROKEN at seq {target['seq']}"
+    assert f"{line} at line " in out, out
+    assert f": {reason}: record raw.hr/1/{offset}: " in out, out

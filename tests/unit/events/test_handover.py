@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from streamsec.events.canonical import wire
 from streamsec.events.handover import OpenChains, chain_scope
 from streamsec.events.signing import AuditIdentity
@@ -34,8 +36,8 @@ def _records(n: int, start: int) -> list[SourceRecord]:
             for i in range(start, start + n)]
 
 
-def _pipeline(worker: str, identity: AuditIdentity) -> RecordPipeline:
-    return make_pipeline(TOPOLOGY, Settings(), worker_id=worker,
+def _pipeline(worker: str, identity: AuditIdentity, granularity: str = "batch") -> RecordPipeline:
+    return make_pipeline(TOPOLOGY, Settings(audit_granularity=granularity), worker_id=worker,
                          provider=InMemoryKeyProvider(), detector=FakeDetector(),
                          identity=identity)
 
@@ -44,17 +46,22 @@ def _audit(messages: Any) -> list[bytes]:
     return [m.value for m in messages if m.topic == TOPOLOGY.audit]
 
 
-def crashed_then_handed_over() -> tuple[list[bytes], list[bytes]]:
-    """(what the dead worker sent, what its successor sent)."""
-    dead = _pipeline("w-dead", FIRST)
+def crashed_then_handed_over(granularity: str = "batch") -> tuple[list[bytes], list[bytes]]:
+    """(what the dead worker sent, what its successor sent). Per record: the third
+    batch's first 3 records and their events went out; per batch: every record and
+    the two partitions' batch events, but not their checkpoints."""
+    dead = _pipeline("w-dead", FIRST, granularity)
     sent: list[bytes] = []
     for batch in range(2):
         sent += [v for o in dead.process(_records(6, 6 * batch)) for v in _audit(o.messages)]
         dead.events.trail.batch_delivered()
     sent += _audit(dead.audit_digest())
     last = dead.process(_records(6, 12))
-    sent += [v for o in last[:3] for v in _audit(o.messages)]  # kill -9: the rest never sent
-    successor = _pipeline("w-next", SECOND)
+    if granularity == "record":
+        sent += [v for o in last[:3] for v in _audit(o.messages)]  # kill -9: the rest never sent
+    else:
+        sent += [v for o in last for v in _audit(o.messages) if b"audit.checkpoint" not in v]
+    successor = _pipeline("w-next", SECOND, granularity)
     scan = OpenChains(TOPOLOGY.name, [0, 1])
     for raw in sent:
         scan.feed(raw)
@@ -86,14 +93,15 @@ def test_open_chains_names_each_dead_chain_at_its_last_event() -> None:
     assert chain_scope("w/a/b/hr/3/run") == ("hr", 3)  # a writer id may hold '/'
 
 
-def test_a_crash_verifies_as_intact_with_abandoned_chains() -> None:
-    sent, handed = crashed_then_handed_over()
+@pytest.mark.parametrize(("granularity", "unsigned"), [("record", 3), ("batch", 2)])
+def test_a_crash_verifies_as_intact_with_abandoned_chains(granularity: str, unsigned: int) -> None:
+    sent, handed = crashed_then_handed_over(granularity)
     report = verify([*sent, *handed], TRUST)
     assert report.ok, report.first_problems
     abandoned = report.abandoned
     assert len(abandoned) == 2
     assert all(c.abandoned_by == "w-next" for c in abandoned)
-    assert sum(c.unsigned for c in abandoned) == 3  # sent, but never signed by their writer
+    assert sum(c.unsigned for c in abandoned) == unsigned  # sent, never signed by their writer
     assert len([c for c in report.chains if c.closed]) == 2  # the successor's own
 
 
@@ -106,11 +114,15 @@ def test_without_the_handover_the_same_crash_is_not_intact() -> None:
     assert Reason.TRUNCATED in reasons
 
 
-def test_tampering_after_a_crash_still_fails() -> None:
-    sent, handed = crashed_then_handed_over()
+@pytest.mark.parametrize("granularity", ["record", "batch"])
+def test_tampering_after_a_crash_still_fails(granularity: str) -> None:
+    sent, handed = crashed_then_handed_over(granularity)
     events = [json.loads(raw) for raw in sent]
     unsigned = events[-1]  # attested by the successor only, but pinned by its handover
-    unsigned["data"]["record"]["offset"] += 100
+    if granularity == "record":
+        unsigned["data"]["record"]["offset"] += 100
+    else:
+        unsigned["data"]["records"][1]["offset"] += 100
     report = verify([*(wire(e) for e in events), *handed], TRUST)
     assert not report.ok
     (broken,) = [c for c in report.chains if not c.ok]

@@ -261,9 +261,11 @@ def judge(case: Case, report: VerifyReport) -> bool:
     return all(chain in {s.chain for s in report.chains} for chain in case.expect)
 
 
-@pytest.fixture(scope="module")
-def stream() -> list[Event]:
-    return make_stream_events()
+@pytest.fixture(scope="module", params=[0, 3], ids=["per-record", "batched"])
+def stream(request: pytest.FixtureRequest) -> list[Event]:
+    """Per-record events, or batch events of 3 records each (their entries listed in
+    the checkpoints): every tamper is caught the same way."""
+    return make_stream_events(batch=request.param)
 
 
 def test_untouched_stream_verifies(stream: list[Event]) -> None:

@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from streamsec.errors import KeyAccessError
+from streamsec.events.audit import key_operation
+from streamsec.events.batch import BatchEntries, entry_digest
+from streamsec.events.signing import AuditIdentity
+from streamsec.events.trail import AuditTrail
 from streamsec.pipeline import headers as h
+from streamsec.pipeline.events import AuditBatchError, RecordEvents
 from streamsec.pipeline.model import SourceRecord
 from streamsec.pipeline.pipeline import RecordPipeline
 from streamsec.pipeline.runtime import make_pipeline
@@ -37,6 +42,9 @@ def good(i: int) -> bytes:
 
 
 def test_one_outcome_per_record_in_order_with_chain_in_order(pipeline: RecordPipeline) -> None:
+    """Batch granularity (the default): one event lists every record of the partition
+    in order, protected or dead-lettered, then the signed checkpoint lists each
+    entry's offset and digest; both go with the partition's last outcome."""
     batch = [src(0, good(0)), src(1, b"{bad"), src(2, good(2)), src(3, b'{"x": "BOOM"}')]
     outcomes = pipeline.process(batch)
     assert [o.source.offset for o in outcomes] == [0, 1, 2, 3]
@@ -44,13 +52,75 @@ def test_one_outcome_per_record_in_order_with_chain_in_order(pipeline: RecordPip
     audit = [
         json.loads(m.value) for o in outcomes for m in o.messages if m.topic == "streamsec.audit"
     ]
+    assert [e["seq"] for e in audit] == [0, 1]
+    event, checkpoint = audit
+    assert event["type"] == "io.streamsec.records.batch"
+    assert event["subject"] == "raw.u/2/0-3"
+    assert event["data"]["source"] == {"topic": "raw.u", "partition": 2}
+    records = event["data"]["records"]
+    assert [r["offset"] for r in records] == [0, 1, 2, 3]
+    assert [r["outcome"] for r in records] == [
+        "protected", "dead_lettered", "protected", "dead_lettered"
+    ]
+    assert [r.get("reason") for r in records] == [None, "decode", None, "detection"]
+    assert [f["path"] for f in records[0]["fields"]] == ["name", "mail"]
+    assert checkpoint["type"] == "io.streamsec.audit.checkpoint"
+    assert checkpoint["data"]["digests"] == [event["digest"][:16]]
+    assert checkpoint["data"]["records"] == [{
+        "seq": 0, "offsets": [0, 1, 2, 3], "digests": [entry_digest(r) for r in records],
+    }]
+    assert checkpoint["sig"] and checkpoint["prev"] == event["digest"]
+    assert [json.loads(m.value or b"") for m in outcomes[3].messages[-2:]] == audit
+    assert all(m.topic != "streamsec.audit" for o in outcomes[:3] for m in o.messages)
+
+
+def test_record_granularity_sends_one_event_per_record() -> None:
+    pipeline = make_pipeline(
+        parse_topology(TOPOLOGY), Settings(max_record_bytes=512, audit_granularity="record"),
+        worker_id="unit", provider=InMemoryKeyProvider(), detector=FakeDetector(fail_on="BOOM"),
+    )
+    batch = [src(0, good(0)), src(1, b"{bad"), src(2, good(2)), src(3, b'{"x": "BOOM"}')]
+    outcomes = pipeline.process(batch)
+    audit = [
+        json.loads(m.value) for o in outcomes for m in o.messages if m.topic == "streamsec.audit"
+    ]
     assert [e["seq"] for e in audit] == [0, 1, 2, 3, 4]
     assert [e["data"]["record"]["offset"] for e in audit[:4]] == [0, 1, 2, 3]
+    assert [e["type"].rsplit(".", 1)[1] for e in audit[:4]] == [
+        "protected", "dead_lettered", "protected", "dead_lettered"
+    ]
     checkpoint = audit[4]  # one signed checkpoint per batch and chain, sent last
     assert checkpoint["type"] == "io.streamsec.audit.checkpoint"
     assert checkpoint["data"]["digests"] == [e["digest"][:16] for e in audit[:4]]
+    assert "records" not in checkpoint["data"]
     assert checkpoint["sig"] and checkpoint["prev"] == audit[3]["digest"]
     assert json.loads(outcomes[3].messages[-1].value or b"") == checkpoint
+
+
+def test_a_batch_event_that_cannot_be_built_sends_nothing_and_moves_no_chain(
+    pipeline: RecordPipeline, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fail closed: no record of the batch goes out without its audit, and the chain is
+    as before (the next batch continues it where the last delivered one ended)."""
+    (first,) = pipeline.process([src(0, good(0))])
+    calls = {"n": 0}
+    real = BatchEntries.event
+
+    def broken(self: BatchEntries, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        raise RuntimeError("cannot build")
+
+    monkeypatch.setattr(BatchEntries, "event", broken)
+    with pytest.raises(AuditBatchError):
+        pipeline.process([src(1, good(1)), src(2, b"{bad")])
+    assert calls["n"] == 1
+    monkeypatch.setattr(BatchEntries, "event", real)
+    (again,) = pipeline.process([src(1, good(1))])
+    audit = [json.loads(m.value) for o in (first, again) for m in o.messages
+             if m.topic == "streamsec.audit"]
+    assert [e["seq"] for e in audit] == [0, 1, 2, 3]
+    assert [r["offset"] for r in audit[2]["data"]["records"]] == [1]
+    assert audit[2]["prev"] == audit[1]["digest"]
 
 
 def test_protected_outcome_sends_output_audit_lineage_and_no_value(
@@ -58,7 +128,7 @@ def test_protected_outcome_sends_output_audit_lineage_and_no_value(
 ) -> None:
     (outcome,) = pipeline.process([src(5, good(1), key=b"a1@x.io")])
     topics = [m.topic for m in outcome.messages]
-    assert topics == ["prot.u", "streamsec.audit", "streamsec.lineage", "streamsec.audit"]
+    assert topics == ["prot.u", "streamsec.lineage", "streamsec.audit", "streamsec.audit"]
     out = outcome.messages[0]
     assert out.key is not None
     assert out.key.startswith(b"ssec:v2:")
@@ -83,7 +153,8 @@ def test_dead_letter_keeps_original_bytes_and_reason_only(pipeline: RecordPipeli
     }
     audit = outcome.messages[1].value or b""
     assert b"Ann" not in audit
-    assert json.loads(audit)["data"]["reason"] == "too_large"
+    (entry,) = json.loads(audit)["data"]["records"]
+    assert (entry["offset"], entry["outcome"], entry["reason"]) == (9, "dead_lettered", "too_large")
 
 
 @pytest.mark.parametrize(
@@ -183,3 +254,27 @@ def test_a_new_shape_is_reported_as_running(pipeline: RecordPipeline) -> None:
     assert [e["eventType"] for e in events] == ["RUNNING"]
     fields = {f["name"] for f in events[0]["inputs"][0]["facets"]["schema"]["fields"]}
     assert "extra.nested" in fields
+
+
+def test_key_events_go_before_the_batch_event_and_survive_a_failed_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A key the worker created is audited in the chain before the records that use it;
+    a batch event that cannot be built keeps it for the next batch."""
+    trail = AuditTrail(AuditIdentity.ephemeral(), actor="unit", topology="unit")
+    created = [[key_operation(worker_id="unit", operation="create", key_id="k1",
+                              provider="local")]]
+    events = RecordEvents(parse_topology(TOPOLOGY), trail,
+                          key_events=lambda: created.pop() if created else [])
+    events.protected(src(0, None), {}, ())
+    monkeypatch.setattr(BatchEntries, "event", lambda *a, **k: 1 / 0)
+    with pytest.raises(AuditBatchError):
+        events.flush()
+    assert events.checkpoints() == []  # no chain moved
+    monkeypatch.undo()
+    events.protected(src(1, None), {}, ())
+    (sealed,) = events.flush().values()
+    assert [(e["type"], e["seq"]) for e in sealed] == [
+        ("io.streamsec.key.operation", 0), ("io.streamsec.records.batch", 1),
+    ]
+    assert [r["offset"] for r in sealed[1]["data"]["records"]] == [1]
