@@ -83,14 +83,53 @@ _HOSTILE += [f"Elm {w}. 12" for w in street_address._TYPES]
 _HOSTILE += [f"{w} Roma 5" for w in street_address._PREFIXES_ANY_CASE]
 _HOSTILE += [f"{w} Roma 5" for w in street_address._PREFIXES_CAPITALISED]
 _HOSTILE += [f"Acme Widgets {w}" for w in organization._SUFFIXES]
+_HOSTILE += [
+    "Mr. Jane Roe",
+    "MR. JANE ROE",
+    "Dear Jane",
+    "my name is jane roe.",
+    "Name: Jane Roe",
+    "Jane Roe says hi",
+    "Jane Roe, MRN 1234567",
+    "Jane Roe (d.o.b 1990)",
+    "this is Jane Roe",
+    "hi\tJane Roe",
+    "foo!#bar@example.com",
+    "a@b.co",
+    ".x@y.z",
+    "x..y@z.com",
+    "jane.roe+tag@sub-domain.example.co.uk",
+    "\uff4a@example.com",
+]
 # Every piece alone too: a gate that misses one alternative must fail on it.
 _HOSTILE += [piece for text in _HOSTILE for piece in text.split(", ")]
 _HOSTILE += [piece for text in _HOSTILE for piece in text.split(" ") if len(piece) > 2]
 
 
+def _word_shapes() -> list[str]:
+    """Each gate word in the shapes of the cue patterns (whole words, any case)."""
+    out: list[str] = []
+    for recognizer in build_recognizers():
+        if not isinstance(recognizer, PatternRecognizer):
+            continue
+        for gate in gates_of(recognizer).values():
+            for runs in gate.words or ():
+                cue = " ".join(runs)
+                for text in (
+                    f"{cue} Jane Roe",
+                    f"{cue.title()}, Jane Roe",
+                    f"Jane Roe {cue} it",
+                    f"Jane Roe, {'.'.join(runs).upper()} 12345",
+                    f"{cue}: Jane Roe",
+                    f"12 Elm {cue.title()}. 4",
+                ):
+                    out.append(text)
+    return out
+
+
 @cache
 def _corpus() -> tuple[str, ...]:
-    texts: list[str] = list(_HOSTILE)
+    texts: list[str] = list(_HOSTILE) + _word_shapes()
     synth = json.loads((ROOT / "benchmarks/data/presidio_synth_dataset_v2.json").read_text())
     texts += [d["full_text"] for d in synth]
     for path in sorted((ROOT / "tests/unit/detection").glob("test_*.py")):
