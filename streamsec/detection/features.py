@@ -22,6 +22,10 @@ class TextFeatures:
     at: bool
     dot: bool
     colon: bool
+    slash: bool
+    dash: bool
+    hash: bool
+    ascii: bool
     lines: int
     password_cue: bool
 
@@ -44,6 +48,10 @@ def features_of(text: str) -> TextFeatures:
         at="@" in text,
         dot="." in text,
         colon=":" in text,
+        slash="/" in text,
+        dash="-" in text,
+        hash="#" in text,
+        ascii=text.isascii(),
         lines=text.count("\n") + 1,
         password_cue=_PASSWORD_CUE.search(text) is not None,
     )

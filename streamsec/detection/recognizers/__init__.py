@@ -136,9 +136,17 @@ for _name, _spec in {
     "MedicalLicenseRecognizer": RecognizerSpec(_medical_license, lambda f: f.digits >= 7),
     "CryptoRecognizer": RecognizerSpec(CryptoRecognizer, lambda f: f.length >= 26 and f.digits > 0),
     "IpRecognizer": RecognizerSpec(IpRecognizer, lambda f: f.digits > 0 and (f.dot or f.colon)),
-    "DateRecognizer": RecognizerSpec(DateRecognizer, _digits),
+    # Every date pattern has a "/", "-" or "." between its numbers.
+    "DateRecognizer": RecognizerSpec(
+        DateRecognizer, lambda f: f.digits > 0 and (f.slash or f.dash or f.dot)
+    ),
     "PhoneRecognizer": RecognizerSpec(PhoneRecognizer, lambda f: f.digits >= 7),
-    "StreetAddressRecognizer": RecognizerSpec(StreetAddressRecognizer, _digits),
+    # Every street pattern has a letter, but the "unit" one's "#" (as in "#5"); the
+    # letter count is exact for ASCII text (\p{L} may know letters Python does not).
+    "StreetAddressRecognizer": RecognizerSpec(
+        StreetAddressRecognizer,
+        lambda f: f.digits > 0 and (f.letters > 0 or f.hash or not f.ascii),
+    ),
     "ZipCodeRecognizer": RecognizerSpec(ZipCodeRecognizer, lambda f: f.digits >= 3),
     "AgeRecognizer": RecognizerSpec(AgeRecognizer, lambda f: f.digits > 0 and f.words > 1),
     "DateOfBirthRecognizer": RecognizerSpec(

@@ -6,7 +6,10 @@ Presidio's ``PatternRecognizer.analyze`` (its ``validate_result`` /
 and it lets a pattern mark the entity with a named group ``value`` (so a cue can
 be matched without a variable-length look-behind). :class:`FastPatternRecognizer`
 is the base of streamsec's own pattern recognizers: class attributes
-``PATTERNS``, ``CONTEXT``, ``ENTITY`` and ``FLAGS``, as in Presidio's.
+``PATTERNS``, ``CONTEXT``, ``ENTITY`` and ``FLAGS``, as in Presidio's, and
+``GATES`` (:mod:`._gate`): per pattern name, the cheap conditions that let a text
+skip the pattern's full regex (Presidio's recognizers take theirs from
+:mod:`._gates`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from presidio_analyzer import (
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from streamsec.detection.recognizers._gate import CompiledGate, Gate
+from streamsec.detection.recognizers._gates import PRESIDIO_GATES
+
 __all__ = [
     "NO_ARTIFACTS",
     "FastPatternRecognizer",
@@ -34,7 +40,7 @@ __all__ = [
 
 _DEFAULT_FLAGS = regex.DOTALL | regex.MULTILINE | regex.IGNORECASE
 
-Compiled = list[tuple[Pattern, Any]]
+Compiled = list[tuple[Pattern, Any, CompiledGate | None]]
 
 NO_ARTIFACTS = cast("NlpArtifacts", None)
 """Presidio's recognizers accept ``None`` for artifacts although typed otherwise."""
@@ -49,10 +55,24 @@ def recognizer_name(recognizer: EntityRecognizer) -> str:
     return str(attribute(recognizer, "name"))
 
 
-def compile_patterns(recognizer: PatternRecognizer) -> Compiled:
+def gates_of(recognizer: PatternRecognizer) -> dict[str, Gate]:
+    """The gates of a recognizer's patterns, by pattern name."""
+    own: dict[str, Gate] | None = getattr(recognizer, "GATES", None)
+    return own if own is not None else PRESIDIO_GATES.get(recognizer_name(recognizer), {})
+
+
+def compile_patterns(recognizer: PatternRecognizer, *, gated: bool = True) -> Compiled:
+    """Each pattern compiled, with its gate when one was proven for it."""
     flags = recognizer.global_regex_flags or _DEFAULT_FLAGS
     patterns: list[Pattern] = attribute(recognizer, "patterns")
-    return [(p, regex.compile(p.regex, flags)) for p in patterns]
+    gates = gates_of(recognizer) if gated else {}
+    compiled: Compiled = []
+    for p in patterns:
+        gate = gates.get(p.name)
+        compiled.append(
+            (p, regex.compile(p.regex, flags), gate.compile(p.regex, flags) if gate else None)
+        )
+    return compiled
 
 
 def match_patterns(
@@ -64,9 +84,9 @@ def match_patterns(
     results: list[RecognizerResult] = []
     name = ""
     metadata: dict[str, str] = {}
-    for pattern, rx in compiled:
+    for pattern, rx, gate in compiled:
         has_value = "value" in rx.groupindex
-        for match in rx.finditer(text):
+        for match in rx.finditer(text) if gate is None else gate.finditer(rx, text):
             start, end = match.span("value") if has_value else match.span()
             if end <= start:
                 continue
@@ -110,6 +130,7 @@ class FastPatternRecognizer(PatternRecognizer):
     CONTEXT: list[str] = []
     ENTITY: str = ""
     FLAGS: int = _DEFAULT_FLAGS
+    GATES: dict[str, Gate] = {}
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ from presidio_analyzer import Pattern
 
 from streamsec.detection.recognizers._base import FastPatternRecognizer
 from streamsec.detection.recognizers._fragments import CASE_SENSITIVE, word_alternation
+from streamsec.detection.recognizers._gate import Gate, word_runs
 
 __all__ = ["OrganizationRecognizer"]
 
@@ -104,3 +105,20 @@ class OrganizationRecognizer(FastPatternRecognizer):
             0.6,
         ),
     ]
+    # Gates (see ._gate). The suffix, "and" or "&" always follows a [ \t]+.
+    GATES = {
+        # Factor: the _SP before the suffix, the suffix, the look-ahead.
+        # The suffix's words are whole words (after [ \t]+, before a dot or (?![\w])).
+        "name + organisation suffix": Gate(
+            "f97849528ec9b191",
+            words=word_runs(_SUFFIXES),
+            needs=rf"[ \t]{word_alternation(_SUFFIXES)}(?![\w])",
+        ),
+        # Factor: [ \t]+, "and" or "&", [ \t]+, the first letter of the last name.
+        "partnership": Gate("6939b4c432daa08b", needs=r"[ \t](?:and|&)[ \t]+\p{Lu}"),
+        # Factor: [ \t]+, "and" or "&", [ \t]+ and the second word.
+        "X and Sons": Gate(
+            "84ea136ab0d37a5b",
+            needs=r"[ \t](?:and|&)[ \t]+(?:Sons|Daughters|Partners|Associates|Co\.?)(?![\w])",
+        ),
+    }

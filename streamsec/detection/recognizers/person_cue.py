@@ -8,7 +8,8 @@ from __future__ import annotations
 from presidio_analyzer import Pattern
 
 from streamsec.detection.recognizers._base import FastPatternRecognizer
-from streamsec.detection.recognizers._fragments import CASE_SENSITIVE
+from streamsec.detection.recognizers._fragments import CASE_SENSITIVE, words
+from streamsec.detection.recognizers._gate import Gate, word_runs
 
 __all__ = ["PersonCueRecognizer"]
 
@@ -23,7 +24,10 @@ _FULL_NAME = (
     r"(?!(?:The|A|An|This|That|These|Those|Our|Your|My|Their|His|Her|Its|We|They|It)\b)"
     r"\p{Lu}[\p{Ll}\p{M}'\u2019\-]+(?:[ \t]+\p{Lu}\.)?(?:[ \t]+\p{Lu}[\p{Ll}\p{M}'\u2019\-]+){1,2}"
 )
-_HONORIFIC = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Madam|Mme|Mlle|Herr|Frau)\.?"
+_HONORIFICS: tuple[str, ...] = words(
+    "Mr Mrs Ms Miss Mx Dr Prof Sir Dame Madam Mme Mlle Herr Frau"
+)
+_HONORIFIC = rf"(?:{'|'.join(_HONORIFICS)})\.?"
 
 
 class PersonCueRecognizer(FastPatternRecognizer):
@@ -73,3 +77,47 @@ class PersonCueRecognizer(FastPatternRecognizer):
             0.7,
         ),
     ]
+    # Gates (see ._gate): each pattern's cue words are whole words of the text (after
+    # "\b", a look-behind of non-word characters or [ \t]; before [ \t], ",", ":",
+    # "." or "\b"), so an ASCII text without them cannot match.
+    GATES = {
+        "after an honorific": Gate("6edd0d9334558fa5", words=word_runs(_HONORIFICS)),
+        "after 'my name is'": Gate("bbe8c10f01643acd", words=word_runs(("name", "call", "calls"))),
+        "after a naming word": Gate(
+            "19c29dac0276e93a",
+            words=word_runs(
+                words(
+                    "named called signed regards sincerely dear hi hello hey thanks cc attn patient"
+                )
+            ),
+        ),
+        "full name after a role or introduction": Gate(
+            "1aaf7ded9132c25e",
+            words=word_runs(
+                (
+                    "this is",
+                    *words(
+                        "customer client caller user member guest passenger applicant employee "
+                        "agent"
+                    ),
+                )
+            ),
+        ),
+        "full name before a speech verb": Gate(
+            "41befc6d26188d17",
+            words=word_runs(
+                words(
+                    "says said writes wrote asked asks reports reported called calls here explains "
+                    "explained confirmed confirms complained complains"
+                )
+            ),
+        ),
+        "full name before a patient identifier": Gate(
+            "94838949810e8b9f",
+            words=word_runs(("MRN", "DOB", "d.o.b", "born", "age", "aged", "NHS", "patient id")),
+        ),
+        "after a name label": Gate(
+            "b882ced4892cc2d2",
+            words=word_runs(("name", "full name", "patient", "contact", "customer", "attendee")),
+        ),
+    }

@@ -20,6 +20,7 @@ from streamsec.detection.recognizers._fragments import (
     word_alternation,
     words,
 )
+from streamsec.detection.recognizers._gate import Gate, word_runs
 
 __all__ = ["StreetAddressRecognizer"]
 
@@ -68,6 +69,8 @@ _UNITS: Final = (
 )
 
 _T = word_alternation(_TYPES)
+_TYPE_WORDS = word_runs(_TYPES)
+_PREFIX_WORDS = word_runs(_PREFIXES_ANY_CASE + _PREFIXES_CAPITALISED)
 _SUFFIX = word_alternation(_SUFFIXES)
 _LOWER = word_alternation(_LOWER_TYPES)
 _PARTICLE = word_alternation(_PARTICLES)
@@ -147,6 +150,37 @@ class StreetAddressRecognizer(FastPatternRecognizer):
         Pattern("navy ship", r"\b(?:USNS|USNV|USS|USCGC)[ \t]+\p{Lu}[\p{L}'-]+", 0.6),
         Pattern("unit", rf"{_B}{_UNIT}", 0.3),
     ]
+    # Gates (see ._gate): why each one holds for its pattern. A street type follows
+    # an _SP (after the number, _LEAD, a name or _W) and ends before "\b", "." or
+    # _SP; a prefix follows _B or _SP and ends before "." or _SP: whole words.
+    GATES = {
+        # Starts with _B _NUM; the street type is a whole word after an _SP.
+        "number + name + street type": Gate(
+            "b17fb90663387666", words=_TYPE_WORDS, starts=r"(?<![\w@./-])\d"
+        ),
+        # Factor: the street type (after a name's _SP), the optional dot, _SP, a digit.
+        "name + street type + number": Gate(
+            "44c143f345b68521", words=_TYPE_WORDS, needs=rf"[ \t](?i:{_T})\.?{_SP}\d"
+        ),
+        # Factor: the compound word.
+        "compound street name": Gate(
+            "d4739ddfc02f8031", needs=rf"\p{{Lu}}\p{{Ll}}{{2,}}(?i:{_SUFFIX})"
+        ),
+        # Factor: the prefix and its _SP; the prefix is a whole word.
+        "street-type prefix": Gate(
+            "0c836d8038f2c9de", words=_PREFIX_WORDS, needs=rf"{_PREFIX}{_SP}"
+        ),
+        # Starts with _B _NUM.
+        "number + name + number": Gate("f031d4b2eff66b8d", starts=r"(?<![\w@./-])\d"),
+        # Every alternative ends with "box" or is Postfach, Apartado or Casilla.
+        "post office box": Gate(
+            "78b662802a147dc2", needs=r"(?i:box|postfach|apartado|casilla)[ \t]*\d"
+        ),
+        # Factor "Box[ \t]+\d".
+        "military box": Gate("8257c5722dcb0e68", needs=r"Box[ \t]+\d"),
+        # Factor: the unit word, its separators, a digit.
+        "unit": Gate("e02aa69339938379", needs=rf"(?i:{_UNITS})[ \t]*#?[ \t]*\d"),
+    }
     CONTEXT = [
         "address",
         "street",
