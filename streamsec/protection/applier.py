@@ -194,7 +194,7 @@ def apply_plan(
             settled = _settled(refs, protected)  # the subject or record-id value changed
     for location in sorted(drops, key=len, reverse=True):
         delete_at(protected, location)
-    if binder is not None:
+    if binder is not None and binder.binds:
         _check_references(protected, binder, refs)
     if anchors:  # steps ran out of plan order: the actions are listed in plan order
         results.sort(key=lambda item: item[0])
