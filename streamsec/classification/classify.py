@@ -21,6 +21,8 @@ def _solid(text: str) -> int:
 
 def coverage(text: str, findings: Sequence[Finding]) -> float:
     """Share of the non-space characters of ``text`` inside some finding."""
+    if len(findings) == 1 and findings[0].start <= 0 and findings[0].end >= len(text):
+        return 1.0 if text and not text.isspace() else 0.0  # one finding covers it all
     total = _solid(text)
     if total == 0:
         return 0.0

@@ -75,6 +75,8 @@ UNKNOWN_ENTITY: tuple[Category, Sensitivity] = (_C.PII, _S.CONFIDENTIAL)
 
 # When one value holds several entity types, the field takes the most sensitive;
 # ties go to the first category here (the stricter regime).
+_ALL_KEPT = 4096
+"""Tuples of entity types whose classification a taxonomy remembers."""
 _CATEGORY_PRECEDENCE = (_C.PCI, _C.PHI, _C.CREDENTIALS, _C.FINANCIAL, _C.PII)
 
 
@@ -93,6 +95,7 @@ class Taxonomy:
 
     def __init__(self, mapping: Mapping[str, tuple[Category, Sensitivity]]) -> None:
         self._mapping = MappingProxyType(dict(mapping))
+        self._all: dict[tuple[str, ...], tuple[Category, Sensitivity]] = {}
 
     def with_overrides(self, overrides: Mapping[str, Override]) -> Taxonomy:
         merged = dict(self._mapping)
@@ -103,7 +106,18 @@ class Taxonomy:
         return self._mapping.get(entity_type, UNKNOWN_ENTITY)
 
     def classify_all(self, entity_types: Iterable[str]) -> tuple[Category, Sensitivity]:
-        """The classification of a value holding all these entity types."""
+        """The classification of a value holding all these entity types (remembered
+        per tuple of types: the mapping never changes)."""
+        if not isinstance(entity_types, tuple):
+            return self._classify_all(entity_types)
+        known = self._all.get(entity_types)
+        if known is None:
+            if len(self._all) >= _ALL_KEPT:
+                self._all.clear()
+            known = self._all[entity_types] = self._classify_all(entity_types)
+        return known
+
+    def _classify_all(self, entity_types: Iterable[str]) -> tuple[Category, Sensitivity]:
         pairs = [self.classify(e) for e in entity_types] or [UNKNOWN_ENTITY]
         top = max(s.rank for _, s in pairs)
         categories = {c for c, s in pairs if s.rank == top}

@@ -24,7 +24,6 @@ Wrapped subject-index key (inside the keyring file)::
 from __future__ import annotations
 
 import functools
-import struct
 from dataclasses import dataclass
 
 __all__ = [
@@ -37,19 +36,18 @@ __all__ = [
 ]
 
 _MAX_FIELD = 0xFFFFFFFF
-_LENGTH = struct.Struct(">I")
 
 
 def encode_fields(*fields: str) -> bytes:
     """Length-prefix each field: ``uint32_be(len(utf8)) || utf8``, concatenated."""
-    out: list[bytes] = []
+    out = b""
     for text in fields:
         data = text.encode("utf-8")
-        if len(data) > _MAX_FIELD:
+        size = len(data)
+        if size > _MAX_FIELD:
             raise ValueError("associated-data field too long")
-        out.append(_LENGTH.pack(len(data)))
-        out.append(data)
-    return b"".join(out)
+        out += size.to_bytes(4, "big") + data
+    return out
 
 
 @functools.lru_cache(maxsize=4096)

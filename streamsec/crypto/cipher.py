@@ -31,8 +31,6 @@ from typing import Final, NoReturn
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
 from streamsec.crypto.aad import Binding, ciphertext_aad, encode_fields
 from streamsec.crypto.envelope import (
@@ -44,7 +42,7 @@ from streamsec.crypto.envelope import (
     Alg,
     Envelope,
     b64url_encode,
-    format_envelope,
+    envelope_header,
     parse_envelope,
 )
 from streamsec.crypto.keys import DataKey, KeyPurpose
@@ -76,6 +74,7 @@ _PURPOSE: Final = {False: KeyPurpose.ENCRYPT, True: KeyPurpose.DETERMINISTIC}
 _SUBKEY_LABEL: Final = encode_fields("ssec-gcm-subkey", "v2")
 _KEY_ID_RE: Final = re.compile(KEY_ID_PATTERN)
 _HEADER_VERSIONS: Final = frozenset(f"v{v}" for v in READABLE_VERSIONS)
+_NONCE: Final = GCM_NONCE[VERSION]
 
 
 def gcm_subkey(key: DataKey, seed: bytes) -> AESGCM:
@@ -84,8 +83,16 @@ def gcm_subkey(key: DataKey, seed: bytes) -> AESGCM:
     with ``info = LP("ssec-gcm-subkey") || LP("v2") || seed`` (12 random bytes), 32 bytes."""
     if key.purpose is not KeyPurpose.ENCRYPT:
         raise ValueError("not an encryption key")
-    okm = HKDFExpand(SHA256(), 32, info=_SUBKEY_LABEL + seed).derive(key.material)
-    return AESGCM(okm)
+    return AESGCM(_expand32(key, _SUBKEY_LABEL + seed))
+
+
+def _expand32(key: DataKey, info: bytes) -> bytes:
+    """HKDF-Expand-SHA256 with L = 32 is one block, ``T(1) = HMAC(PRK, info || 0x01)``
+    (RFC 5869 section 2.3): the HMAC keyed once per data key is copied, not keyed again
+    per message (``HKDFExpand`` gives the same bytes; the test vectors check it)."""
+    mac = key.hmac_sha256()
+    mac.update(info + b"\x01")
+    return mac.finalize()
 
 
 def _seal(
@@ -101,10 +108,10 @@ def _seal(
     if alg == "siv":
         payload = key.siv().encrypt(padded, [aad])
     else:
-        if len(nonce) != GCM_NONCE[VERSION]:
+        if len(nonce) != _NONCE:
             raise ValueError("a v2 GCM nonce is 24 bytes")
         payload = nonce + gcm_subkey(key, nonce[:12]).encrypt(nonce[12:], padded, aad)
-    return format_envelope(Envelope(key.id, alg, payload))
+    return envelope_header(VERSION, key.id, alg) + b64url_encode(payload)
 
 
 def seal(
@@ -113,7 +120,7 @@ def seal(
 ) -> str:
     """Encrypt under ``key`` (GCM for an ``encrypt`` key, SIV for a ``deterministic`` one)
     as a version-2 envelope. The GCM nonce is always fresh from ``os.urandom``."""
-    nonce = os.urandom(GCM_NONCE[VERSION]) if key.purpose is KeyPurpose.ENCRYPT else b""
+    nonce = os.urandom(_NONCE) if key.purpose is KeyPurpose.ENCRYPT else b""
     return _seal(
         key, plaintext, topology=topology, path=path, binding=binding, pad_to=pad_to,
         nonce=nonce,

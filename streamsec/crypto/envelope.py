@@ -38,6 +38,7 @@ __all__ = [
     "Envelope",
     "b64url_decode",
     "b64url_encode",
+    "envelope_header",
     "format_envelope",
     "parse_envelope",
 ]
@@ -104,13 +105,13 @@ def b64url_decode(text: str) -> bytes:
 
 
 def format_envelope(envelope: Envelope) -> str:
-    return _envelope_header(envelope.version, envelope.key_id, envelope.alg) + b64url_encode(
+    return envelope_header(envelope.version, envelope.key_id, envelope.alg) + b64url_encode(
         envelope.payload
     )
 
 
 @functools.lru_cache(maxsize=1024)
-def _envelope_header(version: int, key_id: str, alg: str) -> str:
+def envelope_header(version: int, key_id: str, alg: str) -> str:
     """``ssec:v2:<key id>:<alg>:``, checked once per key (a failed check is not cached)."""
     if version not in READABLE_VERSIONS:
         raise ValueError("unknown envelope version")

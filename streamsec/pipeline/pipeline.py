@@ -67,6 +67,9 @@ MAX_OUTPUT_BYTES: Final = 1_000_000
 HEAVY_BYTES: Final = 32_768
 """A record larger than this is detected alone, under its own time budget."""
 
+_SHAPES_KEPT: Final = 256
+"""Lineage leaf types kept per compiled shape number (more: start again)."""
+
 REFERENCE_FORM: Final = "streamsec.dead-letter.reference"
 """Value of a dead letter that refers to its source record instead of copying it."""
 
@@ -95,6 +98,7 @@ class RecordPipeline:
         self.max_chars = max_chars
         self.time_budget = time_budget
         self._keys: dict[bytes, KeyResult] = {}
+        self._leaves: dict[int, dict[str, str]] = {}
 
     # -- the batch --------------------------------------------------------------------
     def process(self, batch: Sequence[SourceRecord]) -> list[Outcome]:
@@ -203,9 +207,21 @@ class RecordPipeline:
             detections = tuple(
                 f.entity_type for fc in result.classification.fields for f in fc.findings
             ) + (key_action.entity_types if key_action else ())
-            return self._protected(source, key, value, actions, detections, leaf_types(record))
+            leaves = self._leaf_types(record, result.shape)
+            return self._protected(source, key, value, actions, detections, leaves)
         except Exception as exc:  # noqa: BLE001 - one record's failure is data
             return self._dead_letter(source, as_error(exc))
+
+    def _leaf_types(self, record: dict[str, Any], shape: int | None) -> dict[str, str]:
+        """The record's lineage leaf types, once per compiled shape (a function of it)."""
+        if shape is None:
+            return leaf_types(record)
+        leaves = self._leaves.get(shape)
+        if leaves is None:
+            if len(self._leaves) >= _SHAPES_KEPT:
+                self._leaves.clear()
+            leaves = self._leaves[shape] = leaf_types(record)
+        return leaves
 
     def _tombstone(self, source: SourceRecord) -> Outcome:
         """A null value (a deletion on a compacted topic) passes on, with its key protected

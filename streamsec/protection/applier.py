@@ -76,6 +76,27 @@ def _context(
     )
 
 
+_FIELD_ACTIONS: dict[tuple[int, str, str | None], tuple[PlannedStep, FieldAction]] = {}
+"""The action of a whole-value step, by the step's identity (a rule target's step is
+shared by every record of its compiled shape), its action and key id; the entry holds
+the step, so its identity is never reused while it is remembered."""
+_FIELD_ACTIONS_KEPT = 4096
+
+
+def _whole_action(step: PlannedStep, action: str, key_id: str | None) -> FieldAction:
+    if step.source != "rule":  # a policy step is the record's own: nothing to share
+        return _field_action(step, action, key_id, 1)
+    key = (id(step), action, key_id)
+    known = _FIELD_ACTIONS.get(key)
+    if known is not None and known[0] is step:
+        return known[1]
+    made = _field_action(step, action, key_id, 1)
+    if len(_FIELD_ACTIONS) >= _FIELD_ACTIONS_KEPT:
+        _FIELD_ACTIONS.clear()
+    _FIELD_ACTIONS[key] = (step, made)
+    return made
+
+
 def _field_action(step: PlannedStep, action: str, key_id: str | None, spans: int) -> FieldAction:
     return FieldAction(
         path=step.path, action=action, mode=step.mode, entity_types=step.entity_types,
@@ -150,11 +171,15 @@ def apply_plan(
     drops = []
     anchors = [a for a in (refs.subject_at, refs.record_at) if a is not None]
     settled = _settled(refs, protected) if anchors else refs
-    for index, step in _ordered(plan.steps, refs.subject_at, refs.record_at):
+    steps = (
+        _ordered(plan.steps, refs.subject_at, refs.record_at) if anchors
+        else enumerate(plan.steps)
+    )
+    for index, step in steps:
         binding = settled.at(step.location) if binder else NO_BINDING
         if step.mode == "inline":
             results.append((index, _apply_inline(protected, step, run, binding)))
-            if any(a[: len(step.location)] == step.location for a in anchors):
+            if anchors and any(a[: len(step.location)] == step.location for a in anchors):
                 settled = _settled(refs, protected)
             continue
         entity = step.entity_types[0] if step.entity_types else None
@@ -164,15 +189,16 @@ def apply_plan(
             drops.append(step.location)
         else:
             set_at(protected, step.location, outcome.value)
-        results.append((index, [_field_action(step, step.rule.action, outcome.key_id, 1)]))
-        if any(a[: len(step.location)] == step.location for a in anchors):
+        results.append((index, [_whole_action(step, step.rule.action, outcome.key_id)]))
+        if anchors and any(a[: len(step.location)] == step.location for a in anchors):
             settled = _settled(refs, protected)  # the subject or record-id value changed
     for location in sorted(drops, key=len, reverse=True):
         delete_at(protected, location)
-    if binder is not None:
+    if binder is not None and binder.binds:
         _check_references(protected, binder, refs)
-    ordered = sorted(results, key=lambda item: item[0])
-    return protected, tuple(action for _, actions in ordered for action in actions)
+    if anchors:  # steps ran out of plan order: the actions are listed in plan order
+        results.sort(key=lambda item: item[0])
+    return protected, tuple(action for _, actions in results for action in actions)
 
 
 def _check_references(

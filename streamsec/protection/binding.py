@@ -85,6 +85,9 @@ class RecordBinder:
         record_id = topology.encryption.record_id
         self._record = parse_path(record_id) if record_id else None
         self.positional = topology.encryption.lists == "position"
+        self.binds = self._subject is not None or self._record is not None
+        """Whether records are bound to a subject or record-id field (else every
+        record's references are empty)."""
 
     def locate(
         self, record: dict[str, Any], which: str

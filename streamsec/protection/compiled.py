@@ -37,13 +37,14 @@ key per process, as the detector's memo keeps benign values), never as values.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import random
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from streamsec.classification.model import Finding
@@ -83,6 +84,7 @@ _DICT: Final = object()
 _LIST: Final = object()
 _END: Final = object()
 _SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+_NUMBERS: Final = itertools.count(1)
 
 
 class _TooBig(Exception):
@@ -158,6 +160,8 @@ class _Shape:
     slots: tuple[_Slot, ...]
     object_keys: tuple[tuple[str, str], ...]
     keys_clean: bool = False
+    number: int = field(default_factory=lambda: next(_NUMBERS))
+    """Unique in the process (a shape compiled again gets a new one)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from streamsec.classification.model import (
     Sensitivity,
 )
 from streamsec.classification.taxonomy import Taxonomy
-from streamsec.protection.analysis import RecordAnalysis
+from streamsec.protection.analysis import RecordAnalysis, RuleTarget
 from streamsec.records.paths import JsonValue, Location, get_at
 from streamsec.topology.model import DefaultActionName, FieldRule, Policy
 
@@ -102,6 +102,35 @@ def _inline_step(
     )
 
 
+_RULE_STEPS: dict[tuple[int, int], tuple[RuleTarget, Taxonomy, PlannedStep]] = {}
+"""The step of a rule target, by the identity of the target and the taxonomy (a
+compiled shape hands the same targets to each of its records); the entry holds both,
+so an identity is never reused while it is remembered."""
+_RULE_STEPS_KEPT = 4096
+
+
+def _rule_step(target: RuleTarget, taxonomy: Taxonomy) -> PlannedStep:
+    known = _RULE_STEPS.get((id(target), id(taxonomy)))
+    if known is not None and known[0] is target and known[1] is taxonomy:
+        return known[2]
+    entity = target.rule.entity
+    category, sensitivity = taxonomy.classify(entity) if entity else (None, None)
+    step = PlannedStep(
+        location=target.location,
+        path=target.path,
+        rule=target.rule,
+        mode="field",
+        source="rule",
+        entity_types=(entity,) if entity else (),
+        category=category,
+        sensitivity=sensitivity,
+    )
+    if len(_RULE_STEPS) >= _RULE_STEPS_KEPT:
+        _RULE_STEPS.clear()
+    _RULE_STEPS[id(target), id(taxonomy)] = (target, taxonomy, step)
+    return step
+
+
 def plan_record(
     record: dict[str, JsonValue],
     analysis: RecordAnalysis,
@@ -109,22 +138,7 @@ def plan_record(
     policy: Policy,
     taxonomy: Taxonomy,
 ) -> ProtectionPlan:
-    steps: list[PlannedStep] = []
-    for target in analysis.rule_targets:
-        entity = target.rule.entity
-        category, sensitivity = taxonomy.classify(entity) if entity else (None, None)
-        steps.append(
-            PlannedStep(
-                location=target.location,
-                path=target.path,
-                rule=target.rule,
-                mode="field",
-                source="rule",
-                entity_types=(entity,) if entity else (),
-                category=category,
-                sensitivity=sensitivity,
-            )
-        )
+    steps = [_rule_step(target, taxonomy) for target in analysis.rule_targets]
     for field in classification.fields:
         rule = analysis.inline_rules.get(field.location)
         is_text = isinstance(get_at(record, field.location), str)

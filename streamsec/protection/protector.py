@@ -53,6 +53,7 @@ class _Planned:
     classification: RecordClassification
     plan: ProtectionPlan
     subject: str | None
+    shape: int | None
 
 
 def _unexpected(exc: Exception) -> ProtectionFailure:
@@ -244,7 +245,8 @@ class Protector:
                     "the record has no data-subject value and the topology dead-letters "
                     "such records (encryption.missing_subject)", key=self.topology.subject,
                 )
-            return _Planned(record, classification, plan, subject)
+            shape = prepared.shape.number if prepared.shape is not None else None
+            return _Planned(record, classification, plan, subject, shape)
         except StreamsecError as exc:
             return ProtectionFailure(exc)
         except Exception as exc:  # noqa: BLE001 - fail closed; never echo the message
@@ -279,7 +281,7 @@ class Protector:
             return ProtectionFailure(exc)
         except Exception as exc:  # noqa: BLE001 - fail closed; never echo the message
             return _unexpected(exc)
-        return ProtectionResult(protected, actions, planned.classification)
+        return ProtectionResult(protected, actions, planned.classification, planned.shape)
 
     def protect(self, record: dict[str, Any]) -> ProtectionResult:
         """Protect one record; raises the record's :class:`StreamsecError` on failure."""

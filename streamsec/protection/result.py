@@ -33,6 +33,11 @@ class ProtectionResult:
     record: dict[str, Any]
     actions: tuple[FieldAction, ...]
     classification: RecordClassification = field(default_factory=RecordClassification)
+    shape: int | None = None
+    """The number of the compiled shape the input record was read as (see
+    :mod:`streamsec.protection.compiled`): records with the same number have the same
+    keys, list lengths and leaf types, so anything derived from the shape alone (the
+    lineage leaf types) can be derived once per number. None: no compiled shape."""
 
     @property
     def key_ids(self) -> tuple[str, ...]:

@@ -48,6 +48,10 @@ MAX_INT_DIGITS: Final = 1_000
 
 _BOM: Final = b"\xef\xbb\xbf"
 _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+_LONG_DIGITS: Final = re.compile(f"[0-9]{{{MAX_INT_DIGITS + 1}}}")
+"""A run of digits that may be an over-long integer (or float mantissa): the text is
+then parsed with a check of every number. Without one, no integer can be too long
+and an infinite float (``1e400``) is found in the decoded record instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,22 +91,48 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def measure(value: Any) -> RecordSize:
     """Depth, values and text characters of a decoded record (one pass, no recursion)."""
-    deepest = fields = chars = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            fields += len(node)
-            chars += sum(map(len, node))
-            stack.extend((v, depth + 1) for v in node.values())
-            deepest = max(deepest, depth + 1)
-        elif isinstance(node, list):
-            fields += len(node)
-            stack.extend((v, depth + 1) for v in node)
-            deepest = max(deepest, depth + 1)
-        elif isinstance(node, str):
-            chars += len(node)
+    deepest, fields, chars, _ = _measure(value)
     return RecordSize(deepest, fields, chars)
+
+
+_PLAIN: Final = frozenset({int, bool, type(None)})
+
+
+def _measure(value: Any) -> tuple[int, int, int, bool]:
+    """Depth, values, text characters, and whether a float is infinite."""
+    if not isinstance(value, dict | list):
+        return 0, 0, (len(value) if isinstance(value, str) else 0), _infinite(value)
+    deepest = fields = chars = 0
+    infinite = False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if depth > deepest:
+            deepest = depth
+        fields += len(node)
+        if isinstance(node, dict):
+            chars += sum(map(len, node))
+            children = node.values()
+        else:
+            children = node
+        for child in children:
+            kind = type(child)
+            if kind is str:
+                chars += len(child)
+            elif kind in _PLAIN:
+                continue
+            elif isinstance(child, dict | list):
+                push((child, depth + 1))
+            elif isinstance(child, str):
+                chars += len(child)
+            elif isinstance(child, float) and math.isinf(child):
+                infinite = True
+    return deepest, fields, chars, infinite
+
+
+def _infinite(value: Any) -> bool:
+    return isinstance(value, float) and math.isinf(value)
 
 
 def measure_depth(value: Any) -> int:
@@ -151,10 +181,15 @@ def decode_record(
     except UnicodeDecodeError as exc:
         raise DecodeError(f"record is not valid UTF-8 (byte {exc.start})") from None
     try:
-        value = json.loads(
-            text, parse_constant=_reject_constant, parse_float=_parse_float,
-            parse_int=_parse_int, object_pairs_hook=_unique_object,
-        )
+        if _LONG_DIGITS.search(text):
+            value = json.loads(
+                text, parse_constant=_reject_constant, parse_float=_parse_float,
+                parse_int=_parse_int, object_pairs_hook=_unique_object,
+            )
+        else:
+            value = json.loads(
+                text, parse_constant=_reject_constant, object_pairs_hook=_unique_object
+            )
     except RecursionError:
         raise RecordTooDeepError(f"record is nested deeper than {max_depth}") from None
     except json.JSONDecodeError as exc:
@@ -163,7 +198,10 @@ def decode_record(
         ) from None
     if not isinstance(value, dict):
         raise DecodeError(f"record must be a JSON object, got {type(value).__name__}")
-    size = measure(value)
+    deepest, fields, chars, infinite = _measure(value)
+    if infinite:
+        raise BadNumberError("record holds a number out of range")
+    size = RecordSize(deepest, fields, chars)
     if size.depth > max_depth:
         raise RecordTooDeepError(
             f"record is nested {size.depth} deep, over the limit of {max_depth}"

@@ -278,3 +278,35 @@ def test_key_events_go_before_the_batch_event_and_survive_a_failed_one(
         ("io.streamsec.key.operation", 0), ("io.streamsec.records.batch", 1),
     ]
     assert [r["offset"] for r in sealed[1]["data"]["records"]] == [1]
+
+
+def test_lineage_leaf_types_per_compiled_shape_are_those_of_each_record(
+    pipeline: RecordPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Leaf types are derived once per compiled shape: every record of a shape gets
+    exactly its own leaf types, and a record of another shape (a leaf of another type,
+    a list of another length, a null) is not given those of the first."""
+    from streamsec.events.lineage_shape import leaf_types
+    from streamsec.pipeline import pipeline as module
+
+    seen: list[tuple[dict[str, Any], dict[str, str]]] = []
+    real = RecordPipeline._protected
+
+    def spy(self: RecordPipeline, source: SourceRecord, *args: Any) -> Any:
+        seen.append((json.loads(source.value or b"{}"), args[-1]))
+        return real(self, source, *args)
+
+    monkeypatch.setattr(RecordPipeline, "_protected", spy)
+    variants: list[dict[str, Any]] = [
+        {"id": 1, "name": "Ann", "tags": ["a", "b"]}, {"id": 2, "name": "Bo", "tags": ["c", "d"]},
+        {"id": "3", "name": "Cy", "tags": ["a", "b"]}, {"id": 4, "name": "Di", "tags": ["a"]},
+        {"id": 5, "name": "Ed", "tags": ["a", 7]}, {"id": None, "name": "Fa", "tags": []},
+        {"id": 6.5, "name": "Gu", "tags": [{"k": True}]},
+        {"id": 7, "name": "Ha", "tags": ["x", "y"]},
+    ]
+    batch = [src(i, json.dumps(v).encode()) for i, v in enumerate(variants * 3)]
+    pipeline.process(batch)
+    assert len(seen) == len(batch)
+    for record, leaves in seen:
+        assert dict(leaves) == leaf_types(record)
+    assert 0 < len(pipeline._leaves) <= module._SHAPES_KEPT

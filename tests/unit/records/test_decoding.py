@@ -104,3 +104,39 @@ def test_field_and_text_limits() -> None:
 def test_output_is_never_non_finite_json() -> None:
     with pytest.raises(ValueError, match="not JSON compliant"):
         encode_record({"a": float("inf")})
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"a": [1, {"b": [2.5, -1e400]}]}',
+        b'{"a": {"b": 1E+999}, "c": "1e400"}',
+        b'{"s": "' + b"7" * 1_001 + b'", "a": 1e400}',
+        b'{"a": [' + b"1" * 1_001 + b".5]}",
+        b'{"a": {"b": -' + b"4" * 1_001 + b"}}",
+    ],
+)
+def test_numbers_out_of_range_anywhere_are_bad_numbers(raw: bytes) -> None:
+    """Most records are parsed without a check per number (none holds a run of more
+    than MAX_INT_DIGITS digits); an infinite float is then found in the decoded record."""
+    with pytest.raises(DecodeError) as info:
+        decode_record(raw, max_bytes=10_000, max_depth=5)
+    assert info.value.reason == "bad_number"
+
+
+def test_a_long_digit_run_in_text_is_still_text() -> None:
+    record = decode_record(
+        b'{"s": "' + b"7" * 1_001 + b'", "n": [1.5, ' + b"9" * 1_000 + b"]}",
+        max_bytes=10_000, max_depth=5,
+    )
+    assert record["s"] == "7" * 1_001 and record["n"] == [1.5, int("9" * 1_000)]
+
+
+def test_measure_counts_depth_values_and_text() -> None:
+    from streamsec.records.decoding import RecordSize, measure
+
+    assert measure({}) == RecordSize(1, 0, 0)
+    assert measure("abc") == RecordSize(0, 0, 3)
+    assert measure({"ab": [1, "xyz", {"c": None, "d": [True, 2.5]}], "e": []}) == RecordSize(
+        4, 2 + 3 + 2 + 2, 2 + 3 + 1 + 1 + 1
+    )
