@@ -31,6 +31,8 @@ from typing import Final, NoReturn
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
 from streamsec.crypto.aad import Binding, ciphertext_aad, encode_fields
 from streamsec.crypto.envelope import (
@@ -83,16 +85,8 @@ def gcm_subkey(key: DataKey, seed: bytes) -> AESGCM:
     with ``info = LP("ssec-gcm-subkey") || LP("v2") || seed`` (12 random bytes), 32 bytes."""
     if key.purpose is not KeyPurpose.ENCRYPT:
         raise ValueError("not an encryption key")
-    return AESGCM(_expand32(key, _SUBKEY_LABEL + seed))
-
-
-def _expand32(key: DataKey, info: bytes) -> bytes:
-    """HKDF-Expand-SHA256 with L = 32 is one block, ``T(1) = HMAC(PRK, info || 0x01)``
-    (RFC 5869 section 2.3): the HMAC keyed once per data key is copied, not keyed again
-    per message (``HKDFExpand`` gives the same bytes; the test vectors check it)."""
-    mac = key.hmac_sha256()
-    mac.update(info + b"\x01")
-    return mac.finalize()
+    okm = HKDFExpand(SHA256(), 32, info=_SUBKEY_LABEL + seed).derive(key.material)
+    return AESGCM(okm)
 
 
 def _seal(

@@ -19,8 +19,6 @@ from typing import Final, NoReturn
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.hmac import HMAC
 
 __all__ = [
     "KEK_SIZE",
@@ -104,7 +102,7 @@ class KeyInfo:
 class DataKey:
     """One unwrapped data key. ``material`` is the raw key; never log it."""
 
-    __slots__ = ("_aead", "_mac", "_material", "info")
+    __slots__ = ("_aead", "_material", "info")
 
     def __init__(self, info: KeyInfo, material: bytes) -> None:
         if len(material) != KEY_SIZES[info.purpose]:
@@ -112,7 +110,6 @@ class DataKey:
         self.info = info
         self._material = bytes(material)
         self._aead: AESGCM | AESSIV | None = None
-        self._mac: HMAC | None = None
 
     @property
     def id(self) -> str:
@@ -132,13 +129,6 @@ class DataKey:
         if not isinstance(self._aead, AESGCM):
             self._aead = AESGCM(self._material)
         return self._aead
-
-    def hmac_sha256(self) -> HMAC:
-        """A fresh HMAC-SHA256 context keyed with the material (a copy of one keyed
-        once per key: keying costs more than the copy)."""
-        if self._mac is None:
-            self._mac = HMAC(self._material, SHA256())
-        return self._mac.copy()
 
     def siv(self) -> AESSIV:
         if self.info.purpose is not KeyPurpose.DETERMINISTIC:

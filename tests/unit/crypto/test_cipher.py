@@ -236,28 +236,3 @@ def test_a_forgotten_subject_gets_no_fresh_key_under_a_category_kek(
         with pytest.raises(SubjectForgottenError):
             cipher.encrypt(SECRET, path=PATH, subject="alice", category=category)
     assert len(provider.list_keys("orders")) == before
-
-
-def test_gcm_subkey_is_hkdf_expand_of_the_data_key() -> None:
-    """The per-message subkey comes from an HMAC keyed once per data key and copied:
-    the same bytes as HKDF-Expand-SHA256 (L = 32) every time, for any key and seed,
-    and a copy never carries one message's seed into the next."""
-    import os
-    from datetime import UTC, datetime
-
-    from cryptography.hazmat.primitives.hashes import SHA256
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
-
-    from streamsec.crypto.aad import encode_fields
-    from streamsec.crypto.cipher import _expand32
-    from streamsec.crypto.keys import DataKey, KeyInfo, KeyState
-
-    label = encode_fields("ssec-gcm-subkey", "v2")
-    now = datetime.now(UTC)
-    for _ in range(8):
-        info = KeyInfo("kaaaaaaaaaa", KeyPurpose.ENCRYPT, "t", 1, KeyState.ACTIVE, now)
-        key = DataKey(info, os.urandom(32))
-        for _ in range(4):
-            seed = os.urandom(12)
-            want = HKDFExpand(SHA256(), 32, info=label + seed).derive(key.material)
-            assert _expand32(key, label + seed) == want
