@@ -263,4 +263,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    from _common import pin_hash_seed
+
+    pin_hash_seed()
     raise SystemExit(main())

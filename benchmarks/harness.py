@@ -320,4 +320,7 @@ def _cpus() -> int:
 
 
 if __name__ == "__main__":
+    from _common import pin_hash_seed
+
+    pin_hash_seed()
     sys.exit(main())
