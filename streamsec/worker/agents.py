@@ -62,13 +62,39 @@ def topology_agents(app: faust.App) -> dict[str, TopologyAgent]:
     return _AGENTS.get(app, {})
 
 
-def _more_waiting(stream: Any) -> Callable[[], bool]:
-    """Whether the stream's channel already holds another record (read without waiting).
-    A stream without a channel queue (a plain iterable) never has one waiting."""
+def _waiting_events(stream: Any) -> Callable[[int], list[Any]]:
+    """Takes up to ``n`` of the events already waiting in the stream's channel, without
+    waiting. Faust's own iterator costs a turn of the event loop (``sleep(0)``), two
+    async generators and its stream sensors per event; this takes a whole batch in
+    one go. Each event is prepared as that iterator prepares it: one read before a
+    rebalance (another consumer generation) or while the flow is paused is dropped,
+    neither tracked nor acked (its partition's owner reads it again from the committed
+    offset); the others are tracked as pending acks. A stream without a channel queue
+    (a plain iterable) never has one waiting."""
     queue = getattr(getattr(stream, "channel", None), "queue", None)
     if queue is None:
-        return lambda: False
-    return lambda: not queue.empty()
+        return lambda n: []
+    app = stream.app
+    consumer = app.consumer
+    acks_enabled_for = app.topics.acks_enabled_for
+
+    def take(n: int) -> list[Any]:
+        taken: list[Any] = []
+        while len(taken) < n and not queue.empty():
+            event = queue.get_nowait()
+            message = event.message
+            if (
+                not app.flow_control.is_active()
+                or message.generation_id != app.consumer_generation_id
+            ):
+                continue
+            if not message.tracked and acks_enabled_for(message.topic):
+                message.tracked = True
+                consumer.track_message(message)
+            taken.append(event)
+        return taken
+
+    return take
 
 
 def _source(event: Any, forward: frozenset[str] = frozenset()) -> SourceRecord:
@@ -124,22 +150,19 @@ class TopologyAgent:
         """The agent body. Never raises for a record; never acks before delivery.
 
         Natural batching, in this one task: a batch is every record already waiting
-        in the stream (up to ``batch_size``), cut as soon as none is; so one record at
-        low load and full batches under load, with no timer. At-least-once delivers
+        in the stream (up to ``batch_size``), taken in one go once the first is there
+        (:func:`_waiting_events`); so one record at low load and full batches under
+        load, with no timer. At-least-once delivers
         a batch in the background while the next one is read and protected; it is
         awaited before the next batch is sent, so outputs and audit chains keep the
         record order. Exactly-once delivers each batch before reading on: an aborted
         transaction resets the chains that the next batch would extend."""
         manual = stream.noack()
-        more_waiting = _more_waiting(manual)
-        pending: list[Any] = []
+        take_waiting = _waiting_events(manual)
         delivering: asyncio.Future[None] | None = None
         try:
-            async for event in manual.events():
-                pending.append(event)
-                if len(pending) < self.settings.batch_size and more_waiting():
-                    continue
-                events, pending = pending, []
+            async for event in manual.events():  # waits for the first of a batch
+                events = [event, *take_waiting(self.settings.batch_size - 1)]
                 delivering = await self._next_batch(manual, events, delivering)
             if delivering is not None:
                 await delivering

@@ -25,6 +25,7 @@ from streamsec.pipeline.runtime import open_pipeline
 from streamsec.settings import Settings
 from streamsec.topology.model import Topology
 from streamsec.worker.agents import attach_agents
+from streamsec.worker.consumer import WorkerApp
 from streamsec.worker.delivery import PRODUCER_BATCH_BYTES
 from streamsec.worker.metrics import WorkerMetrics
 
@@ -114,7 +115,7 @@ def build_app(
         logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
     options = faust_options(settings, connection.bootstrap)
     Path(options["datadir"]).mkdir(parents=True, exist_ok=True)
-    app = faust.App(settings.app_id, **options)
+    app = WorkerApp(settings.app_id, **options)
     attach_agents(
         app, pipelines, settings=settings, metrics=metrics or WorkerMetrics(),
         connection=connection,

@@ -45,8 +45,8 @@ from streamsec.worker.logs import install as install_log_filters
 from streamsec.worker.metrics import WorkerMetrics
 
 __all__ = [
-    "StoppingWorker", "fix_mmap_threshold", "free_port", "load_factory", "preflight", "run_worker",
-    "warm_up",
+    "GC_THRESHOLDS", "StoppingWorker", "fix_mmap_threshold", "free_port", "freeze_loaded",
+    "load_factory", "preflight", "run_worker", "warm_up",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,15 @@ later large blocks come from the heap, which only shrinks from its top. Fixed at
 (steady 258 -> 224 MB after warm-up), same run, same code otherwise."""
 
 _M_MMAP_THRESHOLD = -3  # <malloc.h>
+
+GC_THRESHOLDS = (20_000, 20, 20)
+"""The collector's thresholds in a worker (Python's are 700, 10, 10). A batch in flight
+holds thousands of container objects (records, outcomes, messages, futures); at 700 a
+young collection ran several times per batch, promoted the batch to the older
+generations and so set off a full collection every few seconds, a pause of 26-52 ms
+on a live worker (gc callbacks during the harness's paced pass), long enough to be its
+p99. Objects freed by reference counting never count towards these thresholds."""
+
 
 
 def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
@@ -126,11 +135,26 @@ def _stop_while_starting(signum: int, frame: Any) -> None:
     raise SystemExit(0)
 
 
+def freeze_loaded() -> None:
+    """Collect, then move every object alive now out of the collector's sight
+    (``gc.freeze``: a full collection no longer walks them) and set
+    :data:`GC_THRESHOLDS`."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 class StoppingWorker(faust.Worker):
     """mode's worker, plus the stop deadline: on the first stop signal detection in
-    progress is cut short and a watchdog exits the process after ``stop_timeout``."""
+    progress is cut short and a watchdog exits the process after ``stop_timeout``.
+    Once started (group joined, agents running), what start-up built (Faust's and
+    aiokafka's objects) is frozen out of the collector's sight like the models."""
 
     stop_timeout: float = 30.0
+
+    async def on_startup_finished(self) -> None:
+        await super().on_startup_finished()
+        freeze_loaded()
 
     def _schedule_shutdown(self, signum: signal.Signals) -> None:
         if not getattr(self, "_watchdog", None):
@@ -144,15 +168,14 @@ class StoppingWorker(faust.Worker):
 
 def warm_up(pipelines: Sequence[RecordPipeline]) -> None:
     """Load the detectors' models before joining the group, then move everything
-    loaded so far out of the garbage collector's sight (``gc.freeze``): a full
+    loaded so far out of the garbage collector's sight (:func:`freeze_loaded`): a full
     collection otherwise walks the whole NLP model, an 80 ms pause on the loop."""
     started = time.monotonic()
     for pipeline in pipelines:
         hook = getattr(pipeline.protector.detector, "warm_up", None)
         if callable(hook):
             hook()
-    gc.collect()
-    gc.freeze()
+    freeze_loaded()
     log.info("detectors ready in %.1f s", time.monotonic() - started)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import faust
 import pytest
 
 from streamsec.pipeline.runtime import make_pipeline
@@ -17,7 +18,7 @@ from streamsec.settings import Settings
 from streamsec.testing import FakeDetector
 from streamsec.testing.keys import InMemoryKeyProvider
 from streamsec.topology.loader import parse_topology
-from streamsec.worker.run import warm_up
+from streamsec.worker.run import GC_THRESHOLDS, StoppingWorker, warm_up
 
 ROOT = Path(__file__).parents[3]
 
@@ -33,8 +34,10 @@ class WarmingDetector(FakeDetector):
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
+    thresholds = gc.get_threshold()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 def test_warm_up_loads_every_detector_and_freezes_what_is_loaded(unfrozen: None) -> None:
@@ -48,6 +51,24 @@ def test_warm_up_loads_every_detector_and_freezes_what_is_loaded(unfrozen: None)
     warm_up(pipelines)
     assert [getattr(d, "warmed", None) for d in detectors] == [1, 1, None]
     assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == GC_THRESHOLDS
+
+
+async def test_a_started_worker_freezes_what_start_up_built(
+    unfrozen: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warm_up([])
+    frozen = gc.get_freeze_count()
+    built = [[i] for i in range(1000)]  # e.g. the Faust app's objects (lists: tracked)
+    started: list[bool] = []
+
+    async def faust_hook(self: faust.Worker) -> None:
+        started.append(True)
+
+    monkeypatch.setattr(faust.Worker, "on_startup_finished", faust_hook)
+    await StoppingWorker.__new__(StoppingWorker).on_startup_finished()
+    assert started == [True]
+    assert gc.get_freeze_count() >= frozen + len(built)
 
 
 _HEAP_PROBE = """

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import asyncio
+import warnings
+
+import pytest
+
+from streamsec.pipeline.runtime import make_pipeline
+from streamsec.settings import Settings
+from streamsec.testing import FakeDetector
+from streamsec.testing.keys import InMemoryKeyProvider
+from streamsec.topology import parse_topology
+from streamsec.worker.app import build_app
+from streamsec.worker.consumer import FastConsumer, run_until_suspended
+
+
+async def _add(a: int, b: int) -> int:
+    return a + b
+
+
+async def _after(future: asyncio.Future[int], log: list[str]) -> int:
+    log.append("started")
+    try:
+        value = await future
+        log.append("resumed")
+        await asyncio.sleep(0)  # a bare yield too
+        return value * 2
+    except asyncio.CancelledError:
+        log.append("cancelled")
+        raise
+
+
+async def test_a_coroutine_that_never_waits_finishes_inline() -> None:
+    assert run_until_suspended(_add(2, 3)) == (True, 5)
+
+
+async def test_a_coroutine_that_waits_continues_in_a_task() -> None:
+    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    log: list[str] = []
+    finished, rest = run_until_suspended(_after(future, log))
+    assert not finished and log == ["started"]
+    task = asyncio.ensure_future(rest)
+    await asyncio.sleep(0)
+    assert not task.done()
+    future.set_result(21)
+    assert await task == 42
+    assert log == ["started", "resumed"]
+
+
+async def test_an_exception_reaches_the_coroutine_and_its_caller() -> None:
+    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    _, rest = run_until_suspended(_after(future, []))
+    task = asyncio.ensure_future(rest)
+    await asyncio.sleep(0)
+    future.set_exception(KeyError("boom"))
+    with pytest.raises(KeyError):
+        await task
+
+
+async def test_cancelling_the_task_cancels_the_coroutine() -> None:
+    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    log: list[str] = []
+    _, rest = run_until_suspended(_after(future, log))
+    task = asyncio.ensure_future(rest)
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert log == ["started", "cancelled"]
+    assert future.cancelled()
+
+
+async def test_an_error_before_the_first_wait_propagates() -> None:
+    async def fails() -> None:
+        raise ValueError("decode")
+
+    with pytest.raises(ValueError, match="decode"):
+        run_until_suspended(fails())
+
+
+def _consumer() -> FastConsumer:
+    topology = parse_topology("name: c\ninput: in.c\noutput: out.c\n")
+    pipeline = make_pipeline(
+        topology, Settings(), worker_id="w", provider=InMemoryKeyProvider(),
+        detector=FakeDetector(),
+    )
+    app = build_app(Settings(web_port=0, app_id="unit-consumer"), [pipeline],
+                    bootstrap="127.0.0.1:1")
+    consumer = app.consumer
+    assert isinstance(consumer, FastConsumer)  # the worker's app builds ours
+    return consumer
+
+
+async def test_the_fetchers_hand_over_without_a_wait_needs_no_task() -> None:
+    consumer = _consumer()
+    suspend = asyncio.Event()
+    tasks_before = len(asyncio.all_tasks())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the unstarted suspend.wait() is closed
+        result = await consumer.wait_first(_add(1, 1), suspend.wait())
+    assert result.results == [2] and not result.stopped
+    assert len(asyncio.all_tasks()) == tasks_before
+
+
+async def test_a_hand_over_that_waits_still_yields_to_the_suspension() -> None:
+    consumer = _consumer()
+    suspend = asyncio.Event()
+    blocked: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    log: list[str] = []
+    waiting = asyncio.ensure_future(consumer.wait_first(_after(blocked, log), suspend.wait()))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()  # the callback waits (a full buffer), as in Faust
+    suspend.set()  # a rebalance suspends the flow: the wait ends, the callback is cancelled
+    result = await asyncio.wait_for(waiting, 5)
+    assert result.results == [True] and not result.stopped
+    await asyncio.sleep(0)
+    assert log == ["started", "cancelled"]
+
+
+async def test_a_hand_over_that_waits_completes_when_its_wait_ends() -> None:
+    consumer = _consumer()
+    blocked: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    waiting = asyncio.ensure_future(
+        consumer.wait_first(_after(blocked, []), asyncio.Event().wait()))
+    await asyncio.sleep(0.01)
+    blocked.set_result(4)
+    result = await asyncio.wait_for(waiting, 5)
+    assert 8 in result.results
