@@ -170,8 +170,12 @@ def _summary(
     print("\n=== summary")
     print(f"  protected     {len(out)} records -> {topology.output}")
     print(f"  dead letters  {len(dead)} -> {topology.dead_letter_topic} {dict(reasons)}")
+    kinds = Counter(str(e.get("type", "?")).removeprefix("io.streamsec.") for e in audit)
+    others = {k: n for k, n in kinds.items()
+              if k != "records.batch" and not k.startswith("record.")}
+    rest = ", ".join(f"{n} {kind}" for kind, n in sorted(others.items()))
     print(f"  audit events  {len(audit)} -> {topology.audit} ({len(listed)} records in "
-          f"{len(batches)} batch events, {len(singles)} per-record events, rest signatures)")
+          f"{len(batches)} batch events, {len(singles)} per-record events; {rest})")
     print(f"  field actions {dict(actions.most_common())}")
     print(f"  categories    {dict(categories.most_common())}")
     print(f"  end to end    {elapsed:.1f}s ({(len(out) + len(dead)) / elapsed:.0f} records/s,"
