@@ -130,9 +130,41 @@ def _prepare(obj: Any) -> Any:
     raise _Slow
 
 
+def _plain(obj: Any) -> bool:
+    """Whether the C encoder renders ``obj`` itself as RFC 8785 does (what
+    :func:`_prepare` would return unchanged): exact str/bool/None, dicts with BMP
+    string keys, lists and tuples, safe ints and floats that are not integral and whose
+    ``repr`` has no exponent. Checking needs no copy, so plain events (all the audit
+    events a worker writes) skip :func:`_prepare`."""
+    kind = type(obj)
+    if kind is dict:
+        for key, value in obj.items():
+            if type(key) is not str or not (key.isascii() or max(key) <= "\uffff"):
+                return False
+            vkind = type(value)
+            if not (vkind is str or vkind is bool or value is None or _plain(value)):
+                return False
+        return True
+    if kind is str or kind is bool or obj is None:
+        return True
+    if kind is list or kind is tuple:
+        for item in obj:
+            ikind = type(item)
+            if not (ikind is str or ikind is bool or item is None or _plain(item)):
+                return False
+        return True
+    if kind is int:
+        return bool(-_MAX_SAFE <= obj <= _MAX_SAFE)
+    if kind is float:
+        return math.isfinite(obj) and not obj.is_integer() and "e" not in repr(obj)
+    return False
+
+
 def canonical_json(obj: Any) -> bytes:
     """RFC 8785 canonical UTF-8 bytes of a JSON-compatible object."""
     try:
+        if _plain(obj):
+            return _dumps(obj)
         try:
             prepared = _prepare(obj)
         except _Slow:

@@ -151,3 +151,20 @@ def test_genesis_is_fixed_per_chain_and_differs_between_chains() -> None:
     assert genesis("w/0/r") == genesis("w/0/r")
     assert genesis("w/0/r") != genesis("w/1/r")
     assert len(genesis("w/0/r")) == 64
+
+
+def test_plain_values_skip_the_copy_and_still_match_the_reference() -> None:
+    """The no-copy check (``_plain``) only passes what the C encoder renders as RFC 8785
+    does: on random values, a plain one serialises to the reference bytes as it is."""
+    from streamsec.events.canonical import _dumps, _plain
+
+    rng = random.Random(20261202)
+    plain = 0
+    for _ in range(4000):
+        value = _random_value(rng)
+        if _plain(value):
+            assert _dumps(value) == rfc8785.dumps(value), value
+            plain += 1
+    assert plain > 1000
+    assert not _plain({"x": 1.0}) and not _plain({"x": 2**53}) and not _plain({1: "a"})
+    assert not _plain([math.nan]) and not _plain({"x": 1e21})
