@@ -31,7 +31,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, NoReturn
 
-from streamsec.events.canonical import compute_digest, genesis, signed_message
+from streamsec.events.canonical import (
+    compute_digest,
+    digest_and_message,
+    genesis,
+    signed_message,
+)
 from streamsec.events.cloudevents import INT32_MAX, EventType, new_event, worker_source
 from streamsec.events.signing import AuditSigner
 
@@ -217,12 +222,14 @@ class AuditChain:
             data=data,
             time=self._clock(),
         )
-        sealed = self._link(event)
+        sealed = self._link(event, sign=True)
         self._pending = []
         self._records = []
-        return sign_event(self._signer, sealed)
+        return sealed
 
-    def _link(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def _link(self, event: Mapping[str, Any], *, sign: bool = False) -> dict[str, Any]:
+        """``event`` numbered and linked (and with ``sign``, signed as :func:`sign_event`
+        signs it: over the canonical form without ``sig``, ``data`` serialised once)."""
         clash = [name for name in CHAIN_ATTRIBUTES if name in event]
         if clash:
             raise ValueError(f"event already has chain attributes: {', '.join(clash)}")
@@ -232,7 +239,12 @@ class AuditChain:
         sealed["chain"] = self.chain_id
         sealed["seq"] = self._seq
         sealed["prev"] = self._prev
-        sealed["digest"] = digest = compute_digest(sealed)
+        if sign:
+            digest, message = digest_and_message(sealed)
+            sealed["digest"] = digest
+            sealed["sig"] = base64.b64encode(self._signer.sign(message)).decode("ascii")
+        else:
+            sealed["digest"] = digest = compute_digest(sealed)
         self._prev = digest
         self._pending.append(digest[:PREFIX_LEN])
         self._seq += 1

@@ -151,3 +151,47 @@ def test_genesis_is_fixed_per_chain_and_differs_between_chains() -> None:
     assert genesis("w/0/r") == genesis("w/0/r")
     assert genesis("w/0/r") != genesis("w/1/r")
     assert len(genesis("w/0/r")) == 64
+
+
+def test_plain_values_skip_the_copy_and_still_match_the_reference() -> None:
+    """The no-copy check (``_plain``) only passes what the C encoder renders as RFC 8785
+    does: on random values, a plain one serialises to the reference bytes as it is."""
+    from streamsec.events.canonical import _dumps, _plain
+
+    rng = random.Random(20261202)
+    plain = 0
+    for _ in range(4000):
+        value = _random_value(rng)
+        if _plain(value):
+            assert _dumps(value) == rfc8785.dumps(value), value
+            plain += 1
+    assert plain > 1000
+    assert not _plain({"x": 1.0}) and not _plain({"x": 2**53}) and not _plain({1: "a"})
+    assert not _plain([math.nan]) and not _plain({"x": 1e21})
+
+
+def test_digest_and_message_are_what_the_two_functions_make() -> None:
+    """The checkpoint writer's one-step digest + signed message (``data`` serialised
+    once) gives the bytes of compute_digest and signed_message, the splice marker,
+    non-plain values and a Precanonical batch included."""
+    from streamsec.events.canonical import Precanonical, digest_and_message
+
+    marker = "\x00streamsec.precanonical\x00"
+    rng = random.Random(20261203)
+    events: list[dict[str, Any]] = [
+        {"type": "t", "seq": 3, "data": {"a": [1, 2.5, "x"], "b": {"c": None}}},
+        {"type": marker, "data": {"a": 1}},
+        {"type": "t", "data": {"a": marker, "n": 1.0}},
+        {"type": "t", "data": {"records": Precanonical([{"a": 1}], [b'{"a":1}'])}},
+        {"type": "t", "data": "not an object", "digest": "old", "sig": "old"},
+    ]
+    events += [{"type": "t", "seq": i, "data": {"v": _random_value(rng)}} for i in range(300)]
+    for event in events:
+        try:
+            digest = compute_digest(event)
+        except CanonicalizationError:
+            with pytest.raises(CanonicalizationError):
+                digest_and_message(event)
+            continue
+        body = {k: v for k, v in event.items() if k not in ("digest", "sig")}
+        assert digest_and_message(event) == (digest, signed_message({**body, "digest": digest}))
