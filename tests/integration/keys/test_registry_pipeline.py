@@ -131,7 +131,8 @@ async def test_two_workers_kafka_registry_provider_kek_and_forget(
                and e["data"]["operation"] == "create"]
     assert len(created) >= SUBJECTS  # every new key audited
     # a third party with only the registry and the KEK provider
-    consumer = KeyringCipher(open_keyring(Settings()), "crm")
+    rings = [open_keyring(Settings())]  # closed at the end: the registry's reader thread
+    consumer = KeyringCipher(rings[0], "crm")
     assert _opened(consumer, out, topo) == (N * 2, N * 2)
     forgotten = {f"S-{i:04d}" for i in range(FORGET)}
     for n, subject in enumerate(sorted(forgotten)):
@@ -144,10 +145,15 @@ async def test_two_workers_kafka_registry_provider_kek_and_forget(
     theirs = [r for r in out if r["id"] in forgotten]
     others = [r for r in out if r["id"] not in forgotten]
     time.sleep(1.1)  # the consumer's keyring looks at the registry at most once a second
-    fresh = KeyringCipher(open_keyring(Settings()), "crm")
-    for cipher in (consumer, fresh):
-        assert _opened(cipher, theirs, topo) == (0, len(theirs) * 2)
-        assert _opened(cipher, others, topo) == (len(others) * 2, len(others) * 2)
+    rings.append(open_keyring(Settings()))
+    fresh = KeyringCipher(rings[1], "crm")
+    try:
+        for cipher in (consumer, fresh):
+            assert _opened(cipher, theirs, topo) == (0, len(theirs) * 2)
+            assert _opened(cipher, others, topo) == (len(others) * 2, len(others) * 2)
+    finally:
+        for ring in rings:
+            ring.close()
     print(f"{kind}: {N} records, {SUBJECTS} subjects, 2 workers in {elapsed:.1f} s; "
           f"{len(theirs)} records of {FORGET} forgotten subjects: 0 decrypt; "
           f"{len(others)} others: 100% decrypt")
