@@ -71,7 +71,7 @@ class Keyring:
         watermark: GenerationWatermark | None = None,
     ) -> None:
         self._store = store
-        self._closing: tuple[object, ...] = (store, kek_provider)
+        self._closed = False
         self._watermark = watermark
         self._external_kek = kek
         self._given_provider = kek_provider
@@ -110,8 +110,10 @@ class Keyring:
     def close(self) -> None:
         """Release the store (a Kafka registry's follower thread and clients) and the
         KEK provider's sessions. Idempotent; the keyring is not used afterwards."""
-        parts, self._closing = self._closing, ()
-        for part in parts:
+        if self._closed:
+            return
+        self._closed = True
+        for part in (self._store, self._given_provider):
             closer = getattr(part, "close", None)
             if callable(closer):
                 closer()
