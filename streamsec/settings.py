@@ -83,6 +83,11 @@ class Settings(BaseSettings):
         default=64, ge=1, le=10_000,
         description="Most records per batch; a batch is whatever is waiting, up to this.",
     )
+    inline_batch_bytes: int = Field(
+        default=32_768, ge=0,
+        description="A batch of at most this many bytes (keys and values) is protected on "
+        "the worker's event loop, a bigger one in its agent's thread; 0: always the thread.",
+    )
 
     # --- Keys ------------------------------------------------------------------
     keyring: Path = Field(default=DEFAULT_HOME / "keyring.json")

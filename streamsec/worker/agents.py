@@ -4,8 +4,9 @@ One agent per topology. It reads its stream with **no automatic acks**
 (``stream.noack()``) and cuts a batch from whatever records are waiting: one at low
 load, up to ``batch_size`` under load, with no timer. Per batch:
 
-1. the raw records are handed to the pure :class:`RecordPipeline` in the agent's
-   own executor thread (decode, detect, protect, build events), off the loop;
+1. the raw records are handed to the pure :class:`RecordPipeline` (decode, detect,
+   protect, build events): on the event loop for a small batch, in the agent's own
+   thread for a big one (:mod:`streamsec.worker.runner`);
 2. every resulting message is sent and its delivery awaited (at-least-once: through
    the app's producer, resending the batch until the broker acknowledges it;
    exactly-once: one Kafka transaction per source partition with its offsets);
@@ -28,21 +29,22 @@ import functools
 import logging
 import time
 import weakref
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import faust
 
 from streamsec.detection import budget
 from streamsec.kafka import KafkaConnection
-from streamsec.pipeline.headers import forwardable, parse_forward_list
-from streamsec.pipeline.model import Outcome, OutMessage, SourceRecord
+from streamsec.pipeline.headers import parse_forward_list
+from streamsec.pipeline.model import Outcome, OutMessage
 from streamsec.pipeline.pipeline import RecordPipeline
 from streamsec.settings import Settings
 from streamsec.worker.audit import audit_after, hand_over, idle_digest, send_reliably
 from streamsec.worker.delivery import FaustDelivery
 from streamsec.worker.metrics import WorkerMetrics
+from streamsec.worker.runner import PipelineRunner
+from streamsec.worker.stream import batch_weight, source_of, waiting_events
 from streamsec.worker.transactions import TransactionalDelivery
 
 __all__ = ["TopologyAgent", "attach_agents", "topology_agents"]
@@ -60,50 +62,6 @@ _AGENTS: weakref.WeakKeyDictionary[faust.App, dict[str, TopologyAgent]] = (
 def topology_agents(app: faust.App) -> dict[str, TopologyAgent]:
     """The topology agents attached to ``app``, by topology name."""
     return _AGENTS.get(app, {})
-
-
-def _waiting_events(stream: Any) -> Callable[[int], list[Any]]:
-    """Takes up to ``n`` of the events already waiting in the stream's channel, without
-    waiting. Faust's own iterator costs a turn of the event loop (``sleep(0)``), two
-    async generators and its stream sensors per event; this takes a whole batch in
-    one go. Each event is prepared as that iterator prepares it: one read before a
-    rebalance (another consumer generation) or while the flow is paused is dropped,
-    neither tracked nor acked (its partition's owner reads it again from the committed
-    offset); the others are tracked as pending acks. A stream without a channel queue
-    (a plain iterable) never has one waiting."""
-    queue = getattr(getattr(stream, "channel", None), "queue", None)
-    if queue is None:
-        return lambda n: []
-    app = stream.app
-    consumer = app.consumer
-    acks_enabled_for = app.topics.acks_enabled_for
-
-    def take(n: int) -> list[Any]:
-        taken: list[Any] = []
-        while len(taken) < n and not queue.empty():
-            event = queue.get_nowait()
-            message = event.message
-            if (
-                not app.flow_control.is_active()
-                or message.generation_id != app.consumer_generation_id
-            ):
-                continue
-            if not message.tracked and acks_enabled_for(message.topic):
-                message.tracked = True
-                consumer.track_message(message)
-            taken.append(event)
-        return taken
-
-    return take
-
-
-def _source(event: Any, forward: frozenset[str] = frozenset()) -> SourceRecord:
-    message = event.message
-    return SourceRecord(
-        topic=message.topic, partition=message.partition, offset=message.offset,
-        key=message.key, value=message.value, timestamp=message.timestamp,
-        headers=forwardable(getattr(message, "headers", None), forward) if forward else (),
-    )
 
 
 class TopologyAgent:
@@ -124,7 +82,7 @@ class TopologyAgent:
         self.metrics = metrics
         self.delivery = delivery
         self.transactions = transactions
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ssec-{self.name}")
+        self.runner = PipelineRunner(self.name, settings.inline_batch_bytes)
         self.input = app.topic(
             pipeline.topology.input, key_serializer="raw", value_serializer="raw", allow_empty=True
         )
@@ -158,7 +116,7 @@ class TopologyAgent:
         record order. Exactly-once delivers each batch before reading on: an aborted
         transaction resets the chains that the next batch would extend."""
         manual = stream.noack()
-        take_waiting = _waiting_events(manual)
+        take_waiting = waiting_events(manual)
         delivering: asyncio.Future[None] | None = None
         try:
             async for event in manual.events():  # waits for the first of a batch
@@ -189,16 +147,18 @@ class TopologyAgent:
     async def prepare(
         self, stream: Any, events: Sequence[Any]
     ) -> tuple[Sequence[Any], list[Outcome], float] | None:
-        """Protect a batch in the agent's executor: (events, outcomes, started)."""
+        """Protect a batch (on the loop or in the agent's thread): (events, outcomes,
+        started)."""
         started = time.monotonic()
         if self.transactions is not None:
             events = await self._drop_stale(stream, events)
             if not events:
                 return None
-        sources = [_source(e, self.forward) for e in events]
+        sources = [source_of(e, self.forward) for e in events]
         self.metrics.batch_in(self.name, len(sources))
-        loop = asyncio.get_running_loop()
-        outcomes = await loop.run_in_executor(self.executor, self.pipeline.process, sources)
+        outcomes = await self.runner.run(
+            self.pipeline.process, sources, weight=batch_weight(sources)
+        )
         if budget.stopping():  # cut short by the stop: never sent, never acked, read again
             return None
         return events, outcomes, started
@@ -214,9 +174,7 @@ class TopologyAgent:
         else:
             generation = events[0].message.generation_id
             delivered, fenced = await self.transactions.deliver(outcomes, generation)
-        loop = asyncio.get_running_loop()
-        after = functools.partial(audit_after, self.pipeline, list(fenced))
-        audit = await loop.run_in_executor(self.executor, after)
+        audit = await self.runner.run(audit_after, self.pipeline, list(fenced))
         if audit:  # handovers of aborted chain tails; the digest, shielded from a stop
             await asyncio.shield(self.send_reliably(audit))
         done = {(o.source.partition, o.source.offset) for o in delivered}
@@ -270,9 +228,8 @@ class TopologyAgent:
     ) -> None:
         """Send the final audit checkpoints of these partitions' chains (best effort); at
         stop also the lineage COMPLETE (FAIL with ``error``)."""
-        loop = asyncio.get_running_loop()
         close = functools.partial(self.pipeline.close_chains, partitions, error=error)
-        messages = await loop.run_in_executor(self.executor, close)
+        messages = await self.runner.run(close)
         if not messages:
             return
         try:
@@ -284,16 +241,14 @@ class TopologyAgent:
 
     async def audit_tick(self) -> None:
         """The signed audit digest of an idle agent, when due (docs/audit.md)."""
-        messages = await asyncio.get_running_loop().run_in_executor(
-            self.executor, idle_digest, self.pipeline)
+        messages = await self.runner.run(idle_digest, self.pipeline)
         if messages:
             await asyncio.shield(self.send_reliably(messages))
 
     async def lineage_tick(self) -> None:
         """The lineage heartbeat of an idle agent: a RUNNING event when one is due (or a
-        shape change waits), built in the agent's executor like every other event."""
-        loop = asyncio.get_running_loop()
-        messages = await loop.run_in_executor(self.executor, self.pipeline.lineage_tick)
+        shape change waits), built by the agent's runner like every other event."""
+        messages = await self.runner.run(self.pipeline.lineage_tick)
         if not messages:
             return
         try:
@@ -377,7 +332,7 @@ def attach_agents(
         crashed = getattr(app, "_crash_reason", None)
         for agent in agents.values():
             await agent.close_chains(None, error=crashed)
-            agent.executor.shutdown(wait=False)
+            agent.runner.shutdown()
         if transactions is not None:
             await transactions.stop()
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from streamsec.events.handover import OpenChain, OpenChains
 from streamsec.kafka import KafkaConnection, read_to_end
 from streamsec.pipeline.model import OutMessage
 from streamsec.pipeline.pipeline import RecordPipeline
+from streamsec.worker.runner import PipelineRunner
 
 __all__ = ["audit_after", "hand_over", "idle_digest", "open_chains", "send_reliably"]
 
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 class _Agent(Protocol):
     pipeline: RecordPipeline
-    executor: Any
+    runner: PipelineRunner
 
     def _error(self, reason: str) -> None: ...
 
@@ -36,14 +37,14 @@ class _Agent(Protocol):
 
 
 def idle_digest(pipeline: RecordPipeline) -> list[OutMessage]:
-    """(executor) The signed digest of an agent with no batch to deliver, when due
+    """(runner) The signed digest of an agent with no batch to deliver, when due
     (only once something was delivered: a digest chain always ends in a final one)."""
     trail = pipeline.events.trail
     return pipeline.audit_digest() if trail.digest_due() and trail.delivered else []
 
 
 def audit_after(pipeline: RecordPipeline, fenced: list[int]) -> list[OutMessage]:
-    """(executor) The oldest batch in flight is delivered (but for ``fenced``
+    """(runner) The oldest batch in flight is delivered (but for ``fenced``
     partitions): the audit records now due."""
     trail = pipeline.events.trail
     trail.batch_delivered(fenced)
@@ -96,12 +97,12 @@ async def hand_over(
             open_chains(conn, topo.audit, topo.name, partitions), timeout
         )
 
-        def records() -> list[OutMessage]:  # in the executor: the trail is not thread-safe
+        def records() -> list[OutMessage]:  # by the runner: the trail is not thread-safe
             live = pipeline.events.trail.live_chains
             return [m for c in found if c.chain not in live
                     for m in pipeline.handover(c.chain, c.last_seq, c.last_digest, c.stream)]
 
-        messages = await asyncio.get_running_loop().run_in_executor(agent.executor, records)
+        messages = await agent.runner.run(records)
         if messages:
             await agent.send_reliably(messages)
             log.info("closed %d audit chain(s) left open by a dead writer", len(messages))

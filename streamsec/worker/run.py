@@ -52,7 +52,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 GIL_SWITCH_SECONDS = 0.001
-"""The worker's GIL switch interval (Python's default is 5 ms). Each batch is protected
+"""The worker's GIL switch interval (Python's default is 5 ms). A big batch is protected
 in the agent's executor thread, which holds the GIL for long stretches of pure-Python
 work; every time the event loop wakes up (a fetch response, a produce ack, a timer)
 it waited up to the whole interval for it. At 1 ms the loop gets its turn five times

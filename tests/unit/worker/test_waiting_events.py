@@ -7,7 +7,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from streamsec.worker.agents import _waiting_events
+from streamsec.worker.stream import waiting_events as _waiting_events
 
 
 class _Consumer:
