@@ -18,7 +18,8 @@ Detection of each value stays the rule. A value skips it only when all of these 
    day; a UUID with no run of more than 6 digits; a decimal amount of at most 6 digits;
    where the path's name says benign (``ts``, ``count``), epoch seconds or milliseconds
    (an integer starting with 1: no card, no 10-digit NANP phone number); an id made of
-   a prefix the path already showed clean and a short lowercase hex/digit tail (no
+   a prefix the path already showed clean (letters and separators, or ``-``-separated
+   segments that each hold a letter) and a short lowercase hex/digit tail (no
    separators, no run of more than 6 digits); or a value of the path's small closed set
    (each one already detected clean at this path). A free-text path skips only values
    of its closed set and decimals;

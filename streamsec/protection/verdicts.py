@@ -26,19 +26,34 @@ _TIMESTAMP = re.compile(
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _DECIMAL = re.compile(r"-?\d{1,4}\.\d{1,2}", re.ASCII)
 _ID = re.compile(r"([A-Za-z][A-Za-z_-]{0,31}[-_])([0-9a-f]{1,16})", re.ASCII)
+_SEGMENTED_ID = re.compile(r"([A-Za-z][A-Za-z0-9-]{0,31}-)([0-9a-f]{1,16})", re.ASCII)
 _DIGIT_RUN = re.compile(r"\d{7}", re.ASCII)
 
 
 def _id_prefix(value: str) -> str | None:
-    """The prefix of an id (letters and separators, then a short lowercase hex/digit tail
-    with a digit and no run of more than 6 digits), else None."""
+    """The prefix of an id, else None. An id is a prefix, then a short lowercase
+    hex/digit tail with a digit and no run of more than 6 digits (no separator in it);
+    the prefix is either letters and separators (``pay_``, ``order-``), or segments of
+    letters and digits each ending in ``-`` where every segment holds a letter and no
+    run of more than 6 digits (``tp-9dd575-``, ``eu1-orders-``). So the tail is the only
+    group of digits that is not glued to a letter: no two digit groups meet at a
+    separator (a phone, SSN, card, date or postcode+4 needs two), no group has more
+    than 6 digits, and ``-`` is no word character, so the tail is a word of its own."""
     match = _ID.fullmatch(value)
     if match is None:
-        return None
+        match = _SEGMENTED_ID.fullmatch(value)
+        if match is None or not _segmented_prefix(match.group(1)):
+            return None
     tail = match.group(2)
     if tail.isalpha() or _DIGIT_RUN.search(tail):
         return None
     return match.group(1)
+
+
+def _segmented_prefix(prefix: str) -> bool:
+    """Every ``-``-separated segment is non-empty and holds a letter; no 7-digit run."""
+    segments = prefix[:-1].split("-")
+    return all(seg and not seg.isdigit() for seg in segments) and not _DIGIT_RUN.search(prefix)
 
 
 def _uuid(value: str) -> object:

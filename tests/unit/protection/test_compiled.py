@@ -22,6 +22,10 @@ SENSITIVE: list[Any] = [
     "GB82WEST12345698765432", "Jane Roe", "12 Main Street", "1985-03-02",
     "C-4111111111111111", "pay_4111111111111111", "id-123-45-6789", "gold 123-45-6789",
     4155550134, 4111111111111111, 123456789, 2025550134,
+    # a learnt segmented prefix (tp-9dd575-) never carries digit groups through
+    "tp-9dd575-4155550134", "tp-9dd575-123-45-6789", "tp-123-45-6789", "tp-415-555-0134",
+    "a1-4111-1111-1111-1111", "eu1-2024-05-01", "tp-9dd575-4111111111111111",
+    "tp-9dd5754155550-000001", "tp-9dd575_123456789",
 ]
 
 
@@ -39,7 +43,8 @@ def _every_kind() -> list[PathVerdicts]:
         _learnt([_uuid(i) for i in range(n)]),
         _learnt([f"{i * 13.7:.2f}" for i in range(n)]),
         _learnt([1_700_000_000 + i for i in range(n)]),
-        _learnt([f"C-{i:06d}" for i in range(n)] + [f"pay_{i:04x}ab12" for i in range(n)]),
+        _learnt([f"C-{i:06d}" for i in range(n)] + [f"pay_{i:04x}ab12" for i in range(n)]
+                + [f"tp-9dd575-{i:06d}" for i in range(n)]),
         _learnt(["gold", "silver", "bronze", "US", "EUR"] * n),
     ]
 
@@ -57,6 +62,7 @@ def test_each_kind_skips_its_own_values_once_learnt() -> None:
     assert amount.skips("12.30")
     assert epoch.skips(1_800_000_000) and epoch.skips(1_700_000_000_000)
     assert ids.skips("C-999999") and ids.skips("pay_0e9f3a") and not ids.skips("X-999999")
+    assert ids.skips("tp-9dd575-999999") and not ids.skips("tp-9dd576-999999")
     assert closed.skips("silver") and not closed.skips("platinum")
 
 
@@ -241,3 +247,34 @@ def test_attack_with_the_real_detector_on_the_harness_shapes() -> None:
         record = {**corpus[0], path: secret}
         result = protector.protect(record)
         assert secret not in json.dumps(result.record), path
+
+
+@pytest.mark.parametrize(
+    ("value", "prefix"),
+    [("tp-9dd575-000123", "tp-9dd575-"), ("eu1-orders-00ab12", "eu1-orders-"),
+     ("pay_cd425ec38f13", "pay_"), ("C-648562", "C-"),
+     ("415-555-0134", None), ("tp-415-5550134", None), ("a1-123-45-6789", None),
+     ("x-12-3456", None), ("tp-9dd575_000123", None), ("ord-1985-03-02", None),
+     ("tp-9dd5751234567-000123", None), ("tp-9dd575-1234567", None), ("tp-9dd575-abcdef", None)],
+)
+def test_an_id_prefix_never_lets_two_digit_groups_meet(value: str, prefix: str | None) -> None:
+    """Segmented prefixes: every segment holds a letter, so the tail is the only digit
+    group that stands alone (a phone, SSN, card or date needs two); no 7-digit run."""
+    from streamsec.protection.verdicts import _id_prefix
+
+    assert _id_prefix(value) == prefix
+
+
+def test_attack_sensitive_record_key_after_learnt_segmented_keys(build: Build) -> None:
+    """Keys like the harness's (``tp-<run id>-<sequence>``) are learnt; a key that then
+    carries a phone number or an SSN in that form is detected in full."""
+    protector, _ = build("policy:\n  default_action: encrypt\n",
+                         detector=FakeDetector({"tp-9dd575-4155550134": "PHONE_NUMBER",
+                                                "tp-9dd575-123-45-6789": "US_SSN"}))
+    for start in range(0, 4 * LEARN_AFTER, 16):
+        done = protector.protect_keys([f"tp-9dd575-{i:06d}" for i in range(start, start + 16)])
+        assert all(action is None for _, action in done)  # type: ignore[misc]
+    assert protector.shapes.key_verdicts.skips("tp-9dd575-000999")
+    for secret in ("tp-9dd575-4155550134", "tp-9dd575-123-45-6789"):
+        (protected, action), = protector.protect_keys([secret])  # type: ignore[misc]
+        assert action is not None and secret not in protected, secret
