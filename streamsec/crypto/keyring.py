@@ -36,7 +36,7 @@ from streamsec.crypto.keys import DataKey, KeyInfo, KeyPurpose
 from streamsec.crypto.providers.base import DEFAULT_KEK, KekProvider
 from streamsec.errors import KeyAccessError, KeyDestroyedError, KeyNotFoundError
 
-__all__ = ["Keyring"]
+__all__ = ["Keyring", "close_parts"]
 
 T = TypeVar("T")
 
@@ -93,10 +93,7 @@ class Keyring:
         if self._closed:
             return
         self._closed = True
-        for part in (self._state.store, self._state.given_provider):
-            closer = getattr(part, "close", None)
-            if callable(closer):
-                closer()
+        close_parts(self._state.store, self._state.given_provider)
 
     def __enter__(self) -> Keyring:
         return self
@@ -232,3 +229,11 @@ class Keyring:
         for listener in self.listeners if infos else ():  # after the write: what happened
             listener(kind, infos)
         return result
+
+
+def close_parts(*parts: object) -> None:
+    """Close each of ``parts`` that can be closed (a key store, a KEK provider)."""
+    for part in parts:
+        closer = getattr(part, "close", None)
+        if callable(closer):
+            closer()
