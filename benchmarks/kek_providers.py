@@ -52,9 +52,9 @@ def _prepare(name: str, factory: Callable[[], KekProvider], root: Path,
         cipher.encrypt(b"warm", path="p", subject=f"S{i}")
     fresh = Keyring(FileStore(path), kek_provider=factory())  # another process: cold cache
     t0 = time.perf_counter()
-    for record in list(fresh._by_id.values()):
+    for record in list(fresh._state.by_id.values()):
         fresh.key_by_id(record.id)
-    unwrap = (time.perf_counter() - t0) / max(1, len(fresh._by_id))
+    unwrap = (time.perf_counter() - t0) / max(1, len(fresh._state.by_id))
     return unwrap, KeyringCipher(fresh, "bench")
 
 

@@ -64,7 +64,7 @@ def _entries(n: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     provider = StaticKekProvider(KEK, kek_id=KEK_ID)
     doc = new_document(provider, kek_id=KEK_ID)
     ring = Keyring(MemoryStore(doc), kek_provider=provider)
-    key, kek = mac_key(ring._index_key), Kek(KEK, kek_id=KEK_ID)
+    key, kek = mac_key(ring._state.index_key), Kek(KEK, kek_id=KEK_ID)
     header = doc.model_dump(mode="json", exclude={"keys", "mac", "generation"})
     created = "2026-01-01T00:00:00Z"
     out = []
@@ -119,7 +119,7 @@ def _child(bootstrap: str, topic: str) -> None:
     ring = Keyring(store, kek_provider=StaticKekProvider(KEK, kek_id=KEK_ID))
     opened = time.perf_counter() - t1
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"keys": len(ring._by_id), "read": read, "open": opened, "mb": peak,
+    print(json.dumps({"keys": len(ring._state.by_id), "read": read, "open": opened, "mb": peak,
                       "refused": store.refused}))  # fmt: skip
     store.close()
 

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     bootstrap = conn.bootstrap
     keyring = settings.home.resolve() / "demo" / "keyring.json"
     if not keyring.exists():
-        init_keyring(keyring, settings=settings)
+        init_keyring(keyring, settings=settings).close()
     env = {
         "STREAMSEC_BROKER": bootstrap, "STREAMSEC_KEYRING": str(keyring),
         "STREAMSEC_METRICS_PORT": "0", "STREAMSEC_WEB_PORT": "0",

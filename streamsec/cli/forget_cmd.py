@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -176,10 +177,17 @@ def _prove(args: argparse.Namespace) -> int:
         return 2
     settings = settings_from(args)
     copy, given = _open_copy(settings, args.keystore_copy)
-    prover = ForgetProver(
-        load_topology(args.topology), open_keyring(settings), subject, copy=copy,
-        copy_given=given,
-    )
+    with contextlib.ExitStack() as opened:  # both keyrings are closed (a registry's reader)
+        if copy is not None:
+            opened.callback(copy.close)
+        topology = load_topology(args.topology)
+        live = opened.enter_context(open_keyring(settings))
+        prover = ForgetProver(topology, live, subject, copy=copy, copy_given=given)
+        return _check_all(prover, args, settings)
+
+
+def _check_all(prover: Any, args: argparse.Namespace, settings: Any) -> int:
+    """Every record of ``--input`` or ``--topic`` through ``prover``; prints its report."""
     if args.input:
         from streamsec.cli.progress import file_size, progress, tracked_lines
 
@@ -207,18 +215,19 @@ def _open_copy(settings: Any, path: str | None) -> tuple[Any, bool]:
     if path is None:
         return None, False
     from streamsec.crypto.keyfile import FileStore
-    from streamsec.crypto.keyring import Keyring
+    from streamsec.crypto.keyring import Keyring, close_parts
     from streamsec.crypto.keyring_setup import kek_from_settings, provider_from_settings
     from streamsec.errors import KeyAccessError
 
     if not Path(path).is_file():
         raise SystemExit(f"--keystore-copy: no such file: {path}")
+    provider = None
     try:
-        return Keyring(
-            FileStore(Path(path)), kek=kek_from_settings(settings),
-            kek_provider=provider_from_settings(settings, settings.keyring),
-        ), True
+        store, kek = FileStore(Path(path)), kek_from_settings(settings)
+        provider = provider_from_settings(settings, settings.keyring)
+        return Keyring(store, kek=kek, kek_provider=provider), True
     except KeyAccessError:
+        close_parts(provider)  # the provider's sessions, opened for a copy that stays shut
         return None, True
 
 

@@ -125,7 +125,7 @@ def _init(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     from streamsec.crypto.providers import kek_file_of
 
-    init_keyring(settings.keyring, settings=settings, force=args.force)
+    init_keyring(settings.keyring, settings=settings, force=args.force).close()
     if settings.kek is not None:
         where = "STREAMSEC_KEK (fixed, not stored)"
     elif settings.kek_provider == "local":

@@ -5,7 +5,8 @@
 * :mod:`~streamsec.crypto.plaintext`: type-tagged plaintext (exact JSON round trips).
 * :mod:`~streamsec.crypto.keys`: key metadata and material holders.
 * :mod:`~streamsec.crypto.provider`: the :class:`KeyProvider` protocol.
-* :mod:`~streamsec.crypto.keyring`, :mod:`~streamsec.crypto.keyfile`: the local keyring.
+* :mod:`~streamsec.crypto.keyring` (with :mod:`~streamsec.crypto.keyring_state` and
+  :mod:`~streamsec.crypto.keyring_edits`), :mod:`~streamsec.crypto.keyfile`: the local keyring.
 * :mod:`~streamsec.crypto.cipher`: :class:`KeyringCipher`, the ``FieldCipher``.
 
 See ``docs/envelope.md`` for formats and test vectors.

@@ -51,9 +51,9 @@ def _rewrap_record(
     stale = {n: c for n, c in copies.items() if c.kek_version != current.get(n)}
     if record.wrapped is None or (record.kek_version == current.get(record.kek) and not stale):
         return record
-    material = ring._unwrap_material(record)
+    material = ring._state.unwrap_material(record)
     aad = key_aad(record)
-    provider = ring._kek_provider
+    provider = ring._state.kek_provider
     assert provider is not None
 
     def wrap(name: str) -> tuple[str, str]:
@@ -76,7 +76,7 @@ def keks_in_use(ring: Keyring) -> dict[str, set[str]]:
     now (what :func:`rotate_kek` rotates; no material)."""
     with ring._lock:
         ring._refresh(force=True)
-        document = ring._document
+        document = ring._state.document
     assert document is not None
     used: dict[str, set[str]] = {DEFAULT_KEK: {document.index_kek_version}}
     for name, entry in document.index_keys.items():
@@ -92,7 +92,7 @@ def keks_in_use(ring: Keyring) -> dict[str, set[str]]:
 def rotate_kek(ring: Keyring) -> KekRotation:
     """Rotate every KEK the key store uses; see the module docstring."""
     names = keks_in_use(ring)
-    provider, document = ring._kek_provider, ring._document
+    provider, document = ring._state.kek_provider, ring._state.document
     assert provider is not None
     assert document is not None
     current = {name: provider.rotate(name) for name in sorted(names)}
@@ -107,7 +107,7 @@ def rotate_kek(ring: Keyring) -> KekRotation:
                 counted[0] += 1
             keys.append(new)
         aad = index_key_aad(doc.kek.id)
-        index = ring._index_key
+        index = ring._state.index_key
         version, wrapped = provider.wrap(DEFAULT_KEK, index, aad, create=False)
         old.add((DEFAULT_KEK, doc.index_kek_version))
         index_keys = {}

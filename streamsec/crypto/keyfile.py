@@ -46,11 +46,14 @@ __all__ = [
     "KeyringDocument",
     "KeyringStore",
     "MemoryStore",
+    "Slot",
     "WrappedCopy",
 ]
 
 KeyId = Annotated[str, Field(pattern=f"^{KEY_ID_PATTERN}$")]
 _REVEAL = "streamsec.keyring.reveal-kek"
+Slot = tuple[str, KeyPurpose, str | None, str]
+"""A key's place in the keyring: ``(owner, purpose, subject hash, KEK label)``."""
 
 
 class _Strict(BaseModel):
@@ -117,7 +120,7 @@ class KeyRecord(_Strict):
         return self
 
     @property
-    def slot(self) -> tuple[str, KeyPurpose, str | None, str]:
+    def slot(self) -> Slot:
         label = self.kek if self.readers is None else reader_label(self.readers)
         return (self.owner, self.purpose, self.subject, label)
 

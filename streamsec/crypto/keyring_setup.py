@@ -21,7 +21,7 @@ from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.envelope import b64url_decode, b64url_encode
 from streamsec.crypto.integrity import GenerationWatermark, document_mac, mac_key
 from streamsec.crypto.keyfile import _REVEAL, FileStore, KekRecord, KeyringDocument, KeyringStore
-from streamsec.crypto.keyring import Keyring
+from streamsec.crypto.keyring import Keyring, close_parts
 from streamsec.crypto.keys import KEK_SIZE, decode_kek, new_key_id, utc_now
 from streamsec.crypto.providers import DEFAULT_KEK, KekProvider, kek_file_of, open_kek_provider
 from streamsec.crypto.providers.local import LocalKekProvider, StaticKekProvider
@@ -147,13 +147,18 @@ def open_keyring(
     watermark = None
     if settings.key_store == "file":  # the Kafka registry has its log order instead
         watermark = GenerationWatermark(settings.home / "keyring-generations.json")
-    return Keyring(
-        open_store(settings, target),
-        kek=kek_from_settings(settings),
-        kek_provider=provider_from_settings(settings, target),
-        refresh_interval=refresh_interval,
-        watermark=watermark,
-    )
+    store = open_store(settings, target)
+    provider = None
+    try:  # a keyring that does not open releases its store (a Kafka registry's reader)
+        kek = kek_from_settings(settings)
+        provider = provider_from_settings(settings, target)
+        return Keyring(
+            store, kek=kek, kek_provider=provider, refresh_interval=refresh_interval,
+            watermark=watermark,
+        )  # fmt: skip
+    except BaseException:
+        close_parts(store, provider)
+        raise
 
 
 def init_keyring(
@@ -168,8 +173,13 @@ def init_keyring(
     target = Path(path) if path is not None else settings.keyring
     kek = kek_from_settings(settings)
     provider = None if kek is not None else open_kek_provider(settings, keyring=target)
-    store = open_store(settings, target)
-    return create_keyring(store, kek=kek, kek_provider=provider, force=force)
+    store: KeyringStore | None = None
+    try:  # refused (one exists already): the store and the provider are released
+        store = open_store(settings, target)
+        return create_keyring(store, kek=kek, kek_provider=provider, force=force)
+    except BaseException:
+        close_parts(store, provider)
+        raise
 
 
 def open_cipher(

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Container
-from typing import TYPE_CHECKING
 
 from streamsec.crypto.aad import index_key_aad, wrapped_key_aad
 from streamsec.crypto.envelope import b64url_decode, b64url_encode
-from streamsec.crypto.keyfile import IndexKey, KeyRecord, KeyringDocument, WrappedCopy
-from streamsec.crypto.keys import KEY_SIZES, KeyPurpose, KeyState, new_key_id, utc_now
+from streamsec.crypto.keyfile import IndexKey, KeyRecord, KeyringDocument, Slot, WrappedCopy
+from streamsec.crypto.keys import KEY_SIZES, KeyState, new_key_id, utc_now
 from streamsec.crypto.providers.base import DEFAULT_KEK, KekProvider
 from streamsec.crypto.readers import parse_label, provider_keks, role_kek
 from streamsec.errors import KeyAccessError
-
-if TYPE_CHECKING:
-    Slot = tuple[str, KeyPurpose, str | None, str]
 
 __all__ = [
     "destroyed_record",

@@ -43,11 +43,13 @@ from streamsec.errors import KeyAccessError
 from streamsec.keystore.entries import key_record, open_entry
 from streamsec.keystore.kafka_io import Producer, end_offset, ensure_topic, follow
 
-__all__ = ["KafkaKeyStore"]
+__all__ = ["THREAD_PREFIX", "KafkaKeyStore"]
 
 log = logging.getLogger(__name__)
 
 HEADER = "__header__"
+THREAD_PREFIX = "key-registry:"
+"""Every store's follower thread is named so (then the topic): a test can tell one left open."""
 _RANK = {KeyState.ACTIVE: 0, KeyState.RETIRED: 1, KeyState.DESTROYED: 2}
 _DONE = ("", b"")
 
@@ -76,7 +78,7 @@ class KafkaKeyStore:
         self.closed = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
-                                        name=f"key-registry:{topic}")  # fmt: skip
+                                        name=THREAD_PREFIX + topic)  # fmt: skip
         self._thread.start()
         self._stop = asyncio.Event()
         self._producer = Producer(conn)

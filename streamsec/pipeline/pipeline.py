@@ -18,7 +18,6 @@ the output limit carries a reference to its source instead of the bytes.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -30,17 +29,15 @@ from streamsec.errors import (
     RecordTooLargeError,
     RecordTooSlowError,
     StreamsecError,
-    SubjectForgottenError,
 )
-from streamsec.events.canonical import wire
 from streamsec.events.lineage_shape import leaf_types
 from streamsec.pipeline.events import RecordEvents
-from streamsec.pipeline.headers import (
-    CLOUDEVENTS_HEADERS,
-    FORM,
-    dead_letter_headers,
-    lineage_cloudevent,
-    protected_headers,
+from streamsec.pipeline.headers import protected_headers
+from streamsec.pipeline.messages import (
+    REFERENCE_FORM,
+    audit_messages,
+    dead_letter_message,
+    lineage_messages,
 )
 from streamsec.pipeline.model import Outcome, OutMessage, SourceRecord
 from streamsec.pipeline.record_keys import (
@@ -69,9 +66,6 @@ HEAVY_BYTES: Final = 32_768
 
 _SHAPES_KEPT: Final = 256
 """Lineage leaf types kept per compiled shape number (more: start again)."""
-
-REFERENCE_FORM: Final = "streamsec.dead-letter.reference"
-"""Value of a dead letter that refers to its source record instead of copying it."""
 
 
 class RecordPipeline:
@@ -149,7 +143,7 @@ class RecordPipeline:
             extra.setdefault(i, []).append(checkpoint)
         for i, events in extra.items():
             o = outcomes[i]
-            outcomes[i] = replace(o, messages=(*o.messages, *self._audit_messages(events)))
+            outcomes[i] = replace(o, messages=(*o.messages, *audit_messages(self.topology, events)))
         return outcomes
 
     def _protect_all(
@@ -257,8 +251,8 @@ class RecordPipeline:
         audit, lineage = self.events.protected(source, leaves, actions)  # last: may raise
         messages = (
             out,
-            *self._audit_messages(audit),
-            *self._lineage_messages(lineage),
+            *audit_messages(self.topology, audit),
+            *lineage_messages(self.topology, lineage),
         )
         return Outcome(
             source, messages, None, detections, tuple(a.action for a in actions)
@@ -270,70 +264,31 @@ class RecordPipeline:
         return self._signed([self._dead_letter(source, error)])[0]
 
     def _dead_letter(self, source: SourceRecord, error: StreamsecError) -> Outcome:
-        """The original bytes to the dead-letter topic, with the reason code only; a
-        record too large to copy there goes as a reference to its source instead
-        (topic, partition, offset, sizes, SHA-256), so the dead letter always fits. For
-        a forgotten data subject nothing of the record: no key, an empty value (Kafka
-        needs one of the two) and the form ``withheld``; no hash either, which would let
-        a guess at its content be confirmed."""
-        topo = self.topology
-        reason = error.reason
-        forgotten = isinstance(error, SubjectForgottenError)
+        """Its dead letter (:func:`~streamsec.pipeline.messages.dead_letter_message`)
+        and audit event."""
         audit = self.events.dead_lettered(source, error)  # fail closed: never without it
-        headers = dead_letter_headers(topo, source, reason)
-        key, value = source.key, source.value
-        if forgotten:
-            key, value = None, b""
-            headers = (*headers, (FORM, b"withheld"))
-        elif len(key or b"") + len(value or b"") > self.max_output_bytes:
-            key, value = _reference(source, reason)
-            headers = (*headers, (FORM, b"reference"))
-        messages = (
-            OutMessage(topo.dead_letter_topic, key, value, headers),
-            *self._audit_messages(audit),
+        letter = dead_letter_message(
+            self.topology, source, error, max_output_bytes=self.max_output_bytes
         )
-        return Outcome(source, messages, reason)
-
-    def _audit_messages(self, events: list[dict[str, Any]]) -> list[OutMessage]:
-        """Keyed by chain id (a digest by its writer run, a handover by the chain it
-        closes), so each chain stays in order on one audit partition. The value is the
-        event's canonical JSON (what its digest is computed over)."""
-        return [
-            OutMessage(
-                self.topology.audit, _audit_key(e, self.topology.name), wire(e),
-                CLOUDEVENTS_HEADERS,
-            )
-            for e in events
-        ]
+        return Outcome(source, (letter, *audit_messages(self.topology, audit)), error.reason)
 
     def audit_records(self, events: list[dict[str, Any]]) -> list[OutMessage]:
         """Messages of audit events built outside a batch (handover records)."""
-        return self._audit_messages(events)
+        return audit_messages(self.topology, events)
 
     def audit_digest(self, *, final: bool = False) -> list[OutMessage]:
         """The worker's signed digest (see :meth:`AuditTrail.digest`)."""
-        return self._audit_messages(self.events.trail.digest(final=final))
+        return audit_messages(self.topology, self.events.trail.digest(final=final))
 
     def handover(
         self, chain: str, last_seq: int, last_digest: str, stream: str | None = None
     ) -> list[OutMessage]:
         """A signed record closing a dead writer's chain at ``last_seq``."""
         event = self.events.trail.handover(chain, last_seq, last_digest, stream=stream)
-        return self._audit_messages([event])
-
-    def _lineage_messages(self, events: list[dict[str, Any]]) -> list[OutMessage]:
-        """Keyed by topology, so one topology's run events stay in order."""
-        key = self.topology.name.encode("utf-8")
-        return [
-            OutMessage(
-                self.topology.lineage, key, encode_record(lineage_cloudevent(e)),
-                CLOUDEVENTS_HEADERS,
-            )
-            for e in events
-        ]
+        return audit_messages(self.topology, [event])
 
     def lineage_tick(self) -> list[OutMessage]:
-        return self._lineage_messages(self.events.lineage_tick())
+        return lineage_messages(self.topology, self.events.lineage_tick())
 
     def close_chains(
         self, partitions: Sequence[int] | None = None, *, error: BaseException | None = None
@@ -341,30 +296,8 @@ class RecordPipeline:
         """Final audit checkpoints for ``partitions`` (default: all), to send on revoke/stop;
         at stop (all partitions) also the final signed digest and the lineage COMPLETE,
         or FAIL after a crash."""
-        messages = self._audit_messages(self.events.close(partitions))
+        messages = audit_messages(self.topology, self.events.close(partitions))
         if partitions is None:
-            messages += self._lineage_messages(self.events.finish_lineage(error))
+            messages += lineage_messages(self.topology, self.events.finish_lineage(error))
         return messages
 
-
-def _reference(source: SourceRecord, reason: str) -> tuple[bytes | None, bytes]:
-    """A dead letter's key and value that point at the source record (no value bytes):
-    replay it from the raw topic while its retention lasts."""
-    key = source.key if source.key is None or len(source.key) <= MAX_KEY_BYTES else None
-    value = source.value or b""
-    reference = {
-        "form": REFERENCE_FORM,
-        "reason": reason,
-        "topic": source.topic,
-        "partition": source.partition,
-        "offset": source.offset,
-        "value_bytes": len(value),
-        "key_bytes": len(source.key or b""),
-        "value_sha256": hashlib.sha256(value).hexdigest(),
-    }
-    return key, encode_record(reference)
-
-
-def _audit_key(event: dict[str, Any], default: str) -> bytes:
-    chain = event.get("chain") or event.get("subject") or default
-    return str(chain).encode("utf-8")

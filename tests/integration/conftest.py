@@ -12,6 +12,12 @@
   without ``expected``: everything the topic holds at the call.
 * ``private_broker``: a broker of its own (same download, other ports and data) that a
   test may stop, kill and restart; removed after the test.
+* ``closing``: ``ring = closing(open_keyring(settings))`` -> the keyring (or store,
+  provider...), closed when the test ends, passed or failed.
+
+Every test module must close the Kafka key registries it opens (keyrings over
+``STREAMSEC_KEY_STORE=kafka``, ``KafkaKeyStore``): one left open keeps its follower
+thread polling the broker after the tests, so a module that leaves one is failed.
 
 Subprocesses a test starts should get ``STREAMSEC_BROKER=<kafka_bootstrap>`` in their
 environment, so they use the test broker and never start or stop one themselves.
@@ -24,11 +30,12 @@ import contextlib
 import json
 import re
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -39,6 +46,7 @@ from streamsec.broker import LocalBroker, ensure_broker, hold_broker, local_brok
 from streamsec.broker.install import find_java
 from streamsec.errors import BrokerError
 from streamsec.kafka import KafkaConnection, new_admin, new_consumer, new_producer
+from streamsec.keystore.kafka_store import THREAD_PREFIX
 from streamsec.settings import load_settings
 
 KeyLike = bytes | str | None
@@ -55,6 +63,49 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if Path(item.path).resolve().is_relative_to(_INTEGRATION_DIR):
             item.add_marker(pytest.mark.integration)
+
+
+class _Closable(Protocol):
+    def close(self) -> Any: ...
+
+
+C = TypeVar("C", bound=_Closable)
+
+
+@pytest.fixture
+def closing() -> Iterator[Callable[[C], C]]:
+    opened: list[_Closable] = []
+
+    def keep(thing: C) -> C:
+        opened.append(thing)
+        return thing
+
+    yield keep
+    for thing in reversed(opened):
+        thing.close()
+
+
+def _registry_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX)}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_key_registry_left_open(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails the module (after its last test) if a key registry it opened is still
+    following its topic: close every keyring and ``KafkaKeyStore`` a test opens."""
+    before = _registry_threads()
+    yield
+    deadline = time.monotonic() + 5  # close() joins its thread; this is only a margin
+    left = _registry_threads() - before
+    for thread in left:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    names = sorted(t.name.removeprefix(THREAD_PREFIX) for t in left if t.is_alive())
+    if names:
+        pytest.fail(
+            f"{request.module.__name__} left {len(names)} Kafka key registry reader(s) open "
+            f"(topics {', '.join(names)}): close the keyrings and stores its tests open",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")

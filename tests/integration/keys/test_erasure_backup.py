@@ -19,6 +19,7 @@ import contextlib
 import io
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,7 @@ def _cli(*args: str, stdin: str | None = None) -> tuple[int, str]:
 async def test_forgotten_subjects_stay_forgotten_in_backups_and_new_records(
     hsm: SoftHsmToken, tmp_path: Path, kafka_bootstrap: str, topic_factory: Any,
     kafka_produce: Any, kafka_consume: Any, monkeypatch: pytest.MonkeyPatch,
+    closing: Callable[[Any], Any],
 ) -> None:
     keyring = tmp_path / "keyring.json"
     for name, value in {
@@ -106,7 +108,7 @@ async def test_forgotten_subjects_stay_forgotten_in_backups_and_new_records(
                     + RULES)  # fmt: skip
     topology = load_topology(path)
     settings = load_settings()
-    ring = open_keyring(settings, refresh_interval=0.0)
+    ring = closing(open_keyring(settings, refresh_interval=0.0))  # its HSM key handles
     pipeline = make_pipeline(topology, settings, worker_id="it", provider=ring,
                              detector=FakeDetector())  # fmt: skip
 
@@ -150,8 +152,8 @@ async def test_forgotten_subjects_stay_forgotten_in_backups_and_new_records(
     assert report["keystore_copy"]["encrypted_values"] == 4 * PER_SUBJECT
     # ... and all ten in-process: the copy does not even unlock any more
     with pytest.raises(KeyAccessError):
-        Keyring(FileStore(backup), kek_provider=provider_from_settings(settings, keyring))
-    live = open_keyring(settings)
+        Keyring(FileStore(backup), kek_provider=closing(provider_from_settings(settings, keyring)))
+    live = closing(open_keyring(settings))
     tried = decrypted_with_copy = 0
     for who in forgotten:
         prover = ForgetProver(topology, live, who, copy=None, copy_given=True)

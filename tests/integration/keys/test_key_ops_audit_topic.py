@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from streamsec.settings import Settings
 
 async def test_key_operations_reach_the_audit_topic_and_verify(
     kafka_bootstrap: str, topic_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: Any,
+    capsys: Any, closing: Callable[[Any], Any],
 ) -> None:
     registry, audit = await topic_factory(1), await topic_factory(1)
     monkeypatch.setenv("STREAMSEC_BROKER", kafka_bootstrap)
@@ -30,8 +31,8 @@ async def test_key_operations_reach_the_audit_topic_and_verify(
     monkeypatch.setenv("STREAMSEC_KEY_REGISTRY_TOPIC", registry)
     monkeypatch.setenv("STREAMSEC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("STREAMSEC_KEK_FILE", str(tmp_path / "kek.json"))  # local provider
-    await asyncio.to_thread(init_keyring, settings=Settings())
-    ring = await asyncio.to_thread(open_keyring, Settings())
+    closing(await asyncio.to_thread(init_keyring, settings=Settings()))  # the registry's reader
+    ring = closing(await asyncio.to_thread(open_keyring, Settings()))
     key = await asyncio.to_thread(ring.current_key, "orders", KeyPurpose.ENCRYPT, "C-1")
 
     store, op = tmp_path / "trust.json", tmp_path / "operator.key"
@@ -46,7 +47,7 @@ async def test_key_operations_reach_the_audit_topic_and_verify(
     rotate = ["keys", "rotate-kek", "--yes", "--audit-topic", audit]
     assert await asyncio.to_thread(main, rotate) == 0
     assert f"written to topic {audit}" in capsys.readouterr().out
-    fresh = await asyncio.to_thread(open_keyring, Settings())
+    fresh = closing(await asyncio.to_thread(open_keyring, Settings()))
     assert fresh.key_info(key.info.id).state is KeyState.DESTROYED
 
     events = [json.loads(m.value) for m in await read_topic(KafkaConnection(kafka_bootstrap),

@@ -76,7 +76,7 @@ def _count(cipher: KeyringCipher, records: list[dict[str, Any]], field: str) -> 
 def _attack(tmp_path: Path, worker_ring: Keyring, consumer: KekProvider) -> None:
     records = _protect(worker_ring)
     stolen = tmp_path / "stolen-keyring.json"  # the whole key store
-    shutil.copy(worker_ring._store.path, stolen)  # type: ignore[attr-defined]
+    shutil.copy(worker_ring._state.store.path, stolen)  # type: ignore[attr-defined]
     ring = Keyring(FileStore(stolen), kek_provider=consumer)
     cipher = KeyringCipher(ring, "shop")  # own code: no role checks
     assert _count(cipher, records, "email") == N  # 100% of PII

@@ -95,7 +95,7 @@ async def test_two_workers_kafka_registry_provider_kek_and_forget(
         + "  email: {action: encrypt, entity: EMAIL_ADDRESS}\n  tier: keep\n"
     )
     topo = load_topology(topology)
-    init_keyring(settings=Settings())  # the registry's header, under the provider's KEK
+    init_keyring(settings=Settings()).close()  # the registry's header, under the provider's KEK
     records = _records()
     await kafka_produce(topics["input"], records)
     group = group_factory()

@@ -45,7 +45,7 @@ def test_rotate_kek_rewraps_everything(provider_factory: ProviderFactory, tmp_pa
     cipher = KeyringCipher(reader, "orders")
     assert [cipher.decrypt(t, path="p").decode() for _, t in tokens] == [v for v, _ in tokens]
     assert path.read_bytes() != before
-    assert {k.kek_version for k in reader._document.keys if k.wrapped} == {  # type: ignore[union-attr]
+    assert {k.kek_version for k in reader._state.document.keys if k.wrapped} == {  # type: ignore[union-attr]
         result.new_versions["default"]
     }
 

@@ -61,3 +61,56 @@ def test_crypto_names_no_key_store_package() -> None:
         text = path.read_text(encoding="utf-8")
         assert "streamsec.keystore" not in text, path
         assert "import_module" not in text, path
+
+
+class _Counted(FileStore):
+    """A file store that counts its closes (a Kafka registry's reader stops on close)."""
+
+    closes = 0
+
+    def close(self) -> None:
+        self.closes += 1
+
+
+@pytest.fixture
+def counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Settings, list[_Counted]]:
+    monkeypatch.setattr(stores, "_STORES", dict(stores._STORES))
+    opened: list[_Counted] = []
+
+    def opener(settings: Settings, path: Path) -> FileStore:
+        opened.append(_Counted(path))
+        return opened[-1]
+
+    stores.register_key_store("counted", opener)
+    settings = Settings(keyring=tmp_path / "keyring.json", home=tmp_path / "home",
+                        kek_file=tmp_path / "kek.json")  # fmt: skip
+    settings = settings.model_copy(update={"key_store": "counted"})
+    return settings, opened
+
+
+def test_a_keyring_releases_its_store_when_it_closes_and_only_then(
+    counted: tuple[Settings, list[_Counted]],
+) -> None:
+    from streamsec.crypto.keyring_setup import init_keyring, open_keyring
+
+    settings, opened = counted
+    init_keyring(settings=settings).close()
+    with open_keyring(settings) as ring:
+        ring.list_keys()
+        assert [s.closes for s in opened] == [1, 0]
+    assert [s.closes for s in opened] == [1, 1]
+
+
+def test_a_keyring_that_does_not_open_releases_its_store(
+    counted: tuple[Settings, list[_Counted]],
+) -> None:
+    from streamsec.crypto.keyring_setup import init_keyring, open_keyring
+    from streamsec.errors import KeyAccessError
+
+    settings, opened = counted
+    with pytest.raises(KeyAccessError, match="not found"):  # nothing created yet
+        open_keyring(settings)
+    init_keyring(settings=settings).close()
+    with pytest.raises(KeyAccessError, match="already exists"):  # init refused
+        init_keyring(settings=settings)
+    assert [s.closes for s in opened] == [1, 1, 1]

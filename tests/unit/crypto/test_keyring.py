@@ -276,8 +276,8 @@ def test_cache_is_bounded(keyring_path: Path) -> None:
     ids = [ring.current_key(f"t{i}", KeyPurpose.ENCRYPT).id for i in range(6)]
     for key_id in ids:
         small.key_by_id(key_id)
-    assert len(small._cache) == 3
-    assert list(small._cache) == ids[-3:]
+    assert len(small._state.cache) == 3
+    assert list(small._state.cache) == ids[-3:]
 
 
 def test_list_keys_filters_by_owner(keyring: Keyring) -> None:

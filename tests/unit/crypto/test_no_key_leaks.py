@@ -16,6 +16,7 @@ from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.keyfile import FileStore, MemoryStore
 from streamsec.crypto.keyring import Keyring
 from streamsec.crypto.keyring_setup import create_keyring
+from streamsec.crypto.keyring_state import KeyringState
 from streamsec.crypto.keys import DataKey, Kek, KeyPurpose
 from streamsec.errors import StreamsecError
 from streamsec.settings import Settings
@@ -48,6 +49,7 @@ def world(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> tuple[list[object
     stored_ring = create_keyring(tmp_path / "stored.json")
     provider = InMemoryKeyProvider()
     objects: list[object] = [ring, stored_ring, provider, FileStore(path), MemoryStore()]
+    objects += [ring._state, stored_ring._state]  # the index key and the unwrapped keys
     materials = [kek]
     for source in (ring, stored_ring, provider):
         for purpose in KeyPurpose:
@@ -79,7 +81,7 @@ def test_repr_and_str_of_every_key_holding_object(
 
 def test_data_keys_and_keks_refuse_pickling(world: tuple[list[object], list[bytes]]) -> None:
     objects, _ = world
-    holders = [o for o in objects if isinstance(o, DataKey | Kek | Keyring)]
+    holders = [o for o in objects if isinstance(o, DataKey | Kek | Keyring | KeyringState)]
     assert holders
     for obj in holders:
         with pytest.raises(TypeError, match="cannot be pickled"):

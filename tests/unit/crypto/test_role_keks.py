@@ -116,9 +116,9 @@ def test_each_key_is_wrapped_for_all_and_for_exactly_its_readers(worker: Keyring
                            ("diagnosis", ("doctor",))):  # fmt: skip
         info = worker.key_info(cipher.key_id_of(records[0][field]))
         assert (info.kek, info.readers) == ("all", readers)
-        record = worker._by_id[info.id]
+        record = worker._state.by_id[info.id]
         assert set(record.copies) == {role_kek(r) for r in readers}
-    document = json.loads((worker._store.path).read_text())  # type: ignore[attr-defined]
+    document = json.loads((worker._state.store.path).read_text())  # type: ignore[attr-defined]
     assert document["format_version"] == 2
 
 
@@ -222,7 +222,7 @@ def test_rotate_kek_rewraps_every_copy_and_destroys_the_old_role_kek_versions(
     assert [_opened(after, records, f) for f in FIELDS] == [N, 0, 0]
     kek_file = json.loads((tmp_path / "kek" / "kek.json").read_text())
     assert "1" not in kek_file["keks"]["role-support"]["versions"]
-    mine = after.provider._kek_provider  # type: ignore[attr-defined]
+    mine = after.provider._state.kek_provider  # type: ignore[attr-defined]
     with pytest.raises(KeyAccessError):  # the backup: its role-support copies are dead
         Keyring(FileStore(before), kek_provider=mine)
 
@@ -278,7 +278,7 @@ def test_decrypt_as_all_with_the_support_kek_reads_only_what_support_may(
 
     records = _protect(worker)
     support = _holder(tmp_path, worker, "role-support")
-    kek_file = support.provider._kek_provider.path  # type: ignore[attr-defined]
+    kek_file = support.provider._state.kek_provider.path  # type: ignore[attr-defined]
     monkeypatch.setenv("STREAMSEC_KEK_FILE", str(kek_file))
     topology = tmp_path / "clinic.yaml"
     topology.write_text(TOPOLOGY_YAML)
