@@ -235,8 +235,8 @@ def explain(figures: list[Figure], extra: dict[str, Any], profile: bool) -> None
             print(f"{label:12s} {core:7.2f} {executor:9.2f} {worker:8.2f} {base:9.2f}")
         print("worker - executor = Faust/aiokafka: consuming, producing 2 messages per record")
         print("(protected record, audit event), acks, offsets, and the GIL hand-offs between the")
-        print("event loop, Faust's consumer thread and (for a batch over STREAMSEC_INLINE_BATCH_BYTES)")
-        print("the agent's executor thread.")
+        print("event loop, Faust's consumer thread and (for a batch over")
+        print("STREAMSEC_INLINE_BATCH_BYTES) the agent's executor thread.")
         spied = {k: kafka[k]["streamsec"].get("profile") for k in ("structured", "mixed")}
         if all(spied.values()):
             print("\nprofile of the live worker during the max-rate pass (py-spy --gil, share of")
