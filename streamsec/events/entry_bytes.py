@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from streamsec.events.audit import RecordRef, field_entry, protected_entry
-from streamsec.events.canonical import canonical_json
+from streamsec.events.canonical import CanonicalizationError, canonical_json
 from streamsec.protection.result import FieldAction
 
 __all__ = ["MEMO_SIZE", "protected_entry_bytes"]
@@ -84,13 +84,30 @@ def _key_ids_bytes(key_ids: tuple[str, ...]) -> bytes:
     return raw
 
 
-def _field(action: FieldAction) -> bytes:
+_BY_ID: dict[int, tuple[FieldAction, dict[str, Any], bytes]] = {}
+"""The same action object again (the applier shares them across a shape's records):
+its entry and bytes without hashing it. The entry holds the object, so its id is not
+reused while remembered; only actions the LRU keeps are remembered here."""
+
+
+def _field(action: FieldAction) -> tuple[dict[str, Any], bytes]:
+    """``field_entry(action)`` (a new dict each time) and its canonical bytes."""
+    known = _BY_ID.get(id(action))
+    if known is not None and known[0] is action:
+        entry = known[1].copy()
+        entry["entity_types"] = list(action.entity_types)
+        return entry, known[2]
+    entry = field_entry(action)
     try:
-        return _field_bytes(action, type(action.score) is float, type(action.spans) is int)
+        raw = _field_bytes(action, type(action.score) is float, type(action.spans) is int)
     except _Unkept as unkept:
-        return unkept.raw
+        return entry, unkept.raw
     except TypeError:  # unhashable (a list where a tuple belongs): not memoised
-        return canonical_json(field_entry(action))
+        return entry, canonical_json(entry)
+    if len(_BY_ID) >= MEMO_SIZE:
+        _BY_ID.clear()
+    _BY_ID[id(action)] = (action, field_entry(action), raw)
+    return entry, raw
 
 
 def _string(value: Any) -> bytes | None:
@@ -106,17 +123,29 @@ def protected_entry_bytes(
 ) -> tuple[dict[str, Any], bytes]:
     """``protected_entry(record, actions)`` and its canonical bytes (raises
     CanonicalizationError when it has none)."""
-    entry = protected_entry(record, actions)
-    offset, pseudonym = entry["offset"], entry["key_pseudonym"]
+    try:
+        fields = [_field(a) for a in actions]
+    except CanonicalizationError:
+        protected_entry(record, actions)  # what the reference raises first, if not this
+        raise
+    key_ids = sorted({a.key_id for a in actions if a.key_id})
+    offset, pseudonym = record.offset, record.key_pseudonym
+    entry: dict[str, Any] = {
+        "offset": offset,
+        "key_pseudonym": pseudonym,
+        "outcome": "protected",
+        "fields": [f[0] for f in fields],
+        "key_ids": key_ids,
+    }  # protected_entry(record, actions), the field entries made once above
     named = b"null" if pseudonym is None else _string(pseudonym)
     if type(offset) is not int or not -_MAX_SAFE <= offset <= _MAX_SAFE or named is None:
         return entry, canonical_json(entry)
     try:
-        listed = _key_ids_bytes(tuple(entry["key_ids"]))
+        listed = _key_ids_bytes(tuple(key_ids))
     except _Unkept as unkept:
         listed = unkept.raw
     raw = b"".join((
-        b'{"fields":[', b",".join([_field(a) for a in actions]), b'],"key_ids":', listed,
+        b'{"fields":[', b",".join([f[1] for f in fields]), b'],"key_ids":', listed,
         b',"key_pseudonym":', named, b',"offset":', str(offset).encode("ascii"), _OUTCOME,
     ))  # fmt: skip
     return entry, raw

@@ -72,7 +72,7 @@ def _context(
     return ActionContext(
         topology=run.topology, path=step.path, entity_type=entity, cipher=run.cipher,
         params=rule.params, subject=run.subject, binding=binding, pad_to=run.pad_to,
-        category=step.category.value if step.category else None,
+        category=step.category._value_ if step.category else None,  # .value, sans descriptor
     )
 
 

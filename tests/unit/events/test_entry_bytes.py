@@ -134,3 +134,29 @@ def test_the_memo_is_bounded() -> None:
 
 def _fields(action: FieldAction) -> dict[str, Any]:
     return {name: getattr(action, name) for name in FieldAction.__slots__}
+
+
+def test_the_same_action_object_again_gives_fresh_entries_and_the_same_bytes() -> None:
+    ref = RecordRef("t", 0, 5, None)
+    protected_entry_bytes(ref, ACTIONS)  # remembered: the next two are by identity
+    first, raw = protected_entry_bytes(ref, ACTIONS)
+    first["fields"][0]["path"] = "changed"  # a consumer may change what it was handed
+    first["fields"][0]["entity_types"].append("X")
+    again, raw_again = protected_entry_bytes(ref, ACTIONS)
+    assert again == protected_entry(ref, ACTIONS) and raw_again == raw
+    assert all(a is not b for a, b in zip(first["fields"], again["fields"], strict=True))
+    assert len(entry_bytes._BY_ID) <= entry_bytes.MEMO_SIZE
+
+
+def test_the_reference_exception_wins_whatever_fails_first() -> None:
+    ref = RecordRef("t", 0, 1, None)
+    bad = FieldAction(**{**_fields(ACTIONS[0]), "path": "lone \ud800"})
+    odd = FieldAction(**{**_fields(ACTIONS[0]), "entity_types": 5})  # type: ignore[arg-type]
+    for actions in ((bad, odd), (odd, bad), (odd,)):
+        with pytest.raises(TypeError):
+            protected_entry(ref, actions)
+        with pytest.raises(TypeError):
+            protected_entry_bytes(ref, actions)
+    mixed = FieldAction(**{**_fields(ACTIONS[0]), "key_id": 5})  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        protected_entry_bytes(ref, (bad, ACTIONS[0], mixed))  # sorted() of str and int
