@@ -189,7 +189,8 @@ class Keyring:
     def _slot(self, owner: str, purpose: KeyPurpose, subject: str | None, kek: str) -> Slot:
         if not owner:
             raise KeyAccessError("a key owner (topology name) is required")
-        purpose = KeyPurpose(purpose)
+        if type(purpose) is not KeyPurpose:  # a member is itself (skip the enum call)
+            purpose = KeyPurpose(purpose)
         hashed = None if subject is None else self.subject_hash(owner, subject)
         return (owner, purpose, hashed, kek)
 

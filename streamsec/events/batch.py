@@ -23,8 +23,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
+from streamsec.events.audit import RecordRef
 from streamsec.events.canonical import CanonicalizationError, Precanonical, canonical_json
 from streamsec.events.cloudevents import EventType, new_event, worker_source
+from streamsec.events.entry_bytes import protected_entry_bytes
+from streamsec.protection.result import FieldAction
 from streamsec.topology.model import Topology
 
 __all__ = [
@@ -72,7 +75,14 @@ class BatchEntries:
         """Append ``entry`` (raises CanonicalizationError, and keeps nothing, when it
         cannot be put in canonical form). Its canonical bytes are kept: the batch
         event's digest and wire bytes splice them in (:class:`Precanonical`)."""
-        raw = canonical_json(entry)
+        self._keep(entry, canonical_json(entry))
+
+    def add_protected(self, record: RecordRef, actions: Sequence[FieldAction]) -> None:
+        """:meth:`add` of ``protected_entry(record, actions)``, its canonical bytes
+        spliced from memoised parts (:mod:`streamsec.events.entry_bytes`)."""
+        self._keep(*protected_entry_bytes(record, actions))
+
+    def _keep(self, entry: dict[str, Any], raw: bytes) -> None:
         offset = int(entry["offset"])
         self.entries.append(entry)
         self.raw.append(raw)

@@ -27,7 +27,6 @@ from streamsec.errors import StreamsecError
 from streamsec.events.audit import (
     RecordRef,
     dead_letter_entry,
-    protected_entry,
     record_dead_lettered,
     record_protected,
 )
@@ -107,7 +106,7 @@ class RecordEvents:
         now due: ``leaves`` is the input record's shape (path -> JSON type)."""
         ref = self._ref(source)
         if self.granularity == "batch":  # raises (and lists nothing) for a bad entry
-            self._entries(source).add(protected_entry(ref, actions))
+            self._entries(source).add_protected(ref, actions)
             sealed: list[Event] = []
         else:
             audit = record_protected(self.topology, ref, actions, worker_id=self.worker_id)

@@ -139,20 +139,31 @@ def protected_headers(
 ) -> tuple[Header, ...]:
     """Classification summary of a protected record: categories, highest sensitivity,
     entity types and the ids of the keys that protect it."""
-    categories = sorted({a.category for a in actions if a.category})
-    entities = sorted({e for a in actions for e in a.entity_types})
-    key_ids = sorted({a.key_id for a in actions if a.key_id})
-    levels = [a.sensitivity for a in actions if a.sensitivity in _RANK]
-    highest = max(levels, key=lambda s: _RANK[s or ""], default=None)
-    headers: list[Header] = [
-        (TOPOLOGY, _b(topology.name)),
-        (TOPOLOGY_VERSION, _b(str(topology.version))),
-        (CATEGORIES, _b(",".join(categories))),
-        (SENSITIVITY, _b(highest or "")),
-        (ENTITIES, _b(",".join(entities))),
-        (KEY_IDS, _b(",".join(key_ids))),
-    ]
-    return (*headers, *_source(source), *source.headers)
+    categories: set[str] = set()
+    entities: set[str] = set()
+    key_ids: set[str] = set()
+    highest, top = None, -1  # the first action of the highest rank, as max() picks it
+    for a in actions:  # one pass (per record, on the worker's hot path)
+        if a.category:
+            categories.add(a.category)
+        entities.update(a.entity_types)
+        if a.key_id:
+            key_ids.add(a.key_id)
+        level = a.sensitivity
+        if level is not None and level in _RANK and _RANK[level] > top:
+            highest, top = level, _RANK[level]
+    return (
+        (TOPOLOGY, topology.name.encode("utf-8")),
+        (TOPOLOGY_VERSION, str(topology.version).encode("utf-8")),
+        (CATEGORIES, ",".join(sorted(categories)).encode("utf-8")),
+        (SENSITIVITY, (highest or "").encode("utf-8")),
+        (ENTITIES, ",".join(sorted(entities)).encode("utf-8")),
+        (KEY_IDS, ",".join(sorted(key_ids)).encode("utf-8")),
+        (SOURCE_TOPIC, source.topic.encode("utf-8")),
+        (SOURCE_PARTITION, str(source.partition).encode("utf-8")),
+        (SOURCE_OFFSET, str(source.offset).encode("utf-8")),
+        *source.headers,
+    )
 
 
 def dead_letter_headers(

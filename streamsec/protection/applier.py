@@ -72,7 +72,7 @@ def _context(
     return ActionContext(
         topology=run.topology, path=step.path, entity_type=entity, cipher=run.cipher,
         params=rule.params, subject=run.subject, binding=binding, pad_to=run.pad_to,
-        category=step.category.value if step.category else None,
+        category=step.category._value_ if step.category else None,  # .value, sans descriptor
     )
 
 
@@ -97,13 +97,29 @@ def _whole_action(step: PlannedStep, action: str, key_id: str | None) -> FieldAc
     return made
 
 
+_INTERNED: dict[tuple[Any, ...], FieldAction] = {}
+"""Field actions by value (the type of the score included: ``1.0`` and ``1`` compare
+equal), so the records of one shape share theirs (a policy step is each record's own,
+its action the same); a FieldAction is immutable."""
+_INTERNED_KEPT = 4096
+
+
 def _field_action(step: PlannedStep, action: str, key_id: str | None, spans: int) -> FieldAction:
-    return FieldAction(
-        path=step.path, action=action, mode=step.mode, entity_types=step.entity_types,
-        category=step.category.value if step.category else None,
-        sensitivity=step.sensitivity.value if step.sensitivity else None,
-        source=step.source, key_id=key_id, score=step.score, spans=spans,
-    )
+    category = step.category._value_ if step.category else None  # ``.value``, without
+    sensitivity = step.sensitivity._value_ if step.sensitivity else None  # the descriptor
+    score = step.score
+    key = (step.path, action, step.mode, step.entity_types, category, sensitivity,
+           step.source, key_id, score, type(score), spans)  # fmt: skip
+    made = _INTERNED.get(key)
+    if made is None:
+        if len(_INTERNED) >= _INTERNED_KEPT:
+            _INTERNED.clear()
+        made = _INTERNED[key] = FieldAction(
+            path=step.path, action=action, mode=step.mode, entity_types=step.entity_types,
+            category=category, sensitivity=sensitivity, source=step.source, key_id=key_id,
+            score=score, spans=spans,
+        )
+    return made
 
 
 def _apply_inline(

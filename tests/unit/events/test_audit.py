@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
 import pickle
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,6 +73,15 @@ def test_record_key_appears_only_as_a_pseudonym_under_the_audit_pseudonym_key() 
     assert pseudonyms.record_key(None) is None
     # separate sub-keys: the same bytes as record key and as subject id differ
     assert pseudonyms.subject("cust-7") != digest
+
+
+def test_record_key_pseudonym_is_hmac_sha256_under_the_record_sub_key() -> None:
+    """The documented derivation, recomputed here (the writer keys its HMAC once and
+    hashes each key on a copy: consecutive keys must not leak into each other)."""
+    sub = hmac.new(AUDIT_KEY, b"streamsec/audit/record-key/v2", hashlib.sha256).digest()
+    pseudonyms = Pseudonymizer(AUDIT_KEY)
+    for key in (b"cust-7", b"", b"\xff\x00", b"cust-7", "ünï".encode(), b"k" * 5000):
+        assert pseudonyms.record_key(key) == hmac.new(sub, key, hashlib.sha256).hexdigest()
 
 
 def test_pseudonymizer_hides_its_key() -> None:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import random
+from collections.abc import Sequence
+from typing import Any
 
+from streamsec.classification.model import Sensitivity
 from streamsec.pipeline import headers as h
 from streamsec.pipeline.model import SourceRecord
 from streamsec.pipeline.runtime import make_pipeline
+from streamsec.protection.result import FieldAction
 from streamsec.settings import Settings
 from streamsec.testing import FakeDetector
 from streamsec.testing.keys import InMemoryKeyProvider
@@ -83,3 +88,47 @@ def test_lineage_events_are_cloudevents_holding_the_openlineage_run_event() -> N
     assert event["time"] == event["data"]["eventTime"]
     again = h.lineage_cloudevent(event["data"])
     assert again["id"] == event["id"]  # a resend is the same event
+
+
+def _reference_headers(
+    topology: Any, source: SourceRecord, actions: Sequence[FieldAction]
+) -> tuple[tuple[str, bytes], ...]:
+    """The summary as it was first written (four passes, ``max`` by rank): the one-pass
+    form must give the same headers, byte for byte and in the same order."""
+    ranks = {s.value: s.rank for s in Sensitivity}
+    levels = [a.sensitivity for a in actions if a.sensitivity in ranks]
+    highest = max(levels, key=lambda s: ranks[s or ""], default=None)
+    return (
+        (h.TOPOLOGY, topology.name.encode()),
+        (h.TOPOLOGY_VERSION, str(topology.version).encode()),
+        (h.CATEGORIES, ",".join(sorted({a.category for a in actions if a.category})).encode()),
+        (h.SENSITIVITY, (highest or "").encode()),
+        (h.ENTITIES, ",".join(sorted({e for a in actions for e in a.entity_types})).encode()),
+        (h.KEY_IDS, ",".join(sorted({a.key_id for a in actions if a.key_id})).encode()),
+        (h.SOURCE_TOPIC, source.topic.encode()),
+        (h.SOURCE_PARTITION, str(source.partition).encode()),
+        (h.SOURCE_OFFSET, str(source.offset).encode()),
+        *source.headers,
+    )
+
+
+def test_the_classification_summary_matches_its_reference_form() -> None:
+    rng = random.Random(5)
+    topology = parse_topology("name: t-1\ninput: in\noutput: out\n")
+    texts = [None, "", "PII", "PCI", "ünï", "a,b", "public", "internal", "confidential",
+             "restricted", "secret"]
+    for _ in range(2000):
+        actions = [
+            FieldAction(
+                path="p", action="encrypt", mode="field",
+                entity_types=tuple(rng.sample(["EMAIL", "É", "b", "a"], rng.randint(0, 3))),
+                category=rng.choice(texts), sensitivity=rng.choice(texts), source="policy",
+                key_id=rng.choice([None, "", "k1", "k2", "ké"]),
+            )
+            for _ in range(rng.randint(0, 6))
+        ]
+        source = SourceRecord("raw.ü", rng.randrange(9), rng.randrange(10**12), None, b"{}", 0.0,
+                              (("traceparent", TRACEPARENT),) if rng.random() < 0.5 else ())
+        assert h.protected_headers(topology, source, actions) == _reference_headers(
+            topology, source, actions
+        )

@@ -8,10 +8,14 @@ from streamsec.classification.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from streamsec.crypto.cipher import KeyringCipher
 from streamsec.crypto.keys import KeyPurpose
 from streamsec.decryption.decryptor import Decryptor
+from streamsec.protection.applier import _field_action
+from streamsec.protection.planner import PlannedStep
 from streamsec.protection.protector import Protector
+from streamsec.protection.result import FieldAction
 from streamsec.testing import FakeDetector
 from streamsec.testing.keys import InMemoryKeyProvider
 from streamsec.topology import parse_topology
+from streamsec.topology.model import FieldRule
 
 TOPOLOGY = """name: shared
 input: raw.s
@@ -62,3 +66,34 @@ def test_classify_all_remembered_is_classify_all() -> None:
         want = taxonomy._classify_all(types)
         assert taxonomy.classify_all(types) == want == taxonomy.classify_all(types)
         assert taxonomy.classify_all(list(types)) == want
+
+
+def _step(score: float | None, path: str = "note") -> PlannedStep:
+    rule = FieldRule(action="encrypt")
+    return PlannedStep(
+        location=("note",), path=path, rule=rule, mode="field", source="policy",
+        entity_types=("PERSON",), category=Category.PII, sensitivity=Sensitivity.CONFIDENTIAL,
+        score=score,
+    )
+
+
+def test_policy_field_actions_are_shared_by_value_and_never_across_values() -> None:
+    made = _field_action(_step(0.85), "encrypt", "k1", 1)
+    assert made == FieldAction(
+        path="note", action="encrypt", mode="field", entity_types=("PERSON",), category="PII",
+        sensitivity="confidential", source="policy", key_id="k1", score=0.85, spans=1,
+    )
+    assert type(made.category) is str and type(made.sensitivity) is str  # enum values
+    assert _field_action(_step(0.85), "encrypt", "k1", 1) is made  # another record's step
+    others = [
+        _field_action(_step(0.85), "encrypt", "k2", 1),
+        _field_action(_step(0.85), "mask", "k1", 1),
+        _field_action(_step(0.9), "encrypt", "k1", 1),
+        _field_action(_step(0.85), "encrypt", "k1", 2),
+        _field_action(_step(0.85, "other"), "encrypt", "k1", 1),
+        _field_action(_step(None), "encrypt", "k1", 1),
+    ]
+    assert all(o != made for o in others)
+    one = _field_action(_step(1.0), "encrypt", None, 1)
+    assert _field_action(_step(1), "encrypt", None, 1) is not one  # 1 == 1.0, types differ
+    assert type(_field_action(_step(1), "encrypt", None, 1).score) is int
