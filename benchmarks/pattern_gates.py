@@ -4,7 +4,8 @@ the same recognizers without them, in one process, alternating, on the same text
 the string leaves of the harness's records (``generate_corpus``; structured =
 customer/payment/event, mixed = + free-text tickets). Without gates also means the
 features gates the gates replaced (Date and StreetAddress: any digit). Checks the
-findings are the same and prints microseconds per text and the ratio.
+findings are the same and prints microseconds per text and the ratio. The
+Hyperscan prefilter is off on both sides (``benchmarks/prefilter.py`` measures it).
 
     .venv/bin/python benchmarks/pattern_gates.py [--records 1000] [--rounds 7]
 """
@@ -20,6 +21,7 @@ from typing import Any
 from streamsec.detection import engine as eng
 from streamsec.detection.analyzer import get_analyzer
 from streamsec.detection.features import TextFeatures, features_of
+from streamsec.detection.recognizers import _prefilter
 from streamsec.detection.recognizers._base import compile_patterns
 from streamsec.testing.corpus import generate_corpus
 
@@ -56,8 +58,8 @@ def main() -> int:
     plain = eng.BatchEngine(analyzer, None)
     eng.compile_patterns = original
     plain._cheap = [
-        (r, dataclasses.replace(s, gate=_any_digit) if r.name in NARROWED else s, a)
-        for r, s, a in plain._cheap
+        (r, dataclasses.replace(s, gate=_any_digit) if r.name in NARROWED else s, a, p)
+        for r, s, a, p in plain._cheap
     ]
     own = [r for r in analyzer.registry.recognizers if hasattr(r, "_compiled")]
     tables = {
@@ -96,4 +98,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with _prefilter.disabled():
+        sys.exit(main())

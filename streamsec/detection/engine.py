@@ -27,9 +27,11 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from streamsec.detection.analyzer import LANGUAGE
 from streamsec.detection.entities import canonical
 from streamsec.detection.features import TextFeatures
-from streamsec.detection.recognizers import RECOGNIZERS, RecognizerSpec
+from streamsec.detection.recognizers import RECOGNIZERS, RecognizerSpec, _prefilter
 from streamsec.detection.recognizers._base import (
     NO_ARTIFACTS,
+    FastPatternRecognizer,
+    attribute,
     compile_patterns,
     match_patterns,
     recognizer_name,
@@ -55,16 +57,27 @@ _DEFAULT_SPEC: Final = RecognizerSpec(factory=_no_factory, gate=_always)
 Analyze = Callable[[str], list[RecognizerResult]]
 
 
-def _analyzer_for(recognizer: EntityRecognizer, entities: list[str]) -> Analyze:
+def _analyzer_for(
+    recognizer: EntityRecognizer, entities: list[str]
+) -> tuple[Analyze, frozenset[int] | None]:
     """Presidio's own pattern recognizers run through the lean matcher (same
-    semantics); any other recognizer through its ``analyze``."""
+    semantics); any other recognizer through its ``analyze``. With it, the
+    prefilter ids of the patterns when the recognizer does nothing but match them
+    (then a text for which the prefilter reports none of them skips it)."""
     if (
         isinstance(recognizer, PatternRecognizer)
         and type(recognizer).analyze is PatternRecognizer.analyze
     ):
         compiled = compile_patterns(recognizer)
-        return lambda text: match_patterns(recognizer, text, compiled)
-    return lambda text: recognizer.analyze(text, entities, NO_ARTIFACTS)
+        pids = frozenset(c[3] for c in compiled)
+        return (lambda text: match_patterns(recognizer, text, compiled)), pids
+    analyze: Analyze = lambda text: recognizer.analyze(text, entities, NO_ARTIFACTS)  # noqa: E731
+    if (
+        isinstance(recognizer, FastPatternRecognizer)
+        and type(recognizer).analyze is FastPatternRecognizer.analyze
+    ):
+        return analyze, frozenset(c[3] for c in attribute(recognizer, "_compiled"))
+    return analyze, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +101,9 @@ class BatchEngine:
     def __init__(self, analyzer: AnalyzerEngine, allowed: frozenset[str] | None) -> None:
         self._analyzer = analyzer
         self._nlp = analyzer.nlp_engine
-        self._cheap: list[tuple[EntityRecognizer, RecognizerSpec, Analyze]] = []
+        self._cheap: list[
+            tuple[EntityRecognizer, RecognizerSpec, Analyze, frozenset[int] | None]
+        ] = []
         self._ner: list[tuple[EntityRecognizer, list[str]]] = []
         self._factor = analyzer.context_aware_enhancer.context_similarity_factor
         self._floor = analyzer.context_aware_enhancer.min_score_with_context_similarity
@@ -100,7 +115,8 @@ class BatchEngine:
             if spec.ner:
                 self._ner.append((recognizer, entities))
             else:
-                self._cheap.append((recognizer, spec, _analyzer_for(recognizer, entities)))
+                self._cheap.append((recognizer, spec, *_analyzer_for(recognizer, entities)))
+        _prefilter.build()  # every pattern compiled above, in one Hyperscan database
         self._common: frozenset[str] = getattr(self._nlp, "common_words", frozenset())
         self._own_enhancers = {
             recognizer.id
@@ -161,8 +177,16 @@ class BatchEngine:
 
     def _run_cheap(self, job: Job) -> _State:
         state = _State()
-        for recognizer, spec, analyze in self._cheap:
+        decided = _prefilter.scan(job.text)
+        for recognizer, spec, analyze, pids in self._cheap:
             if spec.gate(job.features):
+                if (
+                    decided is not None
+                    and pids is not None
+                    and pids.isdisjoint(decided[1])
+                    and pids <= decided[0]
+                ):
+                    continue  # none of its patterns can match (what match_patterns skips)
                 found = analyze(job.text)
                 if found:
                     state.used.append(recognizer)

@@ -9,7 +9,9 @@ is the base of streamsec's own pattern recognizers: class attributes
 ``PATTERNS``, ``CONTEXT``, ``ENTITY`` and ``FLAGS``, as in Presidio's, and
 ``GATES`` (:mod:`._gate`): per pattern name, the cheap conditions that let a text
 skip the pattern's full regex (Presidio's recognizers take theirs from
-:mod:`._gates`).
+:mod:`._gates`). Every compiled pattern also has its id in the one-pass
+Hyperscan prefilter (:mod:`._prefilter`): on a text the prefilter can decide, a
+pattern it rules out is not run at all.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from presidio_analyzer import (
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from streamsec.detection.recognizers import _prefilter
 from streamsec.detection.recognizers._gate import CompiledGate, Gate
 from streamsec.detection.recognizers._gates import PRESIDIO_GATES
 
@@ -40,7 +43,8 @@ __all__ = [
 
 _DEFAULT_FLAGS = regex.DOTALL | regex.MULTILINE | regex.IGNORECASE
 
-Compiled = list[tuple[Pattern, Any, CompiledGate | None]]
+Compiled = list[tuple[Pattern, Any, CompiledGate | None, int]]
+"""Per pattern: the pattern, its compiled regex, its gate, its prefilter id."""
 
 NO_ARTIFACTS = cast("NlpArtifacts", None)
 """Presidio's recognizers accept ``None`` for artifacts although typed otherwise."""
@@ -62,7 +66,8 @@ def gates_of(recognizer: PatternRecognizer) -> dict[str, Gate]:
 
 
 def compile_patterns(recognizer: PatternRecognizer, *, gated: bool = True) -> Compiled:
-    """Each pattern compiled, with its gate when one was proven for it."""
+    """Each pattern compiled, with its gate when one was proven for it and its
+    prefilter id."""
     flags = recognizer.global_regex_flags or _DEFAULT_FLAGS
     patterns: list[Pattern] = attribute(recognizer, "patterns")
     gates = gates_of(recognizer) if gated else {}
@@ -70,7 +75,12 @@ def compile_patterns(recognizer: PatternRecognizer, *, gated: bool = True) -> Co
     for p in patterns:
         gate = gates.get(p.name)
         compiled.append(
-            (p, regex.compile(p.regex, flags), gate.compile(p.regex, flags) if gate else None)
+            (
+                p,
+                regex.compile(p.regex, flags),
+                gate.compile(p.regex, flags) if gate else None,
+                _prefilter.pattern_id(p.regex, flags, f"{recognizer_name(recognizer)}/{p.name}"),
+            )
         )
     return compiled
 
@@ -80,11 +90,15 @@ def match_patterns(
 ) -> list[RecognizerResult]:
     """Presidio's pattern semantics, lean: validate, invalidate, drop zero scores.
     The recognizer's name and id are read only once something matched (most texts
-    match nothing, and ``id`` is computed on every read)."""
+    match nothing, and ``id`` is computed on every read). A pattern the prefilter
+    holds but did not report for this text cannot match it and is skipped."""
     results: list[RecognizerResult] = []
     name = ""
     metadata: dict[str, str] = {}
-    for pattern, rx, gate in compiled:
+    decided = _prefilter.scan(text)
+    for pattern, rx, gate, pid in compiled:
+        if decided is not None and pid in decided[0] and pid not in decided[1]:
+            continue
         has_value = "value" in rx.groupindex
         for match in rx.finditer(text) if gate is None else gate.finditer(rx, text):
             start, end = match.span("value") if has_value else match.span()

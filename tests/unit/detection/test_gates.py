@@ -240,7 +240,7 @@ def _gated() -> list[tuple[PatternRecognizer, str, Any, CompiledGate]]:
     for recognizer in build_recognizers():
         if not isinstance(recognizer, PatternRecognizer):
             continue
-        for pattern, rx, gate in compile_patterns(recognizer):
+        for pattern, rx, gate, _ in compile_patterns(recognizer):
             if gate is not None:
                 out.append((recognizer, pattern.name, rx, gate))
     return out
@@ -306,7 +306,7 @@ def test_recognizers_find_the_same_with_and_without_gates() -> None:
         if not isinstance(recognizer, PatternRecognizer):
             continue
         gated, plain = compile_patterns(recognizer), compile_patterns(recognizer, gated=False)
-        if all(g is None for _, _, g in gated):
+        if all(g is None for _, _, g, _ in gated):
             continue
         for text in texts:
             assert _found(recognizer, text, gated) == _found(recognizer, text, plain), text

@@ -1,0 +1,363 @@
+"""The one-pass Hyperscan prefilter (recognizers/_prefilter.py) changes nothing:
+every pattern recognizer finds exactly the same with and without it over the
+corpora, hostile variants and fuzz strings of test_gates.py plus the harness's
+structured values; a pattern missing from a scan's result is caught by that
+check; undecidable text and refused patterns run every pattern; threads share
+the database safely."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any
+
+import pytest
+import regex
+from presidio_analyzer import Pattern, PatternRecognizer
+
+from streamsec.detection.engine import BatchEngine, Job
+from streamsec.detection.features import features_of
+from streamsec.detection.recognizers import _prefilter, build_recognizers
+from streamsec.detection.recognizers._base import (
+    FastPatternRecognizer,
+    compile_patterns,
+    match_patterns,
+    recognizer_name,
+)
+from streamsec.detection.recognizers._pcre import Refused, translate
+from streamsec.testing.corpus import generate_corpus
+from tests.unit.detection.test_gates import _corpus, _fuzz, _variants
+
+Runner = tuple[str, Callable[[str], list[Any]]]
+
+
+@cache
+def _runners() -> tuple[Runner, ...]:
+    """Every pattern recognizer as the engine runs it (Presidio's through the lean
+    matcher, streamsec's through their own ``analyze``); the database built."""
+    out: list[Runner] = []
+    for recognizer in build_recognizers():
+        if not isinstance(recognizer, PatternRecognizer):
+            continue
+        entities = list(recognizer.supported_entities)
+        if type(recognizer).analyze is PatternRecognizer.analyze:
+            compiled = compile_patterns(recognizer)
+            out.append(
+                (recognizer_name(recognizer), lambda t, r=recognizer, c=compiled: _lean(r, t, c))
+            )
+        else:
+            out.append(
+                (recognizer_name(recognizer), lambda t, r=recognizer, e=entities: r.analyze(t, e))
+            )
+    _prefilter.build()
+    return tuple(out)
+
+
+def _lean(recognizer: PatternRecognizer, text: str, compiled: Any) -> list[Any]:
+    return match_patterns(recognizer, text, compiled)
+
+
+def _found(run: Callable[[str], list[Any]], text: str) -> object:
+    try:
+        return sorted(
+            (r.entity_type, r.start, r.end, r.score, r.analysis_explanation.pattern_name)
+            for r in run(text)
+        )
+    except Exception as exc:  # Presidio's fiscal-code check on foreign digits
+        return type(exc)
+
+
+def _structured() -> tuple[str, ...]:
+    """The harness's leaves (numbers as the detector reads them) and record keys."""
+    rng = random.Random(3)
+    out: list[str] = []
+    for c in generate_corpus(300, 11, ("customer", "payment", "event")):
+        out += list(_leaves(c.record))
+    out += [f"tp-{rng.getrandbits(24):06x}-{i:06d}" for i in range(300)]
+    out += [str(rng.getrandbits(30)) for _ in range(200)]
+    return tuple(dict.fromkeys(out))
+
+
+def _leaves(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    elif value is not None and not isinstance(value, bool):
+        yield str(value)
+
+
+def _ascii_fuzz(n: int, seed: int) -> tuple[str, ...]:
+    """Printable ASCII built from what the patterns look for, with line ends."""
+    rng = random.Random(seed)
+    pieces = [
+        *"0123456789-./@:#,()'\"+ \t\r\n_",
+        "Main St",
+        "Apt 4",
+        "jane.roe",
+        "@example.com",
+        "http://",
+        "www.",
+        "4111 1111 1111 1111",
+        "123-45-6789",
+        "GB82 WEST 1234 5698 7654 32",
+        "+1 (555) 010-9999",
+        "Mr. Jane Roe",
+        "my name is",
+        "DOB",
+        "SSN",
+        "\r\n",
+        "^$",
+    ]
+    return tuple("".join(rng.choices(pieces, k=rng.randint(1, 12))) for _ in range(n))
+
+
+_PARTS: dict[str, Callable[[], tuple[str, ...]]] = {
+    "corpora": _corpus,
+    "hostile": lambda: tuple(_variants(_corpus(), 500, 21)),
+    "fuzz": lambda: tuple(_fuzz(3000, 22)) + _ascii_fuzz(3000, 23),
+    "structured": _structured,
+}
+
+
+@cache
+def _without(part: str) -> tuple[tuple[object, ...], ...]:
+    texts = _PARTS[part]()
+    with _prefilter.disabled():
+        return tuple(tuple(_found(run, t) for _, run in _runners()) for t in texts)
+
+
+def _differences(part: str) -> list[tuple[str, str]]:
+    texts = _PARTS[part]()
+    want = _without(part)
+    differ: list[tuple[str, str]] = []
+    for text, expected in zip(texts, want, strict=True):
+        for (name, run), before in zip(_runners(), expected, strict=True):
+            if _found(run, text) != before:
+                differ.append((name, text[:80]))
+    return differ
+
+
+@pytest.mark.parametrize("part", list(_PARTS))
+def test_findings_are_identical_with_and_without_the_prefilter(part: str) -> None:
+    assert not _differences(part)[:5]
+    texts = _PARTS[part]()
+    decided = sum(_prefilter.scan(t) is not None for t in texts)
+    assert decided > len(texts) // 3  # the prefilter did decide for these texts
+    assert sum(bool(f) for row in _without(part) for f in row) > 100
+
+
+@pytest.mark.parametrize("part", list(_PARTS))
+def test_every_regex_match_is_reported_by_the_scan(part: str) -> None:
+    """The superset itself, per pattern (stronger than equal findings: a match
+    that validation would drop must be reported too)."""
+    _runners()
+    reg = _prefilter._REGISTRY
+    compiled = [
+        (pid, name, regex.compile(source, flags))
+        for pid, (source, flags, name) in enumerate(reg.entries)
+    ]
+    missed: list[tuple[str, str]] = []
+    checked = 0
+    for text in _PARTS[part]():
+        decided = _prefilter.scan(text)
+        if decided is None:
+            continue
+        covered, reported = decided
+        for pid, name, rx in compiled:
+            if pid in covered and pid not in reported:
+                checked += 1
+                if rx.search(text) is not None:
+                    missed.append((name, text[:80]))
+    assert not missed, missed[:5]
+    assert checked > 1000
+
+
+def test_the_engine_finds_the_same_and_skips_recognizers(analyzer: Any) -> None:
+    engine = BatchEngine(analyzer, None)
+    texts = _structured() + _corpus()[:1500]
+    jobs = [Job(t, features_of(t), True) for t in texts]
+
+    def one(job: Job) -> object:
+        try:
+            raw = engine._run_cheap(job).raw
+            return sorted((r.entity_type, r.start, r.end, r.score) for r in raw)
+        except Exception as exc:  # see _found
+            return type(exc)
+
+    def run() -> list[object]:
+        return [one(job) for job in jobs]
+
+    with _prefilter.disabled():
+        want = run()
+    assert run() == want
+
+
+@pytest.mark.parametrize(
+    ("recognizer", "pattern"),
+    [
+        ("EmailRecognizer", "Email (Medium)"),
+        ("CreditCardRecognizer", "All Credit Cards (weak)"),
+        ("StreetAddressRecognizer", "number + name + street type"),
+        ("DateRecognizer", "yyyy-mm-dd"),
+    ],
+)
+def test_a_pattern_dropped_from_the_scan_is_caught(
+    monkeypatch: pytest.MonkeyPatch, recognizer: str, pattern: str
+) -> None:
+    """Mutation: the scan 'forgets' one pattern (a false negative of the database):
+    the equivalence check above must see a difference."""
+    _runners()
+    pids = {
+        (recognizer_name(r), p.name): pid
+        for r in build_recognizers()
+        if isinstance(r, PatternRecognizer)
+        for p, _, _, pid in compile_patterns(r)
+    }
+    dropped = pids[(recognizer, pattern)]
+    assert dropped in _prefilter.scan("jane@example.com 4111 1111 1111 1111")[0]  # type: ignore[index]
+    real = _prefilter.scan
+
+    def forgetful(text: str) -> tuple[frozenset[int], frozenset[int]] | None:
+        result = real(text)
+        return None if result is None else (result[0], result[1] - {dropped})
+
+    monkeypatch.setattr(_prefilter, "scan", forgetful)
+    differ = _differences("corpora") + _differences("structured")
+    assert any(name == recognizer for name, _ in differ), differ[:3]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jane@exämple.com",
+        "4111\u00a01111 1111 1111",
+        "\uff11\uff12\uff13-45-6789",
+        "vertical\x0btab 123-45-6789",
+        "form\x0cfeed",
+        "file\x1cseparator",
+        "nul\x00byte",
+        "del\x7f",
+        "ends with a newline 123-45-6789\n",
+    ],
+)
+def test_text_outside_printable_ascii_is_not_decided(text: str) -> None:
+    _runners()
+    assert _prefilter.scan(text) is None
+
+
+def test_printable_ascii_with_tabs_and_line_ends_is_decided() -> None:
+    _runners()
+    decided = _prefilter.scan("a\tb\r\nc 123-45-6789\nd")
+    assert decided is not None and decided[1]
+    assert _prefilter.scan("") is not None
+
+
+@pytest.mark.parametrize(
+    ("source", "flags"),
+    [
+        (r"\d{,3}", 0),  # regex: {0,3}; PCRE: a literal
+        (r"(?:jane){e<=1}", 0),  # fuzzy matching
+        (r"\mjane", 0),  # regex's start of word
+        (r"(\d)\12", 0),  # back-reference 12 or 1 then '2'
+        (r"[\1]", 0),  # an octal escape in a class
+        (r"a(?i)b", 0),  # a global flag after the start
+        (r"(?V1)a", 0),
+        (r"(?x)a b", 0),
+        (r"a b", regex.VERBOSE),
+        (r"a", regex.V1),
+        (r"a", regex.FULLCASE | regex.IGNORECASE),
+        (r"\P{L}", 0),
+        (r"\p{Greek}", 0),
+        (r"[[:alpha:]]", 0),
+        ("\u212a", 0),  # Kelvin sign: matches 'k' under IGNORECASE
+        (r"\u017f", 0),  # long s: matches 's'
+        (r"\N{LATIN SMALL LETTER A}", 0),
+        (r"\v", 0),  # a vertical tab in regex, a class in PCRE
+        (r"[\u0100-\u2200]", 0),  # holds the Kelvin sign
+        ("[a-\u00ff]", 0),
+        (r"[a", 0),
+    ],
+)
+def test_constructs_without_a_pcre_superset_are_refused(source: str, flags: int) -> None:
+    with pytest.raises(Refused):
+        translate(source, flags)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (r"\p{Lu}\p{Ll}", rb"[A-Za-z][A-Za-z]"),  # cased letters widened
+        (r"[^\p{Lu}]", rb"[^A-Z]"),  # exact inside a negated class
+        (r"[\p{L}'\u2019-]", rb"[A-Za-z'\x80-]"),  # non-ASCII: a byte no text holds
+        ("caf\u00e9?", rb"caf[\x80]?"),  # one atom: the '?' keeps its operand
+        (r"(?P<value>\d{2,4})(?<![.])(?i:x)", rb"(?P<value>\d{2,4})(?<![.])(?i:x)"),
+        (r"\u002e", rb"\x2e"),  # an escaped ASCII character stays literal
+        (r"(\d)-\1", rb"(\d)-\1"),  # a back-reference (Hyperscan approximates it)
+    ],
+)
+def test_translation_to_ascii(source: str, expected: bytes) -> None:
+    assert translate(source, 0)[0] == expected
+
+
+class _EmptyMatching(FastPatternRecognizer):
+    """A pattern Hyperscan refuses (it can match the empty string) next to one it
+    accepts."""
+
+    PATTERNS = [
+        Pattern("maybe empty", r"q*(?:zz)?", 0.9),
+        Pattern("plain", r"\bxyz\d\b", 0.9),
+    ]
+    ENTITY = "TEST_EMPTY"
+
+
+def test_a_pattern_hyperscan_refuses_always_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_prefilter, "_REGISTRY", _prefilter._Registry())  # a small database
+    recognizer = _EmptyMatching()
+    _prefilter.build()
+    stats = _prefilter.stats()
+    assert stats.refused.keys() == {"_EmptyMatching/maybe empty"}
+    assert stats.in_database == 1
+    text = "abc qqq zz xyz1"
+    assert _prefilter.scan(text) is not None
+    found = recognizer.analyze(text, ["TEST_EMPTY"])
+    assert [(r.start, r.end) for r in found] == [(4, 7), (8, 10), (11, 15)]
+    assert [(r.start, r.end) for r in recognizer.analyze("qq", ["TEST_EMPTY"])] == [(0, 2)]
+    assert _prefilter.scan("qq") == (frozenset({1}), frozenset())  # 'plain' ruled out
+
+
+def test_every_pattern_is_in_the_database() -> None:
+    _runners()
+    _prefilter.build()
+    stats = _prefilter.stats()
+    assert stats.in_database == stats.registered >= 100
+    assert not stats.refused
+
+
+def test_threads_scan_concurrently_with_the_same_results() -> None:
+    runners = _runners()
+    texts = _structured()[:600] + _corpus()[:600]
+    alone = [tuple(_found(run, t) for _, run in runners) for t in texts]
+    scans = [_prefilter.scan(t) for t in texts]
+    barrier = threading.Barrier(2)
+    results: dict[int, Any] = {}
+
+    def work(k: int) -> None:
+        barrier.wait()
+        order = texts if k == 0 else texts[::-1]
+        got = {t: (_prefilter.scan(t), tuple(_found(run, t) for _, run in runners)) for t in order}
+        results[k] = [got[t] for t in texts]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert set(results) == {0, 1}
+    for k in (0, 1):
+        assert [s for s, _ in results[k]] == scans
+        assert [f for _, f in results[k]] == alone
