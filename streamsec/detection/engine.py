@@ -30,8 +30,8 @@ from streamsec.detection.features import TextFeatures
 from streamsec.detection.recognizers import RECOGNIZERS, RecognizerSpec, _prefilter
 from streamsec.detection.recognizers._base import (
     NO_ARTIFACTS,
+    Compiled,
     FastPatternRecognizer,
-    attribute,
     compile_patterns,
     match_patterns,
     recognizer_name,
@@ -55,6 +55,8 @@ _DEFAULT_SPEC: Final = RecognizerSpec(factory=_no_factory, gate=_always)
 
 
 Analyze = Callable[[str], list[RecognizerResult]]
+_Index = tuple[frozenset[int], tuple[int, ...], dict[int, tuple[int, ...]]]
+"""For one prefilter database: the recognizers always run, those each pattern id needs."""
 
 
 def _analyzer_for(
@@ -72,11 +74,12 @@ def _analyzer_for(
         pids = frozenset(c[3] for c in compiled)
         return (lambda text: match_patterns(recognizer, text, compiled)), pids
     analyze: Analyze = lambda text: recognizer.analyze(text, entities, NO_ARTIFACTS)  # noqa: E731
-    if (
-        isinstance(recognizer, FastPatternRecognizer)
-        and type(recognizer).analyze is FastPatternRecognizer.analyze
+    own: Compiled | None = getattr(recognizer, "_compiled", None)
+    if own is not None and (
+        type(recognizer).analyze is FastPatternRecognizer.analyze
+        or getattr(recognizer, "FINDS_ONLY_THROUGH_PATTERNS", False)
     ):
-        return analyze, frozenset(c[3] for c in attribute(recognizer, "_compiled"))
+        return analyze, frozenset(c[3] for c in own)
     return analyze, None
 
 
@@ -117,6 +120,7 @@ class BatchEngine:
             else:
                 self._cheap.append((recognizer, spec, *_analyzer_for(recognizer, entities)))
         _prefilter.build()  # every pattern compiled above, in one Hyperscan database
+        self._index: _Index | None = None
         self._common: frozenset[str] = getattr(self._nlp, "common_words", frozenset())
         self._own_enhancers = {
             recognizer.id
@@ -178,20 +182,38 @@ class BatchEngine:
     def _run_cheap(self, job: Job) -> _State:
         state = _State()
         decided = _prefilter.scan(job.text)
-        for recognizer, spec, analyze, pids in self._cheap:
+        cheap = self._cheap
+        for i in range(len(cheap)) if decided is None else self._candidates(*decided):
+            recognizer, spec, analyze, _ = cheap[i]
             if spec.gate(job.features):
-                if (
-                    decided is not None
-                    and pids is not None
-                    and pids.isdisjoint(decided[1])
-                    and pids <= decided[0]
-                ):
-                    continue  # none of its patterns can match (what match_patterns skips)
                 found = analyze(job.text)
                 if found:
                     state.used.append(recognizer)
                     state.raw.extend(found)
         return state
+
+    def _candidates(self, covered: frozenset[int], reported: frozenset[int]) -> list[int]:
+        """The cheap recognizers (indices, in order) a text decided by the prefilter
+        must run: those that do more than match patterns the database holds, and
+        those with a pattern the scan reported."""
+        index = self._index
+        if index is None or index[0] is not covered:
+            index = self._index = self._reindex(covered)
+        chosen = set(index[1])
+        for pid in reported:
+            chosen.update(index[2].get(pid, ()))
+        return sorted(chosen)
+
+    def _reindex(self, covered: frozenset[int]) -> _Index:
+        always: list[int] = []
+        by_pid: dict[int, list[int]] = {}
+        for i, (_, _, _, pids) in enumerate(self._cheap):
+            if pids is None or not pids <= covered:
+                always.append(i)
+                continue
+            for pid in pids:
+                by_pid.setdefault(pid, []).append(i)
+        return covered, tuple(always), {pid: tuple(ix) for pid, ix in by_pid.items()}
 
     def _finish(
         self, job: Job, state: _State, artifacts: NlpArtifacts | None, threshold: float

@@ -34,6 +34,7 @@ from streamsec.detection.recognizers._gates import PRESIDIO_GATES
 
 __all__ = [
     "NO_ARTIFACTS",
+    "Compiled",
     "FastPatternRecognizer",
     "attribute",
     "compile_patterns",
@@ -145,6 +146,11 @@ class FastPatternRecognizer(PatternRecognizer):
     ENTITY: str = ""
     FLAGS: int = _DEFAULT_FLAGS
     GATES: dict[str, Gate] = {}
+    FINDS_ONLY_THROUGH_PATTERNS = False
+    """True on a subclass whose own ``analyze`` returns only (adjusted) results of
+    ``match_patterns`` over ``_compiled``: the batch engine then skips it for a text
+    on which the prefilter rules out all its patterns (as it does for a subclass
+    that keeps this ``analyze``)."""
 
     def __init__(
         self,

@@ -41,20 +41,10 @@ def _never_ascii(code: int) -> str:
     return "\\x80"
 
 
-# ``\p{..}`` read on ASCII text, as class contents: in a positive context the cased
-# letters are widened to all letters (regex lets them match either case under
-# IGNORECASE); in a negated class they stay exact (IGNORECASE then closes the
-# class over case in both engines).
-_POSITIVE: Final = {
-    "L": "A-Za-z",
-    "Lu": "A-Za-z",
-    "Ll": "A-Za-z",
-    "Lt": "A-Za-z",
-    "N": "0-9",
-    "Nd": "0-9",
-    "M": "\\x80",
-}
-_NEGATED: Final = {"L": "A-Za-z", "Lu": "A-Z", "Ll": "a-z", "N": "0-9", "Nd": "0-9", "M": "\\x80"}
+# ``\p{..}`` as its ASCII members, a class body. Exact in both engines with and
+# without IGNORECASE: Hyperscan closes an explicit class over case as ``regex``
+# does a cased property (``(?i)\p{Lu}`` matches ``a`` in both once it is ``[A-Z]``).
+_PROPERTY: Final = {"L": "A-Za-z", "Lu": "A-Z", "Ll": "a-z", "N": "0-9", "Nd": "0-9", "M": "\\x80"}
 
 
 def translate(source: str, flags: int) -> tuple[bytes, int]:
@@ -63,7 +53,7 @@ def translate(source: str, flags: int) -> tuple[bytes, int]:
     if flags & ~_ALLOWED_FLAGS or regex.DEFAULT_VERSION != regex.VERSION0:
         raise Refused("regex flags without a PCRE equivalent")
     out: list[str] = []
-    in_class = negated = False
+    in_class = False
     class_start = 0
     i, n = 0, len(source)
     while i < n:
@@ -92,10 +82,9 @@ def translate(source: str, flags: int) -> tuple[bytes, int]:
                 i += 6
             elif nxt == "p":
                 m = re.match(r"\{(\w+)\}", source[i + 2 :])
-                table = _NEGATED if in_class and negated else _POSITIVE
-                if m is None or m.group(1) not in table:
+                if m is None or m.group(1) not in _PROPERTY:
                     raise Refused("unsupported \\p")
-                ascii_set = table[m.group(1)]
+                ascii_set = _PROPERTY[m.group(1)]
                 out.append(ascii_set if in_class else f"[{ascii_set}]")
                 i += 2 + m.end()
             elif nxt in "123456789" and not in_class and not source[i + 2 : i + 3].isdigit():
@@ -121,8 +110,7 @@ def translate(source: str, flags: int) -> tuple[bytes, int]:
             continue
         if ch == "[":
             in_class = True
-            negated = source[i + 1 : i + 2] == "^"
-            j = i + 1 + negated
+            j = i + 1 + (source[i + 1 : i + 2] == "^")
             class_start = j + (source[j : j + 1] == "]")  # a leading ']' is literal
             out.append(source[i:j])
             i = j

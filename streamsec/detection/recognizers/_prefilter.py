@@ -42,12 +42,10 @@ Why a skip loses nothing:
     MULTILINE, except that Python's ``(?m)^`` also matches after a final ``\n``
     (so texts ending in ``\n`` are not decided) and PCRE's ``\Z`` also before a
     final ``\n`` (a superset).
-  - ``\p{L}``, ``\p{N}``, ``\p{Nd}``, ``\p{M}`` become their ASCII members
-    (``A-Za-z``, ``0-9``, ``0-9``, none). ``\p{Lu}`` / ``\p{Ll}`` / ``\p{Lt}``:
-    under IGNORECASE ``regex`` lets them match either case and Hyperscan would
-    not, so they are widened to ``A-Za-z``; in a negated class they stay
-    ``A-Z`` / ``a-z`` (exact without IGNORECASE; with it both engines close the
-    class over case first).
+  - ``\p{L}``, ``\p{Lu}``, ``\p{Ll}``, ``\p{N}``, ``\p{Nd}``, ``\p{M}`` become
+    their ASCII members (``A-Za-z``, ``A-Z``, ``a-z``, ``0-9``, ``0-9``, none).
+    Under IGNORECASE ``regex`` lets a cased property match either case, and
+    Hyperscan closes an explicit class over case: the same set, negated or not.
   - ``\uXXXX`` and ``\xHH`` are the character they name (non-ASCII as above).
 
   Refused (the pattern always runs): any other escape (``regex``'s ``\m``,

@@ -110,6 +110,8 @@ _BLOCK_SCORE: Final = 0.65
 class StreetAddressRecognizer(FastPatternRecognizer):
     """Recognize street addresses with regexes, extended over the address block."""
 
+    FINDS_ONLY_THROUGH_PATTERNS = True  # its analyze only adjusts match_patterns' results
+
     ENTITY = "STREET_ADDRESS"
     FLAGS = CASE_SENSITIVE
 

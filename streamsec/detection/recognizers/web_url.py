@@ -58,6 +58,10 @@ def is_documentation_url(url: str) -> bool:
 class WebUrlRecognizer(UrlRecognizer):
     """Presidio's URL recognizer without documentation links and cut-off hosts."""
 
+    FINDS_ONLY_THROUGH_PATTERNS = True
+    """Every result comes from ``match_patterns`` over ``_compiled`` (the engine may
+    skip this recognizer when the prefilter rules out all its patterns)."""
+
     def __init__(self) -> None:
         super().__init__(supported_language="en", name="WebUrlRecognizer")
         self._compiled = compile_patterns(self)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
+import hyperscan
 import pytest
 import regex
 from presidio_analyzer import Pattern, PatternRecognizer
@@ -291,8 +292,8 @@ def test_constructs_without_a_pcre_superset_are_refused(source: str, flags: int)
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        (r"\p{Lu}\p{Ll}", rb"[A-Za-z][A-Za-z]"),  # cased letters widened
-        (r"[^\p{Lu}]", rb"[^A-Z]"),  # exact inside a negated class
+        (r"\p{Lu}\p{Ll}", rb"[A-Z][a-z]"),
+        (r"[^\p{Lu}]", rb"[^A-Z]"),
         (r"[\p{L}'\u2019-]", rb"[A-Za-z'\x80-]"),  # non-ASCII: a byte no text holds
         ("caf\u00e9?", rb"caf[\x80]?"),  # one atom: the '?' keeps its operand
         (r"(?P<value>\d{2,4})(?<![.])(?i:x)", rb"(?P<value>\d{2,4})(?<![.])(?i:x)"),
@@ -302,6 +303,29 @@ def test_constructs_without_a_pcre_superset_are_refused(source: str, flags: int)
 )
 def test_translation_to_ascii(source: str, expected: bytes) -> None:
     assert translate(source, 0)[0] == expected
+
+
+_DECIDABLE = [chr(c) for c in range(0x20, 0x7F)] + ["\t", "\r", "\n"]
+
+
+@pytest.mark.parametrize("prop", ["L", "Lu", "Ll", "N", "Nd", "M"])
+@pytest.mark.parametrize("flags", [0, regex.IGNORECASE])
+def test_properties_match_the_same_characters_in_both_engines(prop: str, flags: int) -> None:
+    """Read exactly (no prefilter): each translated property, alone and in a
+    negated class, matches the same decidable characters as regex's."""
+    for source in (rf"\p{{{prop}}}", rf"[^\p{{{prop}}}]", rf"[x\p{{{prop}}}]"):
+        expression, hs_flags = translate(f"^{source}$", flags)
+        db = hyperscan.Database()
+        db.compile(
+            expressions=[expression],
+            ids=[0],
+            flags=[hs_flags & ~hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY],
+        )
+        rx = regex.compile(source, flags)
+        for ch in _DECIDABLE:
+            hits: list[int] = []
+            db.scan(ch.encode(), match_event_handler=lambda *a, h=hits: h.append(1))
+            assert bool(hits) == (rx.fullmatch(ch) is not None), (source, flags, ch)
 
 
 class _EmptyMatching(FastPatternRecognizer):
