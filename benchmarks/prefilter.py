@@ -6,18 +6,24 @@ each under its own path) plus record keys shaped as the harness's
 (``tp-<6 hex>-<6 digits>``), (b) the same for mixed records (+ free-text
 tickets). Each round uses a fresh detector (empty memo), batches of 64 values.
 Checks the findings are the same; prints microseconds per value, the ratio and
-the database's size.
+the database's size. Then (c) the worker's pure core as ``pipeline_cpu.py`` builds
+it, one pipeline per side, the same new records each round, alternating: CPU
+ms/record with and without the prefilter, and the messages checked equal.
 
     .venv/bin/python benchmarks/prefilter.py [--records 600] [--rounds 5]
+        [--pipeline-records 1500]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import resource
 import sys
 import time
 from typing import Any
+
+import pipeline_cpu as pc
 
 from streamsec.detection.detector import PresidioDetector
 from streamsec.detection.recognizers import _prefilter
@@ -61,6 +67,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--pipeline-records", type=int, default=1500)
     args = parser.parse_args()
     _run([("$.warm", "warm up jane@example.com")])
     stats = _prefilter.stats()
@@ -87,7 +94,37 @@ def main() -> int:
             f"{us['with'] / us['without']:6.2f}x",
             flush=True,
         )
+    if args.pipeline_records:
+        _pipelines(args.pipeline_records, args.rounds)
     return 0
+
+
+def _pipelines(n: int, rounds: int) -> None:
+    print(f"pipeline (pipeline_cpu.py's), CPU ms/record, best of {rounds}, alternating")
+    for name, kinds in KINDS.items():
+        topology = pc.parse_topology("name: perf\ninput: raw.perf\noutput: out.perf\n" + pc.RULES)
+        sides = {}
+        for side in ("without", "with"):
+            sides[side] = pc.open_pipeline(topology, pc.temp_settings(), worker_id="perf")
+            sides[side].process(pc.sources(2 * BATCH, 1009, kinds, 1, prefix="warm-streamsec"))
+        best = {side: float("inf") for side in sides}
+        for r in range(rounds):
+            batch = pc.sources(n, 9 + r, kinds, first=r * n)
+            for side in ("without", "with") if r % 2 == 0 else ("with", "without"):
+                if side == "without":
+                    with _prefilter.disabled():
+                        cpu, _ = pc.run(sides[side], batch, None)
+                else:
+                    cpu, _ = pc.run(sides[side], batch, None)
+                best[side] = min(best[side], cpu)
+        ms = {side: v * 1e3 / n for side, v in best.items()}
+        print(
+            f"{name:10s} {n:7d} {ms['without']:10.4f} {ms['with']:10.4f} "
+            f"{ms['with'] / ms['without']:6.2f}x",
+            flush=True,
+        )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {rss:.0f} MB (database {_prefilter.stats().database_bytes / 1e6:.2f} MB)")
 
 
 if __name__ == "__main__":
