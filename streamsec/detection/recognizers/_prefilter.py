@@ -228,10 +228,14 @@ def scan(text: str) -> tuple[frozenset[int], frozenset[int]] | None:
             scratch = hyperscan.Scratch(db)  # one per thread and database
             local["scratch"], local["scratch_for"] = scratch, database
         found: list[int] = []
-        db.scan(
-            text.encode("ascii"), match_event_handler=_on_match, context=found, scratch=scratch
-        )
-        result = (covered, frozenset(found))
+        try:
+            db.scan(
+                text.encode("ascii"), match_event_handler=_on_match, context=found, scratch=scratch
+            )
+        except hyperscan.error as exc:  # never expected; every pattern then runs
+            _log.debug("prefilter: scan failed (%s); every pattern runs", type(exc).__name__)
+        else:
+            result = (covered, frozenset(found))
     local["text"], local["database"], local["result"] = text, database, result
     return result
 
