@@ -181,6 +181,47 @@ def test_every_regex_match_is_reported_by_the_scan(part: str) -> None:
     assert checked > 1000
 
 
+def _near(text: str, start: int, end: int, rng: random.Random) -> list[str]:
+    """Decidable texts around one match: other separators and case, the match cut
+    at either end, at the start or end of a line, after a CR, with a word char
+    glued on."""
+    match = text[start:end]
+    out = [match, match.upper(), match.lower(), match.swapcase(), f"x{match}", f"{match}_"]
+    out += [f"{c}{match}{d}" for c in ("\r", "\t", "\n", " ", "(") for d in ("\r", " ", ".")]
+    out += [match[1:], match[:-1], text[:end], text[start:], f"a\n{match}\nb"]
+    out += [match.replace(" ", rng.choice(["\t", "  ", "\r", "-", ""])) for _ in range(3)]
+    return [t for t in out if _prefilter.scan(t) is not None]
+
+
+def test_texts_near_every_match_are_reported() -> None:
+    """Per pattern, perturbations of the texts it matches (the hardest place for a
+    translation to be too narrow): whenever regex still matches, the scan reports
+    the pattern."""
+    _runners()
+    rng = random.Random(31)
+    texts = _corpus() + _structured()
+    missed: list[tuple[str, str]] = []
+    exercised = 0
+    for pid, (source, flags, name) in enumerate(_prefilter._REGISTRY.entries):
+        rx = regex.compile(source, flags)
+        seen = 0
+        for text in texts:
+            if seen >= 12:
+                break
+            m = rx.search(text)
+            if m is None or m.end() == m.start():
+                continue
+            seen += 1
+            for near in _near(text, m.start(), m.end(), rng):
+                decided = _prefilter.scan(near)
+                assert decided is not None
+                if pid in decided[0] and pid not in decided[1] and rx.search(near):
+                    missed.append((name, near[:80]))
+        exercised += seen > 0
+    assert not missed, missed[:5]
+    assert exercised >= 80
+
+
 def test_the_engine_finds_the_same_and_skips_recognizers(analyzer: Any) -> None:
     engine = BatchEngine(analyzer, None)
     texts = _structured() + _corpus()[:1500]
