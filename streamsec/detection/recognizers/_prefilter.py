@@ -48,12 +48,15 @@ Why a skip loses nothing:
     Hyperscan closes an explicit class over case: the same set, negated or not.
   - ``\uXXXX`` and ``\xHH`` are the character they name (non-ASCII as above).
 
+  - ``\1`` to ``\9`` outside a class are back-references in both (Hyperscan
+    approximates them in prefilter mode, a superset).
+
   Refused (the pattern always runs): any other escape (``regex``'s ``\m``,
-  ``\N{..}``, ``\X``, ``\G``, ``\P{..}``, back-references, ``\v`` which PCRE
-  widens to a class, ...); a ``{`` outside a class that is not a PCRE quantifier
+  ``\N{..}``, ``\X``, ``\G``, ``\P{..}``, octal or two-digit references, ``\v``
+  which PCRE widens to a class, ...); a ``{`` outside a class that is not a PCRE quantifier
   ``{n}`` / ``{n,}`` / ``{n,m}`` (``regex``'s ``{,n}`` and fuzzy ``{e<=1}`` would
   be literals in PCRE); ``[:`` / ``[=`` / ``[.`` in a class (POSIX classes in
-  PCRE, literals in ``regex`` V0); groups other than ``(?:``, look-arounds,
+  PCRE, literals in ``regex`` V0); any ``(?`` group but ``(?:``, look-arounds,
   atomic ``(?>``, named ``(?P<n>`` / ``(?<n>``, comments and ``i``/``m``/``s``
   flags (a global flag only at the start: ``regex`` applies one anywhere to the
   whole pattern); ``regex`` flags other than IGNORECASE, DOTALL, MULTILINE,
@@ -62,7 +65,8 @@ Why a skip loses nothing:
   approximates in prefilter mode only widen what it reports.
 * A translation Hyperscan refuses (for instance one that can match the empty
   string) always runs: it is listed by :func:`stats` and logged at debug level
-  (its recognizer and pattern name, never a text).
+  (its recognizer and pattern name, never a text). A scan that fails runs every
+  pattern for that text.
 
 ``tests/unit/detection/test_prefilter.py`` checks, over the corpora and hostile
 strings of ``test_gates.py``, that no ``regex`` match is ever skipped and that
