@@ -79,16 +79,23 @@ per thread and database), as is the cache of the last scan.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final, cast
 
 import hyperscan
 
+from streamsec.detection.recognizers import _hscompile
+from streamsec.detection.recognizers._hscompile import compile_serialized
 from streamsec.detection.recognizers._pcre import Refused, translate
 
 __all__ = ["Stats", "build", "disabled", "pattern_id", "scan", "stats"]
@@ -96,6 +103,7 @@ __all__ = ["Stats", "build", "disabled", "pattern_id", "scan", "stats"]
 _log = logging.getLogger(__name__)
 
 _DECIDED: Final = re.compile(r"[\t\n\r\x20-\x7e]*")
+_COMPILE_TIMEOUT_S: Final = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,39 +179,34 @@ def build() -> None:
 def _compile(
     expressions: list[bytes], ids: list[int], flags: list[int]
 ) -> tuple[hyperscan.Database | None, dict[int, str]]:
-    """One database of every expression Hyperscan accepts, and the ids it refused
-    (found one by one, only when the whole set fails; the binding does not say
-    which expression failed). No database when none is accepted, or when the
-    accepted ones still fail together: then every pattern runs."""
-    if not expressions:
-        return None, {}
+    """The database, compiled in a child process (:mod:`._hscompile`: the compiler's
+    heap stays out of this process), or here when the child cannot run."""
     try:
-        db = hyperscan.Database()
-        db.compile(expressions=expressions, ids=ids, flags=flags)
-        return db, {}
-    except hyperscan.error:
-        pass
-    keep: list[int] = []
-    refused: dict[int, str] = {}
-    for index, (expression, pid, f) in enumerate(zip(expressions, ids, flags, strict=True)):
-        try:
-            hyperscan.Database().compile(expressions=[expression], ids=[pid], flags=[f])
-        except hyperscan.error as exc:
-            refused[pid] = f"hyperscan: {exc}"
-            continue
-        keep.append(index)
-    if not keep:
+        serialized, refused = _compile_apart(expressions, ids, flags)
+    except (OSError, ValueError, KeyError, TypeError, subprocess.SubprocessError) as exc:
+        _log.debug("prefilter: compiling here (child failed: %s)", type(exc).__name__)
+        serialized, refused = compile_serialized(expressions, ids, flags)
+    if serialized is None:
         return None, refused
-    try:
-        db = hyperscan.Database()
-        db.compile(
-            expressions=[expressions[k] for k in keep],
-            ids=[ids[k] for k in keep],
-            flags=[flags[k] for k in keep],
-        )
-    except hyperscan.error:
-        return None, refused
-    return db, refused
+    return hyperscan.loadb(serialized, hyperscan.HS_MODE_BLOCK), refused
+
+
+def _compile_apart(
+    expressions: list[bytes], ids: list[int], flags: list[int]
+) -> tuple[bytes | None, dict[int, str]]:
+    request = {"expressions": [e.decode("latin-1") for e in expressions], "ids": ids}
+    request["flags"] = flags
+    done = subprocess.run(
+        [sys.executable, "-I", str(Path(_hscompile.__file__))],
+        input=json.dumps(request).encode(),
+        capture_output=True,
+        timeout=_COMPILE_TIMEOUT_S,
+        check=True,
+    )
+    answer = json.loads(done.stdout)
+    encoded = answer["database"]
+    refused = {int(k): str(v) for k, v in answer["refused"].items()}
+    return (base64.b64decode(encoded) if encoded is not None else None), refused
 
 
 def _on_match(pid: int, start: int, end: int, flags: int, found: object) -> None:

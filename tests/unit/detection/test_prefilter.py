@@ -398,6 +398,29 @@ def test_a_pattern_hyperscan_refuses_always_runs(monkeypatch: pytest.MonkeyPatch
     assert _prefilter.scan("qq") == (frozenset({1}), frozenset())  # 'plain' ruled out
 
 
+@pytest.mark.parametrize("child", [True, False])
+def test_the_database_is_compiled_apart_or_here_when_the_child_fails(
+    monkeypatch: pytest.MonkeyPatch, child: bool
+) -> None:
+    monkeypatch.setattr(_prefilter, "_REGISTRY", _prefilter._Registry())  # a small database
+    calls: list[bool] = []
+    apart = _prefilter._compile_apart
+
+    def spy(*args: Any) -> Any:
+        calls.append(True)
+        if not child:
+            raise OSError("no child process here")
+        return apart(*args)
+
+    monkeypatch.setattr(_prefilter, "_compile_apart", spy)
+    recognizer = _EmptyMatching()
+    _prefilter.build()
+    assert calls == [True]
+    assert _prefilter.stats().in_database == 1
+    assert _prefilter.scan("qq") == (frozenset({1}), frozenset())
+    assert [(r.start, r.end) for r in recognizer.analyze("xyz7", ["TEST_EMPTY"])] == [(0, 4)]
+
+
 def test_a_failing_scan_runs_every_pattern(monkeypatch: pytest.MonkeyPatch) -> None:
     _runners()
     real = _prefilter._REGISTRY.database
