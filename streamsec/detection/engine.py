@@ -119,7 +119,7 @@ class BatchEngine:
                 self._ner.append((recognizer, entities))
             else:
                 self._cheap.append((recognizer, spec, *_analyzer_for(recognizer, entities)))
-        _prefilter.build()  # every pattern compiled above, in one Hyperscan database
+        _prefilter.build(wait=False)  # every pattern above, in one database (background)
         self._index: _Index | None = None
         self._common: frozenset[str] = getattr(self._nlp, "common_words", frozenset())
         self._own_enhancers = {
