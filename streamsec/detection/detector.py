@@ -19,6 +19,7 @@ birth cue), and benign fields keep only validated, high-risk types.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -36,6 +37,7 @@ from streamsec.detection.features import features_of
 from streamsec.detection.fields import FieldHint, field_hint
 from streamsec.detection.memo import PathMemo
 from streamsec.detection.normalize import Normalized, normalize
+from streamsec.detection.recognizers import _prefilter
 from streamsec.detection.shapes import (
     could_be_named_entity,
     followed_by_model,
@@ -49,7 +51,12 @@ from streamsec.topology.model import DetectionConfig, Topology
 
 __all__ = ["FIELD_NAME_RECOGNIZER", "PresidioDetector", "build_detector"]
 
+log = logging.getLogger(__name__)
+
 FIELD_NAME_RECOGNIZER: Final = "FieldNameContext"
+PREFILTER_WAIT_SECONDS: Final = 60.0
+"""How long a warm-up waits for the prefilter's database (3-6 s to compile, in the
+background from the moment the engine is built, beside the NLP warm-up)."""
 LEARNED_RECOGNIZER: Final = "PathHistory"
 _HINT_SCORE: Final = 0.85
 _NER: Final = "SpacyRecognizer"
@@ -114,11 +121,14 @@ class PresidioDetector:
 
     def warm_up(self) -> None:
         """Load the NLP model and the recognizers now (seconds), not on the first batch:
-        a worker does this before it joins its consumer group. The e-mail address loads
+        a worker does this before it joins its consumer group (and waits for the prefilter
+        database, compiling meanwhile). The e-mail address loads
         the public-suffix trie its validation reads (~130 ms on the first address)."""
         text = ("Jane Roe of Paris called +1 415-555-0134 about card 4111 1111 1111 1111, "
                 "reply to jane.roe@example.com.")
         self._batch_engine().run([Job(text, features_of(text), True)], 1.0)
+        if not _prefilter.ready(PREFILTER_WAIT_SECONDS):  # compiling since the engine was built
+            log.warning("the detection prefilter is not built yet; every pattern runs until it is")
 
     def detect(self, items: Sequence[TextItem]) -> list[tuple[Finding, ...]]:
         """Findings per item, in order. Any failure is a :class:`DetectionError` that

@@ -98,7 +98,7 @@ from streamsec.detection.recognizers import _hscompile
 from streamsec.detection.recognizers._hscompile import compile_serialized
 from streamsec.detection.recognizers._pcre import Refused, translate
 
-__all__ = ["Stats", "build", "disabled", "pattern_id", "scan", "stats"]
+__all__ = ["Stats", "build", "disabled", "pattern_id", "ready", "scan", "stats"]
 
 _log = logging.getLogger(__name__)
 
@@ -175,6 +175,16 @@ def build(*, wait: bool = True) -> None:
             stale = current is None or current.registered != len(reg.entries)
         if stale:  # patterns registered while it built
             _build_now()
+
+
+def ready(timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for a build in progress; True when a database is
+    installed (a worker waits here before it joins its group, so its first batches
+    are as fast as the rest)."""
+    pending = _REGISTRY.building
+    if pending is not None:
+        pending.join(timeout)
+    return _REGISTRY.database is not None
 
 
 def _build_now() -> None:

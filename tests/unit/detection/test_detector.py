@@ -210,3 +210,19 @@ def test_warm_up_builds_the_engine_and_leaves_no_trace_in_the_memo(
     detector.warm_up()
     assert detector._engine is not None
     assert len(detector.memo) == 0
+    from streamsec.detection.recognizers import _prefilter
+
+    assert _prefilter.stats().in_database > 0  # a worker joins with the prefilter built
+
+
+def test_warm_up_says_so_when_the_prefilter_is_not_built_in_time(
+    detector: PresidioDetector, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from streamsec.detection.recognizers import _prefilter
+
+    waited: list[float] = []
+    monkeypatch.setattr(_prefilter, "ready", lambda timeout: waited.append(timeout) or False)
+    with caplog.at_level("WARNING", logger="streamsec.detection.detector"):
+        detector.warm_up()
+    assert waited and waited[0] > 0
+    assert "prefilter is not built yet" in caplog.text
