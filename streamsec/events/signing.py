@@ -97,16 +97,33 @@ class AuditSigner(Protocol):
         ...
 
 
-def write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
-    """PKCS#8 PEM, created 0600 (never world- or group-readable, not even briefly)."""
+def create_secret_file(path: Path, data: bytes) -> None:
+    """Create ``path`` holding ``data``, 0600, all at once: written to a private temporary
+    file beside it, synced, then hard-linked into place. Raises FileExistsError when
+    ``path`` exists (another process won the race: its file is already complete). A
+    reader never sees the file empty or half written, as it could between an
+    ``O_EXCL`` create and the write (two workers starting together read a 0-byte key)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
+    """PKCS#8 PEM, created 0600 (never world- or group-readable, not even briefly, and
+    never visible half written)."""
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+    create_secret_file(path, pem)
 
 
 def load_private_key(path: Path, what: str = "audit signing key") -> Ed25519PrivateKey:
@@ -196,16 +213,14 @@ class Pseudonymizer:
     def open(cls, path: Path, *, create: bool = True) -> Pseudonymizer:
         """The key in ``path`` (base64 of 32 bytes, 0600); created when missing."""
         if not path.exists() and create:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            encoded = base64.b64encode(secrets.token_bytes(32)) + b"\n"
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                create_secret_file(path, encoded)
             except FileExistsError:
-                pass
+                pass  # another process created it first (complete: see create_secret_file)
             except OSError:
                 raise ConfigError("cannot create the audit pseudonym key", file=str(path)) from None
             else:
-                with os.fdopen(fd, "w", encoding="ascii") as handle:
-                    handle.write(base64.b64encode(secrets.token_bytes(32)).decode("ascii") + "\n")
                 log.info("created an audit pseudonym key at %s; give the same key to every "
                          "worker and auditor", path)
         try:
