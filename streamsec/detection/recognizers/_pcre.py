@@ -65,21 +65,16 @@ def translate(source: str, flags: int) -> tuple[bytes, int]:
             if nxt in _PLAIN_ESCAPES:
                 out.append(source[i : i + 2])
                 i += 2
-            elif nxt == "x":
-                m = re.match(r"[0-9a-fA-F]{2}", source[i + 2 : i + 4])
+            elif nxt in "xu":  # \xHH and \uHHHH: the character they name
+                digits = 2 if nxt == "x" else 4
+                m = re.match(rf"[0-9a-fA-F]{{{digits}}}", source[i + 2 : i + 2 + digits])
                 if m is None:
-                    raise Refused("\\x without two hex digits")
+                    raise Refused(f"\\{nxt} without {digits} hex digits")
                 code = int(m.group(), 16)
-                ascii_or = source[i : i + 4] if code < 0x80 else None
-                out.append(ascii_or or _atom(code, in_class, source, i, 4))
-                i += 4
-            elif nxt == "u":
-                m = re.match(r"[0-9a-fA-F]{4}", source[i + 2 : i + 6])
-                if m is None:
-                    raise Refused("\\u without four hex digits")
-                code = int(m.group(), 16)
-                out.append(f"\\x{code:02x}" if code < 0x80 else _atom(code, in_class, source, i, 6))
-                i += 6
+                width = 2 + digits
+                ascii_char = f"\\x{code:02x}" if code < 0x80 else None
+                out.append(ascii_char or _atom(code, in_class, source, i, width))
+                i += width
             elif nxt == "p":
                 m = re.match(r"\{(\w+)\}", source[i + 2 :])
                 if m is None or m.group(1) not in _PROPERTY:
