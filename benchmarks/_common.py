@@ -23,6 +23,17 @@ def temp_settings() -> Settings:
     return Settings(home=home, keyring=home / "keyring.json")
 
 
+def warm_like_worker(pipelines: Any) -> None:
+    """What a worker does before it joins its group (``streamsec.worker.run.warm_up``):
+    load the models, wait for the detection prefilter's database (it compiles in the
+    background; until then every pattern runs), freeze what is loaded out of the
+    garbage collector's sight and set the worker's collector thresholds. Without it an
+    offline figure measures a colder process than a live worker's."""
+    from streamsec.worker.run import warm_up
+
+    warm_up(list(pipelines))
+
+
 def minimal_topology(text: str = MINIMAL) -> Topology:
     return parse_topology(text)
 

@@ -5,10 +5,10 @@ records on average at 50% of the maximum rate, issue 14's p99 target).
 The pipeline is built as the worker builds it (``open_pipeline``, the harness
 topology, a real keyring, the real detector, audit and lineage events, batch audit
 granularity) and fed the harness's structured records (``pipeline_cpu.sources``),
-each size on new records after a shared warm-up, then the collector set up as the
-worker sets it (``freeze_loaded``: collect, freeze, its thresholds). Sizes are
-measured in alternating order per round (best of ``--rounds``), so a shared
-machine's load hits them alike.
+each size on new records after a shared warm-up, then the process set up as a
+worker sets itself up (``warm_like_worker``: prefilter built, collect, freeze, its
+thresholds). Sizes are measured in alternating order per round (best of
+``--rounds``), so a shared machine's load hits them alike.
 Printed: ms/record, ratio to the batch of 64, and the fixed cost per batch
 estimated as (ms/record(size) - ms/record(64)) * size.
 
@@ -28,14 +28,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import temp_settings
+from _common import temp_settings, warm_like_worker
 from pipeline_cpu import KINDS, RULES, sources
 
 from streamsec.pipeline.model import SourceRecord
 from streamsec.pipeline.pipeline import RecordPipeline
 from streamsec.pipeline.runtime import open_pipeline
 from streamsec.topology import parse_topology
-from streamsec.worker.run import freeze_loaded
 
 BASE = 64
 
@@ -67,7 +66,7 @@ def main() -> int:
     topology = parse_topology("name: perf\ninput: raw.perf\noutput: out.perf\n" + RULES)
     pipeline = open_pipeline(topology, temp_settings(), worker_id="perf")
     pipeline.process(sources(2 * BASE, args.seed + 1000, kinds, 1, prefix="warm-streamsec"))
-    freeze_loaded()
+    warm_like_worker([pipeline])
     best = dict.fromkeys(sizes, float("inf"))
     first = 0
     for r in range(args.rounds):

@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import temp_settings
+from _common import temp_settings, warm_like_worker
 
 from streamsec.pipeline.model import SourceRecord
 from streamsec.pipeline.pipeline import RecordPipeline
@@ -102,6 +102,7 @@ def measure(name: str, n: int, seed: int, rounds: int, profile: int,
     settings = temp_settings().model_copy(update={"audit_granularity": granularity})
     topology = parse_topology("name: perf\ninput: raw.perf\noutput: out.perf\n" + RULES)
     pipeline = open_pipeline(topology, settings, worker_id="perf")
+    warm_like_worker([pipeline])
     pipeline.process(sources(2 * BATCH, seed + 1000, kinds, 1, prefix="warm-streamsec"))
     best_ours = best_base = float("inf")
     messages = 0
@@ -134,6 +135,7 @@ def compare(name: str, n: int, seed: int, rounds: int) -> None:
     for grain in ("record", "batch"):
         settings = temp_settings().model_copy(update={"audit_granularity": grain})
         pipelines[grain] = open_pipeline(topology, settings, worker_id="perf")
+        warm_like_worker([pipelines[grain]])
         pipelines[grain].process(sources(2 * BATCH, seed + 1000, kinds, 1, prefix="warm-s"))
     best = {g: float("inf") for g in pipelines}
     messages = dict.fromkeys(pipelines, 0)
