@@ -18,6 +18,7 @@ Per batch:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -121,6 +122,9 @@ class BatchEngine:
                 self._cheap.append((recognizer, spec, *_analyzer_for(recognizer, entities)))
         _prefilter.build(wait=False)  # every pattern above, in one database (background)
         self._index: _Index | None = None
+        self._zone: Callable[[], AbstractContextManager[Any]] = getattr(
+            self._nlp, "memory_zone", nullcontext
+        )
         self._common: frozenset[str] = getattr(self._nlp, "common_words", frozenset())
         self._own_enhancers = {
             recognizer.id
@@ -138,18 +142,22 @@ class BatchEngine:
         for job, state in zip(jobs, states, strict=True):
             plans.append(self._plan_ner(job, state, threshold) if self._ner and job.ner else [])
         pieces = [job.text[s:e] for job, plan in zip(jobs, plans, strict=True) for s, e in plan]
-        docs = iter(self._pipe(pieces))
-        out: list[list[RecognizerResult]] = []
-        for job, state, plan in zip(jobs, states, plans, strict=True):
+        with self._zone():  # what spaCy adds for these texts is freed at its end
+            docs = iter(self._pipe(pieces))
+            out: list[list[RecognizerResult]] = []
+            nlp_artifacts: NlpArtifacts | None = None
+            for job, state, plan in zip(jobs, states, plans, strict=True):
+                nlp_artifacts = None
+                if plan:
+                    nlp_artifacts = self._artifacts(job.text, [(s, next(docs)) for s, _ in plan])
+                    for recognizer, entities in self._ner:
+                        found = recognizer.analyze(job.text, entities, nlp_artifacts)
+                        if found:
+                            state.used.append(recognizer)
+                            state.raw.extend(found)
+                out.append(self._finish(job, state, nlp_artifacts, threshold))
+            docs = iter(())  # nothing spaCy made in the zone outlives it
             nlp_artifacts = None
-            if plan:
-                nlp_artifacts = self._artifacts(job.text, [(s, next(docs)) for s, _ in plan])
-                for recognizer, entities in self._ner:
-                    found = recognizer.analyze(job.text, entities, nlp_artifacts)
-                    if found:
-                        state.used.append(recognizer)
-                        state.raw.extend(found)
-            out.append(self._finish(job, state, nlp_artifacts, threshold))
         return out
 
     def _plan_ner(self, job: Job, state: _State, threshold: float) -> list[tuple[int, int]]:
