@@ -36,7 +36,7 @@ API_KEY            API keys, tokens, private keys (vendor formats, cues, field n
 =================  ==============================================================
 """
 
-from streamsec.detection.analyzer import build_analyzer, get_analyzer
+from streamsec.detection.analyzer import build_analyzer, get_analyzer, nlp_busy
 from streamsec.detection.base import Detector, TextItem
 from streamsec.detection.detector import PresidioDetector, build_detector
 from streamsec.detection.entities import ENTITY_TYPES
@@ -49,4 +49,5 @@ __all__ = [
     "build_analyzer",
     "build_detector",
     "get_analyzer",
+    "nlp_busy",
 ]

@@ -43,6 +43,7 @@ __all__ = [
     "NerSpacyNlpEngine",
     "build_analyzer",
     "get_analyzer",
+    "nlp_busy",
     "nlp_configuration",
     "use_bundled_suffix_list",
 ]
@@ -90,6 +91,16 @@ def nlp_configuration(model_name: str = MODEL_NAME) -> dict[str, Any]:
             "low_score_entity_names": [],
         },
     }
+
+
+def nlp_busy() -> bool:
+    """True while a thread other than this one reads texts with the NLP engine (holds
+    its lock): a call on the event loop would wait for it (see ``PipelineRunner``)."""
+    lock = NerSpacyNlpEngine._zone_lock
+    if not lock.acquire(blocking=False):
+        return True
+    lock.release()
+    return False
 
 
 class NerSpacyNlpEngine(SpacyNlpEngine):

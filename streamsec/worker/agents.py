@@ -34,7 +34,7 @@ from typing import Any
 
 import faust
 
-from streamsec.detection import budget
+from streamsec.detection import budget, nlp_busy
 from streamsec.kafka import KafkaConnection
 from streamsec.pipeline.headers import parse_forward_list
 from streamsec.pipeline.model import Outcome, OutMessage
@@ -82,7 +82,7 @@ class TopologyAgent:
         self.metrics = metrics
         self.delivery = delivery
         self.transactions = transactions
-        self.runner = PipelineRunner(self.name, settings.inline_batch_bytes)
+        self.runner = PipelineRunner(self.name, settings.inline_batch_bytes, busy=nlp_busy)
         self.input = app.topic(
             pipeline.topology.input, key_serializer="raw", value_serializer="raw", allow_empty=True
         )

@@ -11,6 +11,11 @@ values) is at most ``inline_bytes`` and nothing is queued or running in the exec
 anything heavier goes to the agent's single executor thread, so a big record never
 blocks the loop (its detection can take up to the record time budget).
 
+Nor inline while another agent's thread is reading texts with the NLP engine (``busy``,
+:func:`streamsec.detection.nlp_busy`): the engine is shared and holds a lock while it
+reads (its memory zone), so an inline call would block the loop until the other
+agent's batch is through NER; it runs in this agent's thread instead.
+
 The pipeline is not thread-safe: its calls never overlap. An inline call is made only
 when every call handed to the executor has *finished* (not merely been awaited: a
 cancelled wait leaves the thread running), and calls made while one is in the
@@ -42,8 +47,12 @@ milliseconds; anything bigger (up to ``max_text_chars`` per record) runs in the 
 class PipelineRunner:
     """Runs one agent's pipeline calls, one at a time (see the module doc)."""
 
-    def __init__(self, name: str, inline_bytes: int = INLINE_BYTES) -> None:
+    def __init__(
+        self, name: str, inline_bytes: int = INLINE_BYTES,
+        busy: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.inline_bytes = inline_bytes
+        self.busy = busy
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ssec-{name}")
         self._queued: list[concurrent.futures.Future[Any]] = []
         self.inline_calls = 0
@@ -56,9 +65,10 @@ class PipelineRunner:
         return not self._queued
 
     async def run(self, fn: Callable[..., T], *args: object, weight: int = 0) -> T:
-        """``fn(*args)``: inline when ``weight <= inline_bytes`` and the executor is idle,
-        else in the executor (after what is queued there)."""
-        if weight <= self.inline_bytes and self.idle():
+        """``fn(*args)``: inline when ``weight <= inline_bytes``, the executor is idle and
+        the shared NLP engine is not busy in another thread, else in the executor (after
+        what is queued there)."""
+        if weight <= self.inline_bytes and self.idle() and not self.busy():
             self.inline_calls += 1
             return fn(*args)
         self.thread_calls += 1

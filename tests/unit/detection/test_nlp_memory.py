@@ -13,7 +13,7 @@ import uuid
 
 from presidio_analyzer import AnalyzerEngine
 
-from streamsec.detection import PresidioDetector
+from streamsec.detection import PresidioDetector, nlp_busy
 from streamsec.topology.model import DetectionConfig
 
 
@@ -106,3 +106,26 @@ def test_a_zone_inside_a_zone_is_part_of_it(analyzer: AnalyzerEngine) -> None:
         inside = _strings(analyzer)
     assert inside > before
     assert _strings(analyzer) == before
+
+
+def test_nlp_busy_while_another_thread_is_in_a_zone(analyzer: AnalyzerEngine) -> None:
+    nlp = analyzer.nlp_engine
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with nlp.memory_zone():
+            inside.set()
+            leave.wait(10)
+
+    assert not nlp_busy()
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert inside.wait(10)
+        assert nlp_busy()
+    finally:
+        leave.set()
+        holder.join(10)
+    assert not nlp_busy()
+    with nlp.memory_zone():  # this thread's own zone is not "another thread"
+        assert not nlp_busy()

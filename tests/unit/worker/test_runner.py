@@ -116,3 +116,17 @@ async def test_an_exception_propagates_from_either_place() -> None:
 
 def test_the_setting_defaults_to_the_runner_default() -> None:
     assert Settings.model_fields["inline_batch_bytes"].default == INLINE_BYTES
+
+
+async def test_a_small_call_goes_to_the_thread_while_the_nlp_engine_is_busy() -> None:
+    """Another agent's thread holding the shared NLP engine (its memory zone's lock):
+    a call inline would block the event loop until that one is through NER."""
+    busy = [True]
+    runner = PipelineRunner("t", inline_bytes=100, busy=lambda: busy[0])
+    try:
+        assert await runner.run(_thread, weight=1) != threading.get_ident()
+        busy[0] = False
+        assert await runner.run(_thread, weight=1) == threading.get_ident()
+        assert (runner.inline_calls, runner.thread_calls) == (1, 1)
+    finally:
+        runner.shutdown()
