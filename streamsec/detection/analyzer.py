@@ -128,22 +128,15 @@ class NerSpacyNlpEngine(SpacyNlpEngine):
         pipeline used in another thread meanwhile would allocate into this zone and
         point into freed memory after it. Re-entrant in one thread (an inner block is
         part of the outer zone)."""
-        with self._zone_lock:
-            if self._zone_depth or not self._pipelines:
-                self._zone_depth += 1
-                try:
-                    yield
-                finally:
-                    self._zone_depth -= 1
-                return
-            with ExitStack() as stack:
+        with self._zone_lock, ExitStack() as stack:
+            if not self._zone_depth and self._pipelines:
                 for nlp in self._pipelines.values():
                     stack.enter_context(nlp.memory_zone())
-                self._zone_depth = 1
-                try:
-                    yield
-                finally:
-                    self._zone_depth = 0
+            self._zone_depth += 1
+            try:
+                yield
+            finally:
+                self._zone_depth -= 1
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
         with self._zone_lock:

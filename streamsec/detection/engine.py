@@ -142,22 +142,29 @@ class BatchEngine:
         for job, state in zip(jobs, states, strict=True):
             plans.append(self._plan_ner(job, state, threshold) if self._ner and job.ner else [])
         pieces = [job.text[s:e] for job, plan in zip(jobs, plans, strict=True) for s, e in plan]
+        if not pieces and not any(state.raw for state in states):
+            return [[] for _ in jobs]  # nothing for NER, nothing to lift with context
         with self._zone():  # what spaCy adds for these texts is freed at its end
-            docs = iter(self._pipe(pieces))
-            out: list[list[RecognizerResult]] = []
-            nlp_artifacts: NlpArtifacts | None = None
-            for job, state, plan in zip(jobs, states, plans, strict=True):
-                nlp_artifacts = None
-                if plan:
-                    nlp_artifacts = self._artifacts(job.text, [(s, next(docs)) for s, _ in plan])
-                    for recognizer, entities in self._ner:
-                        found = recognizer.analyze(job.text, entities, nlp_artifacts)
-                        if found:
-                            state.used.append(recognizer)
-                            state.raw.extend(found)
-                out.append(self._finish(job, state, nlp_artifacts, threshold))
-            docs = iter(())  # nothing spaCy made in the zone outlives it
+            return self._read(jobs, states, plans, pieces, threshold)
+
+    def _read(
+        self, jobs: Sequence[Job], states: list[_State], plans: list[list[tuple[int, int]]],
+        pieces: list[str], threshold: float,
+    ) -> list[list[RecognizerResult]]:
+        """NER over ``pieces``, then each job's results; run inside the memory zone, so
+        nothing spaCy makes here outlives it."""
+        docs = iter(self._pipe(pieces))
+        out: list[list[RecognizerResult]] = []
+        for job, state, plan in zip(jobs, states, plans, strict=True):
             nlp_artifacts = None
+            if plan:
+                nlp_artifacts = self._artifacts(job.text, [(s, next(docs)) for s, _ in plan])
+                for recognizer, entities in self._ner:
+                    found = recognizer.analyze(job.text, entities, nlp_artifacts)
+                    if found:
+                        state.used.append(recognizer)
+                        state.raw.extend(found)
+            out.append(self._finish(job, state, nlp_artifacts, threshold))
         return out
 
     def _plan_ner(self, job: Job, state: _State, threshold: float) -> list[tuple[int, int]]:
