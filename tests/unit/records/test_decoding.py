@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+import random
+
 import pytest
 
 from streamsec.errors import (
@@ -104,6 +107,40 @@ def test_field_and_text_limits() -> None:
 def test_output_is_never_non_finite_json() -> None:
     with pytest.raises(ValueError, match="not JSON compliant"):
         encode_record({"a": float("inf")})
+    for hidden in ({"a": [1, {"b": float("nan")}]}, {"a": None, "b": -float("inf")}):
+        with pytest.raises(ValueError, match="not JSON compliant"):
+            encode_record(hidden)  # orjson alone would write null
+
+
+def _json_bytes(record: object) -> bytes:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"name": "Zoë Ñúñez", "tags": ["a", "b"], "n": 1, "x": 0.062, "ok": True, "none": None},
+        {"nested": {"deep": [{"k": "v"}, [], {}]}, "emoji": "\U0001f600", "nul": "a\u0000b"},
+        {"big": 2**70, "small": -(2**70), "edge": 2**63, "neg": -(2**63)},
+        {"text": "null", "quote": 'say "hi"\n', "slash": "a/b\\c"},
+    ],
+)
+def test_encoding_matches_json_dumps_byte_for_byte(record: dict[str, object]) -> None:
+    assert encode_record(record) == _json_bytes(record)
+
+
+def test_encoding_round_trips_every_number() -> None:
+    rnd = random.Random(7)
+    numbers: list[object] = [1e-07, 2.5e-05, 1e16, 5e-324, 1.7976931348623157e308, -0.0]
+    numbers += [rnd.uniform(-1e6, 1e6) for _ in range(200)]
+    numbers += [rnd.randint(-(2**80), 2**80) for _ in range(200)]
+    record = {"values": numbers}
+    assert json.loads(encode_record(record)) == record
+
+
+def test_a_lone_surrogate_is_refused() -> None:
+    with pytest.raises(UnicodeEncodeError):
+        encode_record({"a": "\ud800"})
 
 
 @pytest.mark.parametrize(
