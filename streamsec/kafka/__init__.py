@@ -24,6 +24,7 @@ from streamsec.kafka.clients import (
     new_consumer,
     new_producer,
     topic_partitions,
+    track_topics,
 )
 from streamsec.kafka.connection import KafkaConnection, connect, resolve_bootstrap
 from streamsec.kafka.failures import diagnosed, translate
@@ -50,5 +51,6 @@ __all__ = [
     "resolve_bootstrap",
     "ssl_context",
     "topic_partitions",
+    "track_topics",
     "translate",
 ]

@@ -18,6 +18,7 @@ from typing import Any
 
 import faust
 
+from streamsec.kafka import track_topics
 from streamsec.pipeline.model import Outcome, OutMessage
 
 __all__ = ["PRODUCER_BATCH_BYTES", "FaustDelivery", "OutputTopic", "send_each"]
@@ -51,7 +52,9 @@ class OutputTopic:
 
     async def _faust_producer(self) -> Any:
         if self._producer is None:
-            self._producer = await self.app.maybe_start_producer()
+            producer = await self.app.maybe_start_producer()
+            await track_topics(producer._ensure_producer(), [self.name])  # see track_topics
+            self._producer = producer
         return self._producer
 
     async def send(

@@ -36,7 +36,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError, ProducerFenced
 from aiokafka.structs import TopicPartition
 
-from streamsec.kafka import KafkaConnection, new_admin, new_producer
+from streamsec.kafka import KafkaConnection, new_admin, new_producer, track_topics
 from streamsec.pipeline.model import Outcome
 from streamsec.worker.delivery import PRODUCER_BATCH_BYTES
 
@@ -200,6 +200,7 @@ class TransactionalDelivery:
                 todo = [o for o in group if o.source.offset >= self._floor[tp]]
                 if not todo:  # an earlier attempt did commit (its reply was lost)
                     return True
+                await track_topics(producer, {m.topic for o in todo for m in o.messages})
                 async with producer.transaction():
                     futures = [
                         await producer.send(m.topic, m.value, key=m.key, headers=list(m.headers))

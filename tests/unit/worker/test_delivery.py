@@ -76,3 +76,50 @@ def _outcome() -> Any:
     source = SourceRecord(topic="in", partition=0, offset=0, key=None, value=b"{}",
                           timestamp=0, headers=())
     return Outcome(source=source, messages=(OutMessage("out", None, b"v"),))
+
+
+class _Client:
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def add_topic(self, topic: str) -> Any:
+        self.log.append(f"track {topic}")
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(True)
+        return future
+
+
+class _TrackedProducer(_Producer):
+    """Faust's producer over an aiokafka client that records what it tracks."""
+
+    def __init__(self, log: list[str]) -> None:
+        super().__init__()
+        self.log = log
+        self.client = _Client(log)
+
+    def _ensure_producer(self) -> Any:
+        return self
+
+    async def send(self, topic: str, *args: Any) -> Any:
+        self.log.append(f"send {topic}")
+        return await super().send(topic, *args)
+
+
+async def test_every_output_topic_is_tracked_before_its_first_send() -> None:
+    """Else a topic known from a full-metadata fetch drops out of the producer's
+    metadata and its batches stall (tests/integration/test_producer_metadata.py)."""
+    log: list[str] = []
+    producer = _TrackedProducer(log)
+
+    class _App:
+        async def maybe_start_producer(self) -> Any:
+            return producer
+
+    delivery = FaustDelivery(_App())  # type: ignore[arg-type]
+    messages = [OutMessage(t, b"k", b"v", ()) for t in ("out", "audit", "out", "lineage")]
+    await delivery.send_all(messages)
+    await delivery.send_all(messages)
+    assert log[:2] == ["track out", "send out"]
+    for topic in ("out", "audit", "lineage"):
+        assert log.count(f"track {topic}") == 1
+        assert log.index(f"track {topic}") < log.index(f"send {topic}")
