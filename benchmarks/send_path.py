@@ -1,7 +1,4 @@
-"""Since the record-batch path was reverted (see streamsec/worker/delivery.py), both
-rows take the same per-message path; what is left to compare is ``--max-batch``.
-
-The worker's send path alone: a batch of protected records and audit events through
+"""The worker's send path alone: a batch of protected records and audit events through
 the Faust app's producer, one ``send`` per message (baseline) against one aiokafka
 record batch per partition (``FaustDelivery.send_all``), alternating, same run.
 
