@@ -101,18 +101,31 @@ async def _demo(args: argparse.Namespace, topology: Any, conn: Any, worker: Any)
             if t in topics:
                 consumer.seek(TopicPartition(t, p), offset)
         want, deadline = len(raw) + len(BROKEN), time.monotonic() + args.timeout
-        while _done(got, topology, starts) < want and time.monotonic() < deadline:
+        audited = 0  # a batch's audit event can land a moment after its records
+        while (
+            _done(got, topology, starts) < want or audited < want
+        ) and time.monotonic() < deadline:
             if not worker.running:
                 print("the worker exited; see", worker.log_file)
                 return 1
             for tp, records in (await consumer.getmany(timeout_ms=300)).items():
                 got[tp.topic].extend(records)
+                if tp.topic == topology.audit:
+                    audited += sum(_records_audited(json.loads(r.value)) for r in records)
     finally:
         await consumer.stop()
     elapsed = time.monotonic() - t0
     _show(raw, got[topology.output], args.show)
     _summary(got, topology, starts, elapsed)
-    return 0 if _done(got, topology, starts) >= len(raw) + len(BROKEN) else 1
+    return 0 if _done(got, topology, starts) >= want and audited >= want else 1
+
+
+def _records_audited(event: dict[str, Any]) -> int:
+    """How many records one audit event accounts for."""
+    kind = str(event.get("type", ""))
+    if kind == "io.streamsec.records.batch":
+        return len(event["data"]["records"])
+    return 1 if kind.startswith("io.streamsec.record.") else 0
 
 
 def _ours(record: Any, starts: dict[tuple[str, int], int], source: str) -> bool:
