@@ -111,7 +111,7 @@ async def _demo(args: argparse.Namespace, topology: Any, conn: Any, worker: Any)
             for tp, records in (await consumer.getmany(timeout_ms=300)).items():
                 got[tp.topic].extend(records)
                 if tp.topic == topology.audit:
-                    audited += sum(_records_audited(json.loads(r.value)) for r in records)
+                    audited += sum(len(_audited(json.loads(r.value))) for r in records)
     finally:
         await consumer.stop()
     elapsed = time.monotonic() - t0
@@ -120,12 +120,14 @@ async def _demo(args: argparse.Namespace, topology: Any, conn: Any, worker: Any)
     return 0 if _done(got, topology, starts) >= want and audited >= want else 1
 
 
-def _records_audited(event: dict[str, Any]) -> int:
-    """How many records one audit event accounts for."""
+def _audited(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The record entries one audit event accounts for: a batch event's list, a
+    per-record event's data, none for the others (checkpoints, key operations)."""
     kind = str(event.get("type", ""))
     if kind == "io.streamsec.records.batch":
-        return len(event["data"]["records"])
-    return 1 if kind.startswith("io.streamsec.record.") else 0
+        records: list[dict[str, Any]] = event["data"]["records"]
+        return records
+    return [event["data"]] if kind.startswith("io.streamsec.record.") else []
 
 
 def _ours(record: Any, starts: dict[tuple[str, int], int], source: str) -> bool:
@@ -171,10 +173,8 @@ def _summary(
     audit = [json.loads(r.value) for r in got[topology.audit]]
     actions: Counter[str] = Counter()
     categories: Counter[str] = Counter()
-    batches = [e for e in audit if e.get("type") == "io.streamsec.records.batch"]
-    listed = [r for e in batches for r in e["data"]["records"]]  # one entry per record
-    singles = [e["data"] for e in audit if e.get("type", "").startswith("io.streamsec.record.")]
-    for record in (*listed, *singles):
+    entries = [entry for e in audit for entry in _audited(e)]  # one per record
+    for record in entries:
         for entry in record.get("fields", []):
             actions[entry["action"]] += 1
             if entry.get("category"):
@@ -184,11 +184,12 @@ def _summary(
     print(f"  protected     {len(out)} records -> {topology.output}")
     print(f"  dead letters  {len(dead)} -> {topology.dead_letter_topic} {dict(reasons)}")
     kinds = Counter(str(e.get("type", "?")).removeprefix("io.streamsec.") for e in audit)
+    singles = sum(n for k, n in kinds.items() if k.startswith("record."))
     others = {k: n for k, n in kinds.items()
               if k != "records.batch" and not k.startswith("record.")}
     rest = ", ".join(f"{n} {kind}" for kind, n in sorted(others.items()))
-    print(f"  audit events  {len(audit)} -> {topology.audit} ({len(listed)} records in "
-          f"{len(batches)} batch events, {len(singles)} per-record events; {rest})")
+    print(f"  audit events  {len(audit)} -> {topology.audit} ({len(entries)} records in "
+          f"{kinds['records.batch']} batch events, {singles} per-record events; {rest})")
     print(f"  field actions {dict(actions.most_common())}")
     print(f"  categories    {dict(categories.most_common())}")
     print(f"  end to end    {elapsed:.1f}s ({(len(out) + len(dead)) / elapsed:.0f} records/s,"
