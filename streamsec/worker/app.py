@@ -5,7 +5,8 @@ the agents send each partition's outputs and offsets in a Kafka transaction of t
 own (:mod:`streamsec.worker.transactions`): Faust's own exactly-once mode binds each
 transaction to the partition an output *key* hashes to in a co-partitioned topic,
 which does not fit outputs (audit, lineage, dead letter) keyed independently of the
-input.
+input. Faust's consumer then commits no offset of its own (see
+:mod:`streamsec.worker.consumer`).
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def build_app(
     options = faust_options(settings, connection.bootstrap)
     Path(options["datadir"]).mkdir(parents=True, exist_ok=True)
     app = WorkerApp(settings.app_id, **options)
+    app.offsets_in_transactions = settings.processing_guarantee == "exactly_once"
     attach_agents(
         app, pipelines, settings=settings, metrics=metrics or WorkerMetrics(),
         connection=connection,

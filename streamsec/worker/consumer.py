@@ -12,17 +12,25 @@ the producer's buffer or the stream's buffer is full). So :meth:`FastConsumer.wa
 first runs it inline, in the fetcher's own task; only if it has to wait is the rest
 of it wrapped in a task and raced against the other awaitables by Faust's own
 ``wait_first``, exactly as before. Same order, same outcomes, no task when nothing waits.
+
+With ``processing_guarantee=exactly_once`` the consumer never commits an offset of its
+own: each partition's transaction commits them (:mod:`streamsec.worker.transactions`).
+A plain commit of an earlier ack that reaches the group coordinator while a
+transaction's offsets wait for its markers wins over them (the coordinator keeps the
+offset written last to its log), so the group's offset went back by a batch and the
+partition's next owner delivered that batch a second time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Coroutine, Generator
-from typing import Any
+from collections.abc import Coroutine, Generator, Mapping
+from typing import Any, cast
 
 import faust
 from faust.transport.drivers.aiokafka import Consumer
+from faust.types import TP
 from mode.services import WaitArgT, WaitResults
 from mode.utils.times import Seconds
 
@@ -74,8 +82,14 @@ def run_until_suspended(coro: Coroutine[Any, Any, Any]) -> tuple[bool, Any]:
 
 
 class FastConsumer(Consumer):
-    """Faust's aiokafka consumer; only :meth:`wait_first` (called by the fetcher for
-    every message, and nowhere else in the consumer) differs."""
+    """Faust's aiokafka consumer; :meth:`wait_first` (called by the fetcher for every
+    message, and nowhere else in the consumer) differs, and :meth:`_commit` leaves the
+    offsets to the transactions when the app says so."""
+
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        if cast(WorkerApp, self.app).offsets_in_transactions:
+            return True  # Faust's bookkeeping only: the transaction committed them
+        return bool(await super()._commit(offsets))
 
     async def wait_first(self, *coros: WaitArgT, timeout: Seconds | None = None) -> WaitResults:
         first, *others = coros
@@ -105,6 +119,9 @@ def _close(awaitables: list[WaitArgT]) -> None:
 
 class WorkerApp(faust.App):
     """The worker's Faust app: the same, with a :class:`FastConsumer`."""
+
+    offsets_in_transactions: bool = False
+    """Exactly-once: only the transactions commit offsets, never Faust's consumer."""
 
     def _new_consumer(self) -> FastConsumer:
         return FastConsumer(

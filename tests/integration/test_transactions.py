@@ -197,3 +197,39 @@ async def test_a_batch_read_before_a_rebalance_is_never_committed_after_it(
     values = await _values(kafka_consume, out)
     assert sorted(values) == list(range(8))
     assert await _committed(kafka_bootstrap, group, tp) == 8
+
+
+async def test_a_plain_commit_inside_a_transaction_takes_the_group_offset_back(
+    kafka_bootstrap: str, topic_factory: Callable[..., Awaitable[str]],
+    group_factory: Callable[[], str], kafka_consume: Callable[..., Awaitable[list[Any]]],
+) -> None:
+    """The control for why the worker's consumer commits nothing in exactly-once
+    (``FastConsumer._commit``): a plain commit of an older ack (Faust's periodic
+    commit) that reaches the coordinator while a transaction's offsets wait for its
+    markers wins over them. The group's offset goes back by that transaction, and the
+    partition's next owner delivers its batch again. Fails if Kafka changes this."""
+    source, out, group = await topic_factory(), await topic_factory(), group_factory()
+    tp = (source, 0)
+    a, b = _delivery(kafka_bootstrap, group, _Gen(1)), _delivery(kafka_bootstrap, group, _Gen(2))
+    plain = new_consumer(KafkaConnection(kafka_bootstrap), group_id=group,
+                         enable_auto_commit=False)
+    await plain.start()
+    plain.assign([TopicPartition(*tp)])
+    try:
+        assert len((await a.deliver(_outcomes(source, out, range(0, 16)), 1))[0]) == 16
+        producer = a._producers[tp]
+        async with producer.transaction():  # what a.deliver does for the next batch ...
+            for o in _outcomes(source, out, range(16, 32)):
+                await producer.send_and_wait(out, o.messages[0].value)
+            await producer.send_offsets_to_transaction({TopicPartition(*tp): 32}, group)
+            await plain.commit({TopicPartition(*tp): 16})  # ... and Faust's older ack
+        assert await _committed(kafka_bootstrap, group, tp) == 16  # not 32
+        assert await b.ready(tp, 2) == 16  # the new owner's floor
+        committed, _ = await b.deliver(_outcomes(source, out, range(16, 32)), 2)
+        assert len(committed) == 16  # delivered a second time
+    finally:
+        await plain.stop()
+        await a.stop()
+        await b.stop()
+    values = await _values(kafka_consume, out)
+    assert len(values) == 48 and sorted(set(values)) == list(range(32))
