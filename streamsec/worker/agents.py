@@ -110,18 +110,27 @@ class TopologyAgent:
         Natural batching, in this one task: a batch is every record already waiting
         in the stream (up to ``batch_size``), taken in one go once the first is there
         (:func:`_waiting_events`); so one record at low load and full batches under
-        load, with no timer. At-least-once delivers
-        a batch in the background while the next one is read and protected; it is
-        awaited before the next batch is sent, so outputs and audit chains keep the
-        record order. Exactly-once delivers each batch before reading on: an aborted
-        transaction resets the chains that the next batch would extend."""
+        load, with no timer. At-least-once delivers a full batch in the background
+        while the next one is read and protected; it is awaited before the next batch
+        is sent, so outputs and audit chains keep the record order. A batch that is not
+        full (the worker keeps up) is delivered before the next one is taken: protected
+        inline, the next one would hold its sends and acks back. Exactly-once delivers
+        each batch before reading on: an aborted transaction resets the chains that
+        the next batch would extend."""
         manual = stream.noack()
         take_waiting = waiting_events(manual)
         delivering: asyncio.Future[None] | None = None
         try:
             async for event in manual.events():  # waits for the first of a batch
-                events = [event, *take_waiting(self.settings.batch_size - 1)]
+                size = self.settings.batch_size
+                events = [event, *take_waiting(size - 1)]
                 delivering = await self._next_batch(manual, events, delivering)
+                if delivering is not None and len(events) < size:
+                    # Not saturated: this batch goes out before the next is protected
+                    # (inline, that would hold back its sends and acks), and what
+                    # arrives meanwhile makes the next batch.
+                    await delivering
+                    delivering = None
             if delivering is not None:
                 await delivering
         finally:

@@ -319,6 +319,37 @@ async def test_a_failure_delivering_in_the_background_crashes_the_agent_at_the_n
     assert stream.acked == []
 
 
+@pytest.mark.parametrize(("batch_size", "overlaps"), [(64, False), (1, True)])
+async def test_a_small_batch_waits_for_the_last_delivery_and_a_full_one_overlaps_it(
+    harness: Harness, batch_size: int, overlaps: bool
+) -> None:
+    """Below a full batch the worker has time to spare: a batch goes out before the
+    next is protected (protected inline, that one would hold its sends and acks back,
+    and every record's latency with them). The batch after a full one is protected
+    while the full one is delivered, as the throughput needs."""
+    agent = harness.agent
+    agent.settings = agent.settings.model_copy(update={"batch_size": batch_size})
+    log: list[tuple[str, int]] = []
+    prepare, complete = agent.prepare, agent.complete
+
+    async def traced_prepare(stream: Any, events: Any) -> Any:
+        log.append(("protect", events[0].message.offset))
+        return await prepare(stream, events)
+
+    async def slow_complete(stream: Any, events: Any, *rest: Any) -> None:
+        await asyncio.sleep(0.02)  # the broker's acks
+        await complete(stream, events, *rest)
+        log.append(("delivered", events[0].message.offset))
+
+    agent.prepare = traced_prepare  # type: ignore[method-assign]
+    agent.complete = slow_complete  # type: ignore[method-assign]
+    stream = _FakeStream(6)  # one event per batch: nothing else waits in a plain iterable
+    await asyncio.wait_for(agent.run(stream), 10)
+    assert len(stream.acked) == 6
+    order = [log.index(("protect", i + 1)) < log.index(("delivered", i)) for i in range(5)]
+    assert order == [overlaps] * 5, log
+
+
 async def test_an_idle_agent_sends_its_lineage_heartbeat(harness: Harness) -> None:
     timers = [getattr(t, "__name__", "") for t in harness.app._app_tasks]
     assert "lineage_heartbeat" in timers  # the app's timer that calls lineage_tick
