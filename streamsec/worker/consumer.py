@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Coroutine, Generator, Mapping
 from typing import Any, cast
 
@@ -88,7 +89,11 @@ class FastConsumer(Consumer):
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
         if cast(WorkerApp, self.app).offsets_in_transactions:
-            return True  # Faust's bookkeeping only: the transaction committed them
+            # Faust's bookkeeping only: these events' transactions committed them. Its
+            # stall check reads when a partition was last committed: it was, now.
+            now = time.monotonic()
+            self._thread.tp_last_committed_at.update(dict.fromkeys(offsets, now))
+            return True
         return bool(await super()._commit(offsets))
 
     async def wait_first(self, *coros: WaitArgT, timeout: Seconds | None = None) -> WaitResults:
