@@ -79,15 +79,16 @@ async def test_an_error_before_the_first_wait_propagates() -> None:
         run_until_suspended(fails())
 
 
-def _consumer() -> FastConsumer:
+def _consumer(guarantee: str = "at_least_once") -> FastConsumer:
     topology = parse_topology("name: c\ninput: in.c\noutput: out.c\n")
+    settings = Settings.model_validate(
+        {"web_port": 0, "app_id": "unit-consumer", "processing_guarantee": guarantee}
+    )
     pipeline = make_pipeline(
-        topology, Settings(), worker_id="w", provider=InMemoryKeyProvider(),
+        topology, settings, worker_id="w", provider=InMemoryKeyProvider(),
         detector=FakeDetector(),
     )
-    app = build_app(Settings(web_port=0, app_id="unit-consumer"), [pipeline],
-                    bootstrap="127.0.0.1:1")
-    consumer = app.consumer
+    consumer = build_app(settings, [pipeline], bootstrap="127.0.0.1:1").consumer
     assert isinstance(consumer, FastConsumer)  # the worker's app builds ours
     return consumer
 
@@ -129,20 +130,6 @@ async def test_a_hand_over_that_waits_completes_when_its_wait_ends() -> None:
     assert 8 in result.results
 
 
-def _app_consumer(guarantee: str) -> FastConsumer:
-    topology = parse_topology("name: c\ninput: in.c\noutput: out.c\n")
-    settings = Settings.model_validate(
-        {"web_port": 0, "app_id": "unit-commit", "processing_guarantee": guarantee}
-    )
-    pipeline = make_pipeline(
-        topology, settings, worker_id="w", provider=InMemoryKeyProvider(),
-        detector=FakeDetector(),
-    )
-    consumer = build_app(settings, [pipeline], bootstrap="127.0.0.1:1").consumer
-    assert isinstance(consumer, FastConsumer)
-    return consumer
-
-
 class _Thread:
     """Where Faust's consumer sends a commit (its aiokafka thread): recorded."""
 
@@ -164,7 +151,7 @@ async def test_only_the_transactions_commit_offsets_in_exactly_once(
     """A plain commit of an older ack during a transaction takes the group's offset
     back (tests/integration/test_transactions.py shows it on the broker), so in
     exactly-once Faust's consumer commits nothing itself; at least once it does."""
-    consumer = _app_consumer(guarantee)
+    consumer = _consumer(guarantee)
     thread = _Thread()
     consumer._thread = thread  # type: ignore[assignment]
     assert await consumer._commit({TP("in.c", 0): 7}) is True
