@@ -20,7 +20,6 @@ from presidio_analyzer.predefined_recognizers import (
     EmailRecognizer,
     EsNieRecognizer,
     EsNifRecognizer,
-    IbanRecognizer,
     IpRecognizer,
     ItFiscalCodeRecognizer,
     MedicalLicenseRecognizer,
@@ -47,6 +46,7 @@ from streamsec.detection.recognizers.clinical_terms import (
 from streamsec.detection.recognizers.contact_block import ContactBlockRecognizer
 from streamsec.detection.recognizers.date_of_birth import DateOfBirthRecognizer
 from streamsec.detection.recognizers.fr_insee import FrInseeRecognizer
+from streamsec.detection.recognizers.iban import FastIbanRecognizer
 from streamsec.detection.recognizers.informal_name import InformalNameRecognizer
 from streamsec.detection.recognizers.location import LocationRecognizer
 from streamsec.detection.recognizers.medical import (
@@ -127,7 +127,7 @@ for _name, _spec in {
     "UrlCredentialRecognizer": RecognizerSpec(UrlCredentialRecognizer, lambda f: f.at and f.colon),
     "CreditCardRecognizer": RecognizerSpec(CreditCardRecognizer, lambda f: f.digits >= 12),
     "CardNumberRecognizer": RecognizerSpec(CardNumberRecognizer, lambda f: f.digits >= 12),
-    "IbanRecognizer": RecognizerSpec(IbanRecognizer, lambda f: f.digits >= 6 and f.upper > 0),
+    "IbanRecognizer": RecognizerSpec(FastIbanRecognizer, lambda f: f.digits >= 6 and f.upper > 0),
     "UsSsnRecognizer": RecognizerSpec(UsSsnRecognizer, lambda f: f.digits >= 9),
     "UsItinRecognizer": RecognizerSpec(UsItinRecognizer, lambda f: f.digits >= 9),
     "UsBankRecognizer": RecognizerSpec(UsBankRecognizer, lambda f: f.digits >= 8),
