@@ -16,9 +16,12 @@
   the hash key changes every pseudonym.
 
 No function takes a nonce: every GCM nonce comes from ``os.urandom`` inside
-:func:`seal`, so the public API cannot reuse one. :func:`seal`, :func:`unseal` and
-:func:`pseudonym` are the pure primitives (also used to check the test vectors in
-``docs/envelope.md``).
+:func:`seal`, so the public API cannot reuse one. :class:`KeyringCipher` keeps one
+subkey seed per data key for up to :data:`SUBKEY_USES` messages (:class:`Subkeys`:
+the HKDF and the AES key schedule run once per seed instead of once per value); the
+96-bit GCM nonce of every message is still fresh from ``os.urandom``.
+:func:`seal`, :func:`unseal` and :func:`pseudonym` are the pure primitives (also used
+to check the test vectors in ``docs/envelope.md``).
 """
 
 from __future__ import annotations
@@ -60,9 +63,11 @@ from streamsec.errors import (
 
 __all__ = [
     "PSEUDONYM_RE",
+    "SUBKEY_USES",
     "Binding",
     "KekChooser",
     "KeyringCipher",
+    "Subkeys",
     "gcm_subkey",
     "kek_name",
     "pseudonym",
@@ -77,6 +82,10 @@ _SUBKEY_LABEL: Final = encode_fields("ssec-gcm-subkey", "v2")
 _KEY_ID_RE: Final = re.compile(KEY_ID_PATTERN)
 _HEADER_VERSIONS: Final = frozenset(f"v{v}" for v in READABLE_VERSIONS)
 _NONCE: Final = GCM_NONCE[VERSION]
+_SEED: Final = 12
+SUBKEY_USES: Final = 256
+"""Messages one subkey seals before :class:`Subkeys` draws a new seed."""
+_SUBKEYS_KEPT: Final = 256
 
 
 def gcm_subkey(key: DataKey, seed: bytes) -> AESGCM:
@@ -91,9 +100,10 @@ def gcm_subkey(key: DataKey, seed: bytes) -> AESGCM:
 
 def _seal(
     key: DataKey, plaintext: bytes, *, topology: str, path: str, binding: Binding | None,
-    pad_to: int, nonce: bytes,
+    pad_to: int, nonce: bytes, subkey: AESGCM | None = None,
 ) -> str:
-    """:func:`seal` with a given 24-byte nonce: private, for the test vectors only."""
+    """:func:`seal` with a given 24-byte nonce (and the subkey of its first 12 bytes,
+    when the caller holds it): private, for the test vectors and :class:`Subkeys`."""
     alg: Alg = "siv" if key.purpose is KeyPurpose.DETERMINISTIC else "gcm"
     aad = ciphertext_aad(
         version=VERSION, key_id=key.id, alg=alg, topology=topology, path=path, binding=binding
@@ -104,7 +114,8 @@ def _seal(
     else:
         if len(nonce) != _NONCE:
             raise ValueError("a v2 GCM nonce is 24 bytes")
-        payload = nonce + gcm_subkey(key, nonce[:12]).encrypt(nonce[12:], padded, aad)
+        aead = subkey if subkey is not None else gcm_subkey(key, nonce[:_SEED])
+        payload = nonce + aead.encrypt(nonce[_SEED:], padded, aad)
     return envelope_header(VERSION, key.id, alg) + b64url_encode(payload)
 
 
@@ -119,6 +130,43 @@ def seal(
         key, plaintext, topology=topology, path=path, binding=binding, pad_to=pad_to,
         nonce=nonce,
     )
+
+
+class Subkeys:
+    """The subkey of a GCM data key's current seed, reused for up to
+    :data:`SUBKEY_USES` messages (then a new random seed).
+
+    Every message still gets a fresh random 96-bit GCM nonce, so under one subkey
+    the chance that two of its at most 256 nonces collide is below 2^-81; and the
+    seeds themselves are drawn 256 times less often. Envelopes do not change (each
+    carries its seed), nor does decryption. What an observer learns: envelopes with
+    the same seed were sealed under the same data key by one process, close
+    together. The entry is tied to the key object the provider returned, so a
+    rotated or re-loaded key gets a new seed; at most :data:`_SUBKEYS_KEPT` keys
+    are held (per-subject keys would otherwise grow it without bound). A key the
+    provider no longer releases (destroyed, forgotten) is never asked for here."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, tuple[DataKey, bytes, AESGCM, int]] = {}
+
+    def seal(
+        self, key: DataKey, plaintext: bytes, *, topology: str, path: str,
+        binding: Binding | None, pad_to: int,
+    ) -> str:
+        if key.purpose is not KeyPurpose.ENCRYPT:
+            return seal(key, plaintext, topology=topology, path=path, binding=binding,
+                        pad_to=pad_to)
+        entry = self._by_key.get(key.id)
+        if entry is None or entry[0] is not key or entry[3] <= 0:
+            if len(self._by_key) >= _SUBKEYS_KEPT:
+                self._by_key.clear()
+            seed = os.urandom(_SEED)
+            entry = (key, seed, gcm_subkey(key, seed), SUBKEY_USES)
+        self._by_key[key.id] = (key, entry[1], entry[2], entry[3] - 1)
+        return _seal(
+            key, plaintext, topology=topology, path=path, binding=binding, pad_to=pad_to,
+            nonce=entry[1] + os.urandom(_NONCE - _SEED), subkey=entry[2],
+        )
 
 
 def unseal(
@@ -183,6 +231,10 @@ class KeyringCipher:
         self.provider = provider
         self.topology = topology
         self.kek_of = kek_of or (_by_category if separate_by_category else None)
+        self._subkeys = Subkeys()
+        self._last: tuple[str, str] = ("", "")
+        """The last envelope this cipher wrote and its key id (``key_id_of`` of it
+        then needs no parsing)."""
 
     def __repr__(self) -> str:
         return f"KeyringCipher(topology={self.topology!r}, provider={self.provider!r})"
@@ -212,12 +264,14 @@ class KeyringCipher:
         except StreamsecError as exc:
             _reraise(exc, path)
         try:
-            return seal(
+            token = self._subkeys.seal(
                 key, plaintext, topology=self.topology, path=path, binding=binding,
                 pad_to=pad_to,
             )
         except (ValueError, TypeError, OverflowError, MemoryError):
             raise EncryptionError("encryption failed", path=path, key_id=key.id) from None
+        self._last = (token, key.id)
+        return token
 
     def check_subject(self, subject: str) -> None:
         try:
@@ -265,6 +319,9 @@ class KeyringCipher:
     def key_id_of(self, token: str) -> str:
         """The key id of an envelope (read from its header; a token whose header is not
         well formed is parsed in full, so it raises :class:`EnvelopeFormatError`)."""
+        last = self._last
+        if token is last[0]:
+            return last[1]
         parts = token.split(":", 4) if isinstance(token, str) else ()
         if (
             len(parts) == 5 and parts[0] == PREFIX and parts[1] in _HEADER_VERSIONS
