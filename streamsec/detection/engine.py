@@ -142,8 +142,8 @@ class BatchEngine:
         for job, state in zip(jobs, states, strict=True):
             plans.append(self._plan_ner(job, state, threshold) if self._ner and job.ner else [])
         pieces = [job.text[s:e] for job, plan in zip(jobs, plans, strict=True) for s, e in plan]
-        if not pieces and not any(state.raw for state in states):
-            return [[] for _ in jobs]  # nothing for NER, nothing to lift with context
+        if not pieces:  # no NER: a zone only where a context lift tokenizes (_finish)
+            return self._read(jobs, states, plans, pieces, threshold)
         with self._zone():  # what spaCy adds for these texts is freed at its end
             return self._read(jobs, states, plans, pieces, threshold)
 
@@ -151,8 +151,8 @@ class BatchEngine:
         self, jobs: Sequence[Job], states: list[_State], plans: list[list[tuple[int, int]]],
         pieces: list[str], threshold: float,
     ) -> list[list[RecognizerResult]]:
-        """NER over ``pieces``, then each job's results; run inside the memory zone, so
-        nothing spaCy makes here outlives it."""
+        """NER over ``pieces``, then each job's results; run inside the memory zone when
+        there are pieces, so nothing spaCy makes here outlives it."""
         docs = iter(self._pipe(pieces))
         out: list[list[RecognizerResult]] = []
         for job, state, plan in zip(jobs, states, plans, strict=True):
@@ -248,18 +248,17 @@ class BatchEngine:
         weak = self._liftable(job, raw, threshold)
         if not weak:
             return strong
-        if artifacts is None:
-            artifacts = self._tokenize(job.text)
         ids = {r.recognition_metadata[key] for r in weak}
-        enhanced: list[RecognizerResult] = (
-            self._analyzer.context_aware_enhancer.enhance_using_context(
-                text=job.text,
-                raw_results=weak,
-                nlp_artifacts=artifacts,
-                recognizers=[r for r in state.used if r.id in ids],
-                context=list(job.context),
+        with self._zone():  # re-entrant: inside _read's zone when NER ran
+            enhanced: list[RecognizerResult] = (
+                self._analyzer.context_aware_enhancer.enhance_using_context(
+                    text=job.text,
+                    raw_results=weak,
+                    nlp_artifacts=artifacts or self._tokenize(job.text),
+                    recognizers=[r for r in state.used if r.id in ids],
+                    context=list(job.context),
+                )
             )
-        )
         return strong + [r for r in enhanced if r.score >= threshold]
 
     def _liftable(
