@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Protocol
 from streamsec.crypto.aad import Binding
 from streamsec.crypto.base import FieldCipher
 from streamsec.crypto.plaintext import DEFAULT_PAD
+from streamsec.frozen import quick_init
 from streamsec.records.paths import JsonValue
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ActionContext:
     topology: str
@@ -51,6 +53,7 @@ class ActionContext:
     """Padding bucket in bytes (topology ``encryption.pad_to``)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ActionOutcome:
     value: JsonValue

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from streamsec.frozen import quick_init
 from streamsec.records.paths import Location
 
 __all__ = ["Category", "FieldClassification", "Finding", "RecordClassification", "Sensitivity"]
@@ -37,6 +38,7 @@ _SENSITIVITY_ORDER = list(Sensitivity)
 _RANKS: dict[str, int] = {s.value: i for i, s in enumerate(_SENSITIVITY_ORDER)}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One detected entity inside a text value: ``text[start:end]`` is the entity."""
@@ -48,6 +50,7 @@ class Finding:
     recognizer: str = ""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FieldClassification:
     """How one sensitive leaf was classified."""
@@ -66,6 +69,7 @@ class FieldClassification:
         return max((f.score for f in self.findings), default=1.0)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RecordClassification:
     """The classification of one record: only its sensitive leaves appear."""

@@ -26,6 +26,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from streamsec.frozen import quick_init
+
 __all__ = [
     "NO_BINDING",
     "Binding",
@@ -57,6 +59,7 @@ def _header_fields(version: int, key_id: str, alg: str, topology: str, path: str
     return encode_fields("ssec", f"v{version}", key_id, alg, topology, path)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Binding:
     """What a version-2 ciphertext is bound to besides its topology and schema path.

@@ -38,6 +38,7 @@ from streamsec.detection.recognizers._base import (
     recognizer_name,
 )
 from streamsec.detection.segments import has_candidate, ner_segments
+from streamsec.frozen import quick_init
 
 __all__ = ["BatchEngine", "Job"]
 
@@ -84,6 +85,7 @@ def _analyzer_for(
     return analyze, None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Job:
     text: str

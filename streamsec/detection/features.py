@@ -7,11 +7,14 @@ from typing import Final
 
 import regex
 
+from streamsec.frozen import quick_init
+
 __all__ = ["TextFeatures", "features_of"]
 
 _PASSWORD_CUE: Final = regex.compile(r"pass|pwd|\bpin\b", regex.IGNORECASE)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TextFeatures:
     length: int

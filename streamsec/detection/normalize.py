@@ -25,6 +25,8 @@ from typing import Final
 
 import regex
 
+from streamsec.frozen import quick_init
+
 __all__ = ["Normalized", "normalize"]
 
 # A character outside printable ASCII, with the combining marks that follow it.
@@ -55,6 +57,7 @@ def _fold(cluster: str) -> str:
     return "".join(out).translate(_HOMOGLYPHS)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Normalized:
     """The detection copy of ``original`` and the edits that made it."""

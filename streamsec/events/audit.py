@@ -22,6 +22,7 @@ from typing import Any, Final
 from streamsec.errors import StreamsecError
 from streamsec.events.cloudevents import EventType, new_event, worker_source
 from streamsec.events.signing import Pseudonymizer
+from streamsec.frozen import quick_init
 from streamsec.protection.result import FieldAction
 from streamsec.topology.model import Topology
 
@@ -43,6 +44,7 @@ _SAFE_CODE: Final = re.compile(r"[a-z0-9_.-]{1,64}")
 _SAFE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RecordRef:
     """Where a record was read: topic, partition, offset and the key's pseudonym."""

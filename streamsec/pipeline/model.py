@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from streamsec.frozen import quick_init
+
 __all__ = ["Header", "OutMessage", "Outcome", "SourceRecord"]
 
 Header = tuple[str, bytes]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SourceRecord:
     topic: str
@@ -32,6 +35,7 @@ class SourceRecord:
         return f"{self.topic}/{self.partition}/{self.offset}"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OutMessage:
     topic: str
@@ -40,6 +44,7 @@ class OutMessage:
     headers: tuple[Header, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of one source record: every message it produces, in send order."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from streamsec.frozen import quick_init
 from streamsec.records.paths import (
     JsonValue,
     Location,
@@ -36,6 +37,7 @@ class RuleTarget:
     rule: FieldRule
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RecordAnalysis:
     rule_targets: tuple[RuleTarget, ...]

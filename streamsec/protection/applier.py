@@ -18,6 +18,7 @@ from streamsec.crypto.aad import NO_BINDING, Binding
 from streamsec.crypto.base import FieldCipher
 from streamsec.crypto.plaintext import DEFAULT_PAD
 from streamsec.errors import ProtectionError
+from streamsec.frozen import quick_init
 from streamsec.protection.binding import RecordBinder, RecordBindings, reference
 from streamsec.protection.planner import PlannedStep, ProtectionPlan
 from streamsec.protection.result import FieldAction
@@ -56,6 +57,7 @@ class _Actions:
 _ACTIONS = _Actions()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class _Run:
     """What every step of one record shares."""

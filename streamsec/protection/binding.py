@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streamsec.crypto.aad import Binding
+from streamsec.frozen import quick_init
 from streamsec.records.paths import JsonValue, Location, expand, format_path, get_at, parse_path
 from streamsec.topology.model import Topology
 
@@ -58,6 +59,7 @@ def position_of(location: Location) -> str:
     return "".join(parts)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RecordBindings:
     """The references of one record, and the binding of each location in it."""

@@ -50,6 +50,7 @@ from typing import Any, Final
 
 from streamsec.classification.model import Finding
 from streamsec.detection.fields import field_hint
+from streamsec.frozen import quick_init
 from streamsec.protection.analysis import (
     CompiledRules,
     RecordAnalysis,
@@ -165,6 +166,7 @@ class _Shape:
     """Unique in the process (a shape compiled again gets a new one)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """One record's analysis and what the cache needs to learn from its detection."""

@@ -15,6 +15,7 @@ from streamsec.classification.model import (
     Sensitivity,
 )
 from streamsec.classification.taxonomy import Taxonomy
+from streamsec.frozen import quick_init
 from streamsec.protection.analysis import RecordAnalysis, RuleTarget
 from streamsec.records.paths import JsonValue, Location, get_at
 from streamsec.topology.model import DefaultActionName, FieldRule, Policy
@@ -28,6 +29,7 @@ class PlannedSpan:
     rule: FieldRule
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PlannedStep:
     location: Location
@@ -42,6 +44,7 @@ class PlannedStep:
     spans: tuple[PlannedSpan, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ProtectionPlan:
     steps: tuple[PlannedStep, ...]

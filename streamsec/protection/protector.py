@@ -28,6 +28,7 @@ from streamsec.errors import (
     StreamsecError,
     SubjectForgottenError,
 )
+from streamsec.frozen import quick_init
 from streamsec.protection.analysis import CompiledRules, RecordAnalysis, analyze_structure
 from streamsec.protection.applier import apply_plan
 from streamsec.protection.binding import RecordBinder
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 _Detected = tuple[list[tuple[Finding, ...]], list[tuple[Finding, ...]]]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class _Planned:
     record: dict[str, Any]

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from streamsec.classification.model import RecordClassification
 from streamsec.errors import StreamsecError
+from streamsec.frozen import quick_init
 
 __all__ = ["FieldAction", "ProtectionFailure", "ProtectionResult"]
 
@@ -28,6 +29,7 @@ class FieldAction:
     """Entities protected in place (inline mode), or 1 for a whole value."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ProtectionResult:
     record: dict[str, Any]

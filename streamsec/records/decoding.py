@@ -35,6 +35,7 @@ from streamsec.errors import (
     RecordTooLargeError,
     TooManyFieldsError,
 )
+from streamsec.frozen import quick_init
 
 __all__ = [
     "MAX_INT_DIGITS",
@@ -56,6 +57,7 @@ then parsed with a check of every number. Without one, no integer can be too lon
 and an infinite float (``1e400``) is found in the decoded record instead."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RecordSize:
     """The work a record asks for: nesting depth, values (every object member and list
