@@ -16,6 +16,7 @@ pattern it rules out is not run at all.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, cast
 
 import regex
@@ -38,6 +39,7 @@ __all__ = [
     "FastPatternRecognizer",
     "attribute",
     "compile_patterns",
+    "compiled_matches",
     "match_patterns",
     "recognizer_name",
 ]
@@ -86,55 +88,62 @@ def compile_patterns(recognizer: PatternRecognizer, *, gated: bool = True) -> Co
     return compiled
 
 
+def compiled_matches(text: str, compiled: Compiled) -> Iterator[tuple[Pattern, Any]]:
+    """Each match of the compiled patterns on ``text``, in pattern order, through each
+    pattern's gate; a pattern the prefilter holds but did not report for this text
+    cannot match it and is not run."""
+    decided = _prefilter.scan(text)
+    for pattern, rx, gate, pid in compiled:
+        if decided is not None and pid in decided[0] and pid not in decided[1]:
+            continue
+        for match in rx.finditer(text) if gate is None else gate.finditer(rx, text):
+            yield pattern, match
+
+
 def match_patterns(
     recognizer: PatternRecognizer, text: str, compiled: Compiled
 ) -> list[RecognizerResult]:
     """Presidio's pattern semantics, lean: validate, invalidate, drop zero scores.
     The recognizer's name and id are read only once something matched (most texts
-    match nothing, and ``id`` is computed on every read). A pattern the prefilter
-    holds but did not report for this text cannot match it and is skipped."""
+    match nothing, and ``id`` is computed on every read). Matches come from
+    :func:`compiled_matches`."""
     results: list[RecognizerResult] = []
     name = ""
     metadata: dict[str, str] = {}
-    decided = _prefilter.scan(text)
-    for pattern, rx, gate, pid in compiled:
-        if decided is not None and pid in decided[0] and pid not in decided[1]:
+    for pattern, match in compiled_matches(text, compiled):
+        start, end = match.span("value") if "value" in match.re.groupindex else match.span()
+        if end <= start:
             continue
-        has_value = "value" in rx.groupindex
-        for match in rx.finditer(text) if gate is None else gate.finditer(rx, text):
-            start, end = match.span("value") if has_value else match.span()
-            if end <= start:
-                continue
-            matched = text[start:end]
-            score = pattern.score
-            valid = recognizer.validate_result(matched)
-            if valid is not None:
-                score = EntityRecognizer.MAX_SCORE if valid else EntityRecognizer.MIN_SCORE
-            if recognizer.invalidate_result(matched):
-                score = EntityRecognizer.MIN_SCORE
-            if score <= EntityRecognizer.MIN_SCORE:
-                continue
-            if not metadata:
-                name = recognizer_name(recognizer)
-                metadata = {
-                    RecognizerResult.RECOGNIZER_NAME_KEY: name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
-                }
-            results.append(
-                RecognizerResult(
-                    entity_type=recognizer.supported_entities[0],
-                    start=start,
-                    end=end,
-                    score=score,
-                    analysis_explanation=AnalysisExplanation(
-                        recognizer=name,
-                        original_score=score,
-                        pattern_name=pattern.name,
-                        validation_result=bool(valid),
-                    ),
-                    recognition_metadata=dict(metadata),
-                )
+        matched = text[start:end]
+        score = pattern.score
+        valid = recognizer.validate_result(matched)
+        if valid is not None:
+            score = EntityRecognizer.MAX_SCORE if valid else EntityRecognizer.MIN_SCORE
+        if recognizer.invalidate_result(matched):
+            score = EntityRecognizer.MIN_SCORE
+        if score <= EntityRecognizer.MIN_SCORE:
+            continue
+        if not metadata:
+            name = recognizer_name(recognizer)
+            metadata = {
+                RecognizerResult.RECOGNIZER_NAME_KEY: name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+            }
+        results.append(
+            RecognizerResult(
+                entity_type=recognizer.supported_entities[0],
+                start=start,
+                end=end,
+                score=score,
+                analysis_explanation=AnalysisExplanation(
+                    recognizer=name,
+                    original_score=score,
+                    pattern_name=pattern.name,
+                    validation_result=bool(valid),
+                ),
+                recognition_metadata=dict(metadata),
             )
+        )
     return results
 
 

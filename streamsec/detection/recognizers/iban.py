@@ -25,8 +25,11 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import IbanRecognizer
 from presidio_analyzer.predefined_recognizers.generic.iban_patterns import regex_per_country
 
-from streamsec.detection.recognizers import _prefilter
-from streamsec.detection.recognizers._base import compile_patterns, recognizer_name
+from streamsec.detection.recognizers._base import (
+    compile_patterns,
+    compiled_matches,
+    recognizer_name,
+)
 
 __all__ = ["FastIbanRecognizer"]
 
@@ -84,23 +87,19 @@ class FastIbanRecognizer(IbanRecognizer):
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
-        decided = _prefilter.scan(text)
-        for pattern, rx, gate, pid in self._compiled:
-            if decided is not None and pid in decided[0] and pid not in decided[1]:
-                continue
-            for match in rx.finditer(text) if gate is None else gate.finditer(rx, text):
-                start = match.start()
-                for group in range(len(match.groups()), 0, -1):
-                    end = match.end(group) if match.end(group) > 0 else match.end()
-                    if end <= start:
-                        continue
-                    valid = self.validate_result(text[start:end])
-                    score = pattern.score
-                    if valid is not None:
-                        score = self.MAX_SCORE if valid else self.MIN_SCORE
-                    if score > self.MIN_SCORE:
-                        results.append(self._result(pattern, start, end, score, valid))
-                        break
+        for pattern, match in compiled_matches(text, self._compiled):
+            start = match.start()
+            for group in range(len(match.groups()), 0, -1):
+                end = match.end(group) if match.end(group) > 0 else match.end()
+                if end <= start:
+                    continue
+                valid = self.validate_result(text[start:end])
+                score = pattern.score
+                if valid is not None:
+                    score = self.MAX_SCORE if valid else self.MIN_SCORE
+                if score > self.MIN_SCORE:
+                    results.append(self._result(pattern, start, end, score, valid))
+                    break
         return results
 
     def _result(
