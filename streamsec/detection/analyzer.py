@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any, Final
 
@@ -34,6 +34,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from streamsec.detection.chunk_cache import ChunkCache, Dictionary
+from streamsec.detection.context_window import window_artifacts
 from streamsec.detection.entities import NER_LABELS
 from streamsec.detection.recognizers._base import attribute
 from streamsec.errors import ConfigError
@@ -270,6 +271,21 @@ class NerSpacyNlpEngine(SpacyNlpEngine):
         with self._zone_lock:
             self._note(texts)
             return list(self._pipeline(language).pipe(texts, batch_size=batch_size))
+
+    def window(
+        self, text: str, starts: Sequence[int], end: int, prefix: int, suffix: int,
+        language: str = LANGUAGE,
+    ) -> NlpArtifacts:
+        """Tokenizer-only artifacts of a window of ``text`` that give the context
+        enhancer the same words as the whole text (:mod:`.context_window`)."""
+        with self._zone_lock:
+            nlp = self._pipeline(language)
+            artifacts = window_artifacts(
+                text, starts, end, nlp.make_doc, prefix, suffix, language
+            )
+            self._note((artifacts.tokens.text,))
+            artifacts.nlp_engine = self
+            return artifacts
 
     def tokenize(self, text: str, language: str = LANGUAGE) -> NlpArtifacts:
         """Artifacts from the tokenizer alone (no NER): context words, no entities."""

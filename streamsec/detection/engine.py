@@ -256,7 +256,7 @@ class BatchEngine:
                 self._analyzer.context_aware_enhancer.enhance_using_context(
                     text=job.text,
                     raw_results=weak,
-                    nlp_artifacts=artifacts or self._tokenize(job.text),
+                    nlp_artifacts=artifacts or self._context(job.text, weak),
                     recognizers=[r for r in state.used if r.id in ids],
                     context=list(job.context),
                 )
@@ -285,6 +285,19 @@ class BatchEngine:
             if any(word in haystack for word in words):
                 weak.append(result)
         return weak
+
+    def _context(self, text: str, weak: list[RecognizerResult]) -> NlpArtifacts:
+        """Tokens for the enhancer: a window around the weak matches when the NLP
+        engine can build one, else the whole text."""
+        window = getattr(self._nlp, "window", None)
+        if window is None:
+            return self._tokenize(text)
+        enhancer = self._analyzer.context_aware_enhancer
+        artifacts: NlpArtifacts = window(
+            text, [r.start for r in weak], max(r.end for r in weak),
+            enhancer.context_prefix_count, enhancer.context_suffix_count, LANGUAGE,
+        )
+        return artifacts
 
     def _tokenize(self, text: str) -> NlpArtifacts:
         tokenize = getattr(self._nlp, "tokenize", None)
