@@ -96,14 +96,14 @@ def nlp_configuration(model_name: str = MODEL_NAME) -> dict[str, Any]:
 
 
 def _dictionary(lookups: Any, index: frozenset[str], stop_words: Iterable[str]) -> Dictionary:
-    """The rule lemmatizer's words: its index, its irregular forms, its suffix rules
-    for nouns, verbs and adjectives, and the stop words."""
-    irregular: dict[str, dict[str, list[str]]] = lookups.get_table("lemma_exc", {})
+    """The rule lemmatizer's words: its index, its suffix rules for nouns, verbs and
+    adjectives, and the stop words (its 5,000 irregular forms are left out: their
+    strings alone would cost a worker about 0.8 MB)."""
     rules: dict[str, list[list[str]]] = lookups.get_table("lemma_rules", {})
-    forms = {form for table in irregular.values() for form in table}
     return Dictionary(
-        index | forms | set(stop_words),
+        stop_words,
         [(old, new) for pos in ("noun", "verb", "adj") for old, new in rules.get(pos, ())],
+        index=index,
     )
 
 

@@ -10,7 +10,7 @@ ticket took about 250 us to tokenize against 10 us with its chunks cached.
 :class:`ChunkCache` learns such chunks between zones. A chunk read inside a zone is
 a candidate when, without its outer punctuation, it is a dictionary word or nothing
 (:class:`Dictionary`: the words of the model's lemmatizer index, their regular
-inflections by its own rules, its irregular forms, and the stop words). After the
+inflections by its own rules, and the stop words). After the
 zone, it is tokenized once in a zone of its own; it is learned when each of its
 tokens is a dictionary word, a stop word, punctuation or space, *and* a string the
 model's string store already held outside any zone. Learning tokenizes it once
@@ -40,24 +40,32 @@ _PENDING_MAX: Final = 4 * PER_ZONE
 
 class Dictionary:
     """English dictionary words, as spaCy's rule lemmatizer knows them: a word of its
-    index, one its suffix rules reduce to such a word ("arrived" -> "arrive"), one of
-    its exceptions ("was"), or a stop word. Lower-case words only."""
+    index, one its suffix rules reduce to such a word ("arrived" -> "arrive"), or a
+    stop word ("was"). Lower-case words only."""
 
     def __init__(
-        self, words: Iterable[str], rules: Iterable[tuple[str, str]] = ()
+        self,
+        words: Iterable[str],
+        rules: Iterable[tuple[str, str]] = (),
+        *,
+        index: frozenset[str] = frozenset(),
     ) -> None:
-        self._words = frozenset(words)
+        self._index = index
+        """The lemmatizer's index, shared with its owner (80,000 words: not copied)."""
+        self._words = frozenset(words) - index
         self._rules = tuple((old, new) for old, new in rules if old)
+
+    def _known(self, word: str) -> bool:
+        return word in self._index or word in self._words
 
     def __contains__(self, word: object) -> bool:
         if not isinstance(word, str):
             return False
-        if word in self._words:
+        if self._known(word):
             return True
-        words = self._words
         for old, new in self._rules:
-            if word.endswith(old) and len(word) > len(old) and (
-                word[: -len(old)] + new in words
+            if word.endswith(old) and len(word) > len(old) and self._known(
+                word[: -len(old)] + new
             ):
                 return True
         return False
