@@ -15,6 +15,7 @@ passthrough in its own process) on fresh topics and measures:
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import subprocess
 import sys
@@ -144,6 +145,12 @@ async def run_phase(
 ) -> Phase:
     """One processor on fresh topics: max rate, then latency at ``rate`` (default:
     ``rate_fraction`` of the measured max; 0 skips the latency pass)."""
+    # The load generator and the receiver run in this process, which may hold the
+    # offline phases' heap (Presidio, corpora: 150,000+ objects): a full collection of
+    # it paused their event loop for 100-136 ms, three times a pass, and every record
+    # in flight got that on its latency. Frozen, a full collection skips it (11-12 ms).
+    gc.collect()
+    gc.freeze()
     run = uuid.uuid4().hex[:6]
     raw, out = f"perf-raw-{run}", f"perf-out-{run}"
     dead, audit, lin = f"{raw}.dead-letter", f"perf-audit-{run}", f"perf-lin-{run}"
