@@ -34,7 +34,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from streamsec.detection.chunk_cache import ChunkCache, Dictionary
-from streamsec.detection.context_window import window_artifacts
+from streamsec.detection.context_window import qualifies, window_artifacts
 from streamsec.detection.entities import NER_LABELS
 from streamsec.detection.recognizers._base import attribute
 from streamsec.errors import ConfigError
@@ -219,12 +219,13 @@ class NerSpacyNlpEngine(SpacyNlpEngine):
         indices: list[int] = []
         keywords: list[str] = []
         for token in doc:
-            lemma = token.lemma_ or token.lower_
+            # Presidio's keywords (lemmas neither stop words nor punctuation), read
+            # from the token's own flags instead of a vocabulary lookup per lemma; the
+            # rule is the context window's too (``qualifies``).
+            lemma, keyword = qualifies(token)
             lemmas.append(lemma)
             indices.append(token.idx)
-            # Presidio's keywords (lemmas neither stop words nor punctuation), read
-            # from the token's own flags instead of a vocabulary lookup per lemma.
-            if not token.is_stop and not token.is_punct and lemma not in ("-PRON-", "be"):
+            if keyword:
                 keywords.extend(lemma.lower().split(":"))
         artifacts = NlpArtifacts(
             entities=entities,
@@ -268,8 +269,7 @@ class NerSpacyNlpEngine(SpacyNlpEngine):
 
     def pipe(self, texts: list[str], language: str = LANGUAGE, batch_size: int = 64) -> list[Doc]:
         """NER over many texts in one ``nlp.pipe`` call."""
-        with self._zone_lock:
-            self._note(texts)
+        with self._zone_lock:  # the chunk cache notes each text's whole in segment_artifacts
             return list(self._pipeline(language).pipe(texts, batch_size=batch_size))
 
     def window(
