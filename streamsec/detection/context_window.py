@@ -54,10 +54,15 @@ def _chunk_start(text: str, at: int) -> int:
     return at
 
 
-def _chunk_end(text: str, at: int) -> int:
+def _chunk_end(text: str, at: int, floor: int) -> int:
+    """The end of the chunk holding ``text[at]``; inside a run of whitespace, the end
+    of the chunk before it (a window never ends inside a run: spaCy makes a run after
+    a newline one token, which a cut would split), but never before ``floor``."""
     at = max(0, min(at, len(text)))
     while at < len(text) and not text[at].isspace():
         at += 1
+    while at > floor and text[at - 1].isspace():
+        at -= 1
     return at
 
 
@@ -106,7 +111,7 @@ def window_artifacts(
     back, ahead = _BACK, _AHEAD
     while True:
         cut = _chunk_start(text, min(starts) - back)
-        stop = _chunk_end(text, end + ahead)
+        stop = _chunk_end(text, end + ahead, end)
         if text[:cut].isspace():  # the text's leading whitespace is a token of its own
             cut = 0
         if text[stop:].isspace():

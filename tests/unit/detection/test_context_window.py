@@ -29,6 +29,10 @@ _CASES = (
     # a stop word is a keyword when a qualifying token elsewhere holds it after a ':'
     "the the the the the the the the 555-0100 " + "filler " * 40 + "http://example.com/a:the",
     "http://x.org/q:be mailto:for@me.com " + "filler " * 40 + "be for be for be for 555-0100",
+    # a window that would end inside a newline's run of spaces (one token in the text)
+    "Mutation: the scan 'forgets' one pattern (a false negative of the database):\n"
+    "    the equivalence check above must see a difference.",
+    "a b c d e f g h 555-0100 i j k l m n o p q r s t u v w x y z:\n      \n  next",
 )
 
 
