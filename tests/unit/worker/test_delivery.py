@@ -149,3 +149,21 @@ async def test_every_output_topic_is_tracked_before_its_first_batch() -> None:
     for topic in ("out", "audit", "lineage"):
         assert producer.log.count(f"track {topic}") == 1
         assert producer.log.index(f"track {topic}") < producer.log.index(f"send {topic}")
+
+
+async def test_a_one_partition_topic_never_asks_the_partitioner() -> None:
+    producer = _Producer(partitions=1, capacity=100)
+    asked: list[bytes | None] = []
+
+    def partitioner(key: bytes | None, all_: list[int], available: list[int]) -> int:
+        asked.append(key)
+        return DefaultPartitioner()(key, all_, available)
+
+    producer.partitioner = partitioner  # type: ignore[assignment]
+    messages = [OutMessage("out", f"k{i}".encode(), b"v") for i in range(5)]
+    await _delivery(producer).send_all(messages)
+    assert asked == [] and [p for _, p, _ in producer.sent] == [0]
+    assert [k for k, _, _ in producer.sent[0][2].records] == [m.key for m in messages]
+    producer.partitions = {0, 1}
+    await _delivery(producer).send_all(messages)
+    assert asked == [m.key for m in messages]
