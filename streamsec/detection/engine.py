@@ -85,6 +85,41 @@ def _analyzer_for(
     return analyze, None
 
 
+def _ceilings(
+    cheap: list[tuple[EntityRecognizer, RecognizerSpec, Analyze, frozenset[int] | None]],
+    own_enhancers: set[str],
+) -> list[dict[int, float] | None]:
+    """Per cheap recognizer, the score each prefilter pattern id gives at most, when
+    that is all it can give: it only matches patterns the prefilter holds (so a text
+    scores no more than its reported patterns), validates none up (a validated match
+    scores 1.0), and enhances nothing itself. None for the others, and for every
+    recognizer whose results an own enhancer reads (the ZIP code recognizer reads the
+    locations next to it, however weak): those always run."""
+    read: set[str] | None = set()
+    for recognizer, *_ in cheap:
+        if recognizer.id in own_enhancers:
+            reads = getattr(recognizer, "READS_ENTITIES", None)
+            read = None if reads is None or read is None else read | set(reads)
+    out: list[dict[int, float] | None] = []
+    for recognizer, _, _, pids in cheap:
+        analyze = type(recognizer).analyze
+        lean = analyze in (PatternRecognizer.analyze, FastPatternRecognizer.analyze)
+        if (
+            read is None or pids is None or not lean or recognizer.id in own_enhancers
+            or not isinstance(recognizer, PatternRecognizer)
+            or type(recognizer).validate_result is not PatternRecognizer.validate_result
+            or set(recognizer.supported_entities) & read
+        ):
+            out.append(None)
+            continue
+        compiled: Compiled = getattr(recognizer, "_compiled", None) or compile_patterns(recognizer)
+        scores: dict[int, float] = {}
+        for pattern, _, _, pid in compiled:
+            scores[pid] = max(scores.get(pid, 0.0), pattern.score)
+        out.append(scores)
+    return out
+
+
 @quick_init
 @dataclass(frozen=True, slots=True)
 class Job:
@@ -137,9 +172,10 @@ class BatchEngine:
             recognizer.id: tuple(w.lower() for w in recognizer.context or ())
             for recognizer in analyzer.registry.recognizers
         }
+        self._ceilings = _ceilings(self._cheap, self._own_enhancers)
 
     def run(self, jobs: Sequence[Job], threshold: float) -> list[list[RecognizerResult]]:
-        states = [self._run_cheap(job) for job in jobs]
+        states = [self._run_cheap(job, threshold) for job in jobs]
         plans: list[list[tuple[int, int]]] = []
         for job, state in zip(jobs, states, strict=True):
             plans.append(self._plan_ner(job, state, threshold) if self._ner and job.ner else [])
@@ -196,13 +232,26 @@ class BatchEngine:
         only: NlpArtifacts = pieces[0][1]
         return only
 
-    def _run_cheap(self, job: Job) -> _State:
+    def _run_cheap(self, job: Job, threshold: float) -> _State:
         state = _State()
         decided = _prefilter.scan(job.text)
         cheap = self._cheap
+        haystack: str | None = None
         for i in range(len(cheap)) if decided is None else self._candidates(*decided):
-            recognizer, spec, analyze, _ = cheap[i]
+            recognizer, spec, analyze, pids = cheap[i]
             if spec.gate(job.features):
+                scores = self._ceilings[i]
+                if scores is not None and pids is not None and decided is not None and (
+                    pids <= decided[0]
+                ):
+                    # The best score its patterns the prefilter reported can give: below
+                    # the threshold, and no context word to lift it, _finish drops all.
+                    ceiling = max([scores.get(pid, 0.0) for pid in decided[1]], default=0.0)
+                    if ceiling < threshold:
+                        if haystack is None:
+                            haystack = " ".join((job.text.lower(), *job.context))
+                        if not self._could_lift(recognizer.id, ceiling, threshold, haystack):
+                            continue
                 found = analyze(job.text)
                 if found:
                     state.used.append(recognizer)
@@ -266,25 +315,29 @@ class BatchEngine:
     def _liftable(
         self, job: Job, raw: list[RecognizerResult], threshold: float
     ) -> list[RecognizerResult]:
-        """Weak results a context word could lift over the threshold: one of their
-        recognizer's context words occurs in the text or the path (a cheap superset
-        of what Presidio's enhancer checks in its window)."""
+        """Weak results a context word could lift over the threshold."""
         key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
         haystack: str | None = None
         weak: list[RecognizerResult] = []
         for result in raw:
             if result.score >= threshold:
                 continue
-            if result.score + self._factor < threshold and self._floor < threshold:
-                continue
-            words = self._context_words.get(result.recognition_metadata[key], ())
-            if not words:
-                continue
             if haystack is None:
                 haystack = " ".join((job.text.lower(), *job.context))
-            if any(word in haystack for word in words):
+            if self._could_lift(result.recognition_metadata[key], result.score, threshold,
+                                haystack):
                 weak.append(result)
         return weak
+
+    def _could_lift(self, recognizer: str, score: float, threshold: float, haystack: str) -> bool:
+        """Whether Presidio's enhancer could lift a ``score`` of ``recognizer`` over the
+        threshold: one of its context words occurs in ``haystack`` (the lowercased text
+        and the path's words: a cheap superset of what the enhancer checks in its
+        window), and the lift (``+factor``, at least ``floor``) would reach it."""
+        if score + self._factor < threshold and self._floor < threshold:
+            return False
+        words = self._context_words.get(recognizer, ())
+        return any(word in haystack for word in words)
 
     def _context(self, text: str, weak: list[RecognizerResult]) -> NlpArtifacts:
         """Tokens for the enhancer: a window around the weak matches when the NLP

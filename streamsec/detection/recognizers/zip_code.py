@@ -39,6 +39,9 @@ class ZipCodeRecognizer(FastPatternRecognizer):
         Pattern("UK", r"\b\p{Lu}{1,2}\d[\p{Lu}\d]?[ ]\d\p{Lu}{2}\b", 0.4),
     ]
     CONTEXT = ["zip", "zipcode", "postal", "postcode", "post code", "plz", "cep", "pin code"]
+    READS_ENTITIES = _NEXT_TO
+    """What :meth:`enhance_using_context` reads of the other recognizers' results, at
+    any score (the batch engine always runs the recognizers that find these)."""
 
     def enhance_using_context(
         self,

@@ -16,7 +16,7 @@ from typing import Any
 import hyperscan
 import pytest
 import regex
-from presidio_analyzer import PatternRecognizer
+from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
 
 from streamsec.detection.engine import BatchEngine, Job
 from streamsec.detection.features import features_of
@@ -26,6 +26,7 @@ from streamsec.detection.recognizers._base import (
     match_patterns,
     recognizer_name,
 )
+from streamsec.detection.recognizers.zip_code import ZipCodeRecognizer
 from streamsec.testing.corpus import generate_corpus
 from tests.unit.detection.test_gates import _corpus, _fuzz, _variants
 
@@ -227,7 +228,7 @@ def test_the_engine_finds_the_same_and_skips_recognizers(analyzer: Any) -> None:
 
     def one(job: Job) -> object:
         try:
-            raw = engine._run_cheap(job).raw
+            raw = engine._run_cheap(job, 0.0).raw  # 0: no recognizer is skipped as weak
             return sorted((r.entity_type, r.start, r.end, r.score) for r in raw)
         except Exception as exc:  # see _found
             return type(exc)
@@ -238,6 +239,75 @@ def test_the_engine_finds_the_same_and_skips_recognizers(analyzer: Any) -> None:
     with _prefilter.disabled():
         want = run()
     assert run() == want
+
+
+@pytest.mark.parametrize("threshold", [0.35, 0.5])
+def test_a_recognizer_that_can_only_score_too_low_is_skipped_with_the_same_results(
+    analyzer: Any, threshold: float
+) -> None:
+    """A recognizer whose reported patterns score below the threshold, with no context
+    word in the text or the path to lift them, is not run; the results stay the same,
+    context lifts (``ssn``, ``passport`` ...) and the ZIP code's neighbours included."""
+    calls: dict[tuple[bool, str], int] = {}
+
+    def engine(skips: bool) -> BatchEngine:
+        made = BatchEngine(analyzer, None)
+        assert _prefilter.ready(60)
+        if not skips:
+            made._ceilings = [None] * len(made._ceilings)
+        counted = []
+        for recognizer, spec, analyze, pids in made._cheap:
+            def count(text: str, a: Any = analyze, key: Any = (skips, recognizer.name)) -> Any:
+                calls[key] = calls.get(key, 0) + 1
+                return a(text)
+            counted.append((recognizer, spec, count, pids))
+        made._cheap = counted
+        return made
+
+    tickets = tuple(str(c.record["body"]) for c in generate_corpus(200, 5, ("ticket",)))
+    texts = _structured() + tickets + ("95014", "Main Street 12, 95014 Cupertino")
+    paths = [(), ("ssn",), ("passport", "no"), ("zip",), ("license",), ("bank", "account"),
+             ("ts",)]
+    jobs = [Job(t, features_of(t), False, path) for t in texts for path in paths]
+
+    def found(made: BatchEngine) -> list[object]:
+        return [sorted((r.entity_type, r.start, r.end, r.score) for r in results)
+                for results in made.run(jobs, threshold)]
+
+    assert found(engine(True)) == found(engine(False))
+    for name in ("UsBankRecognizer", "UsPassportRecognizer"):  # 0.05 or 0.1 at most
+        assert calls.get((True, name), 0) < calls[False, name]
+    assert sum(n for (skips, _), n in calls.items() if skips) < 0.95 * sum(
+        n for (skips, _), n in calls.items() if not skips
+    )
+
+
+def test_a_context_word_or_a_zip_code_next_door_keeps_a_weak_recognizer_running(
+    analyzer: Any,
+) -> None:
+    """What the skip must not lose: a weak match a path word lifts, and a weak place
+    the ZIP code recognizer reads (a ``LOCATION`` at 0.1 lifts the code next to it)."""
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.add_recognizer(ZipCodeRecognizer())
+    registry.add_recognizer(PatternRecognizer(
+        supported_entity="LOCATION", name="WeakTown",
+        patterns=[Pattern("town", r"\bCupertino\b", 0.1)],
+    ))
+    registry.add_recognizer(PatternRecognizer(
+        supported_entity="US_BANK_NUMBER", name="WeakAccount", context=["account"],
+        patterns=[Pattern("digits", r"\b\d{9}\b", 0.05)],
+    ))
+    engine = BatchEngine(
+        AnalyzerEngine(registry=registry, nlp_engine=analyzer.nlp_engine), None
+    )
+    assert _prefilter.ready(60)
+    jobs = [Job(t, features_of(t), False, p) for t, p in [
+        ("95014 Cupertino", ()), ("414866820", ("account",)), ("414866820", ("ts",))
+    ]]
+    town, account, plain = engine.run(jobs, 0.35)
+    assert {(r.entity_type, r.score) for r in town} == {("ZIP_CODE", 0.6)}
+    assert [(r.entity_type, r.score) for r in account] == [("US_BANK_NUMBER", 0.4)]
+    assert plain == []
 
 
 @pytest.mark.parametrize(
