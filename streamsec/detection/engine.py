@@ -3,7 +3,9 @@
 Per batch:
 
 1. every text runs the recognizers whose cheap gates pass on its features (all
-   regex, checksum and gazetteer recognizers; no NLP artifacts needed);
+   regex, checksum and gazetteer recognizers; no NLP artifacts needed), less those
+   that can only score below the threshold on it with no context word there to lift
+   them (:mod:`.ceilings`);
 2. a text that asked for NER gets it only if it still has a capitalised word
    (other than a stop word) outside the confident matches of step 1: NER cannot
    add anything to the rest;
@@ -26,6 +28,7 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, PatternRecognize
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from streamsec.detection.analyzer import LANGUAGE
+from streamsec.detection.ceilings import Analyze, ceilings
 from streamsec.detection.entities import canonical
 from streamsec.detection.features import TextFeatures
 from streamsec.detection.recognizers import RECOGNIZERS, RecognizerSpec, _prefilter
@@ -56,7 +59,6 @@ def _no_factory() -> EntityRecognizer:
 _DEFAULT_SPEC: Final = RecognizerSpec(factory=_no_factory, gate=_always)
 
 
-Analyze = Callable[[str], list[RecognizerResult]]
 _Index = tuple[frozenset[int], tuple[int, ...], dict[int, tuple[int, ...]]]
 """For one prefilter database: the recognizers always run, those each pattern id needs."""
 
@@ -83,41 +85,6 @@ def _analyzer_for(
     ):
         return analyze, frozenset(c[3] for c in own)
     return analyze, None
-
-
-def _ceilings(
-    cheap: list[tuple[EntityRecognizer, RecognizerSpec, Analyze, frozenset[int] | None]],
-    own_enhancers: set[str],
-) -> list[dict[int, float] | None]:
-    """Per cheap recognizer, the score each prefilter pattern id gives at most, when
-    that is all it can give: it only matches patterns the prefilter holds (so a text
-    scores no more than its reported patterns), validates none up (a validated match
-    scores 1.0), and enhances nothing itself. None for the others, and for every
-    recognizer whose results an own enhancer reads (the ZIP code recognizer reads the
-    locations next to it, however weak): those always run."""
-    read: set[str] | None = set()
-    for recognizer, *_ in cheap:
-        if recognizer.id in own_enhancers:
-            reads = getattr(recognizer, "READS_ENTITIES", None)
-            read = None if reads is None or read is None else read | set(reads)
-    out: list[dict[int, float] | None] = []
-    for recognizer, _, _, pids in cheap:
-        analyze = type(recognizer).analyze
-        lean = analyze in (PatternRecognizer.analyze, FastPatternRecognizer.analyze)
-        if (
-            read is None or pids is None or not lean or recognizer.id in own_enhancers
-            or not isinstance(recognizer, PatternRecognizer)
-            or type(recognizer).validate_result is not PatternRecognizer.validate_result
-            or set(recognizer.supported_entities) & read
-        ):
-            out.append(None)
-            continue
-        compiled: Compiled = getattr(recognizer, "_compiled", None) or compile_patterns(recognizer)
-        scores: dict[int, float] = {}
-        for pattern, _, _, pid in compiled:
-            scores[pid] = max(scores.get(pid, 0.0), pattern.score)
-        out.append(scores)
-    return out
 
 
 @quick_init
@@ -172,7 +139,7 @@ class BatchEngine:
             recognizer.id: tuple(w.lower() for w in recognizer.context or ())
             for recognizer in analyzer.registry.recognizers
         }
-        self._ceilings = _ceilings(self._cheap, self._own_enhancers)
+        self._ceilings = ceilings(self._cheap, self._own_enhancers)
 
     def run(self, jobs: Sequence[Job], threshold: float) -> list[list[RecognizerResult]]:
         states = [self._run_cheap(job, threshold) for job in jobs]
@@ -240,13 +207,17 @@ class BatchEngine:
         for i in range(len(cheap)) if decided is None else self._candidates(*decided):
             recognizer, spec, analyze, pids = cheap[i]
             if spec.gate(job.features):
-                scores = self._ceilings[i]
-                if scores is not None and pids is not None and decided is not None and (
+                known = self._ceilings[i]
+                if known is not None and pids is not None and decided is not None and (
                     pids <= decided[0]
                 ):
                     # The best score its patterns the prefilter reported can give: below
                     # the threshold, and no context word to lift it, _finish drops all.
+                    scores, raised = known
                     ceiling = max([scores.get(pid, 0.0) for pid in decided[1]], default=0.0)
+                    if ceiling < threshold:
+                        lift = raised(job.text)
+                        ceiling = threshold if lift is None else max(ceiling, lift)
                     if ceiling < threshold:
                         if haystack is None:
                             haystack = " ".join((job.text.lower(), *job.context))

@@ -187,3 +187,10 @@ class FastPatternRecognizer(PatternRecognizer):
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
         return match_patterns(self, text, self._compiled)
+
+    def raised_score(self, text: str) -> float | None:
+        """The most this recognizer's own ``analyze`` may raise a match's score to on
+        ``text`` beyond its pattern's (0.0: it raises none); None when it cannot say.
+        With a number here, the batch engine may skip it on a text whose patterns can
+        only score below the threshold (``engine._ceilings``)."""
+        return 0.0 if type(self).analyze is FastPatternRecognizer.analyze else None

@@ -28,6 +28,9 @@ _NATIONAL_REGIONS: Final = ("DE", "FR", "GB", "ES", "IT", "NL", "AT", "BE", "CH"
 _NATIONAL_SCORE: Final = 0.55
 _MIN_DIGITS: Final = 7
 _MAX_DIGITS: Final = 15
+_ZERO_START: Final = regex.compile(r"(?<![\w+.\-])0")
+"""Where a candidate starting with a trunk ``0`` can begin (a superset of every
+pattern's start)."""
 _DATE_INSIDE: Final = regex.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}")
 _NOT_PHONE: Final = (
     regex.compile(r"\d{4}-\d{1,2}-\d{1,2}"),  # ISO date
@@ -107,6 +110,11 @@ class PhoneRecognizer(FastPatternRecognizer):
             ):
                 result.score = _NATIONAL_SCORE
         return results
+
+    def raised_score(self, text: str) -> float | None:
+        """:meth:`analyze` raises a candidate that starts with a ``0`` (every pattern
+        starts after a non-word character other than ``+ . -``)."""
+        return _NATIONAL_SCORE if _ZERO_START.search(text) else 0.0
 
     def invalidate_result(self, pattern_text: str) -> bool:
         digits = sum(ch.isdigit() for ch in pattern_text.split("x")[0].split("ext")[0])
