@@ -355,3 +355,30 @@ def test_narrowed_features_gates_skip_only_texts_without_findings(part: str) -> 
                 wrong.append((name, text[:80]))
     assert not wrong, wrong[:5]
     assert skipped > 100
+
+
+@pytest.mark.parametrize("part", ["corpora", "hostile", "fuzz"])
+def test_the_ascii_twins_of_needs_and_starts_find_what_regex_finds(part: str) -> None:
+    """On an ASCII text a gate's ``needs`` and ``starts`` run compiled by ``re``: on
+    every ASCII text of the corpora they find the same spans as ``regex`` does."""
+    texts = {
+        "corpora": _corpus,
+        "hostile": lambda: tuple(_variants(_corpus(), 600, 14)),
+        "fuzz": lambda: tuple(_fuzz(6000, 15)),
+    }[part]()
+    ascii_texts = [t for t in texts if t.isascii()]
+    assert len(ascii_texts) > len(texts) // 3
+    twins = found = 0
+    differ: list[tuple[str, str, str]] = []
+    for recognizer, name, _, gate in _gated():
+        for theirs, ours in ((gate.needs, gate.ascii_needs), (gate.starts, gate.ascii_starts)):
+            if theirs is None or ours is theirs:
+                continue
+            twins += 1
+            for text in ascii_texts:
+                want = _spans(theirs.finditer(text))
+                found += bool(want)
+                if _spans(ours.finditer(text)) != want:
+                    differ.append((recognizer_name(recognizer), name, text[:80]))
+    assert not differ, differ[:5]
+    assert twins >= 10 and found > 100
