@@ -13,6 +13,7 @@ import logging
 import re
 from collections import Counter as Tally
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
@@ -83,20 +84,16 @@ class WorkerMetrics:
     ) -> None:
         topo = safe_label(topology)
         self.batch_seconds.labels(topo).observe(seconds)
-        reasons: Tally[str] = Tally()
-        entities: Tally[str] = Tally()
-        actions: Tally[str] = Tally()
-        out = 0
-        latency = self.latency.labels(topo)
+        # Counted in one pass each (Counter's C loop): per outcome, Counter.update cost
+        # about 1 us, on the worker's hot path.
+        reasons = Tally(o.reason for o in outcomes if o.reason is not None)
+        entities = Tally(chain.from_iterable(o.detections for o in outcomes))
+        actions = Tally(chain.from_iterable(o.actions for o in outcomes))
+        out = len(outcomes) - reasons.total()
+        observe = self.latency.labels(topo).observe
         for outcome in outcomes:
-            if outcome.reason is None:
-                out += 1
-            else:
-                reasons[outcome.reason] += 1
-            entities.update(outcome.detections)
-            actions.update(outcome.actions)
             if outcome.source.timestamp:
-                latency.observe(max(0.0, now - outcome.source.timestamp))
+                observe(max(0.0, now - outcome.source.timestamp))
         if out:
             self.records_out.labels(topo).inc(out)
         for reason, n in reasons.items():
