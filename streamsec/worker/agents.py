@@ -51,6 +51,14 @@ __all__ = ["TopologyAgent", "attach_agents", "topology_agents"]
 
 log = logging.getLogger(__name__)
 
+_SEND_TURNS = 3
+"""Turns of the event loop given to a full batch's delivery before the next batch is
+protected (inline, that holds the loop for a batch's time: 10-11 ms for 64 structured
+records). In the first the delivery task hands the batch to the producer, in the next
+aiokafka's sender writes the produce request; one more for slack. Without them the
+request went out only after the next protection, and the agent waited on its round
+trip: per-batch traces of a max-rate pass, gap between two protections p50 2.11 / 2.70
+ms with none, 1.45 / 1.63 ms with 3, 1.50 / 1.48 ms with 8."""
 LINEAGE_TICK_SECONDS = 30.0
 """How often the lineage tracker is asked whether a heartbeat is due."""
 
@@ -131,6 +139,9 @@ class TopologyAgent:
                     # arrives meanwhile makes the next batch.
                     await delivering
                     delivering = None
+                elif delivering is not None:  # full: its send under way before the next
+                    for _ in range(_SEND_TURNS):
+                        await asyncio.sleep(0)
             if delivering is not None:
                 await delivering
         finally:

@@ -289,6 +289,43 @@ class _FakeStream:
         self.acked.append(event)
 
 
+class _EagerStream(_FakeStream):
+    """Events already waiting: the iterator hands the next one over without giving the
+    event loop a turn (as a Faust stream does while its buffer holds events)."""
+
+    async def events(self) -> Any:
+        for i in range(self.n):
+            yield _FakeEvent(i)
+
+
+async def test_a_full_batch_is_on_its_way_out_before_the_next_one_is_protected(
+    harness: Harness,
+) -> None:
+    """The next batch is protected inline and holds the event loop: a full batch's send
+    must have started before that, or its broker round trip waits out the protection."""
+    agent = harness.agent
+    agent.settings = agent.settings.model_copy(update={"batch_size": 1})
+    log: list[tuple[str, int]] = []
+    prepare, complete = agent.prepare, agent.complete
+
+    async def traced_prepare(stream: Any, events: Any) -> Any:
+        log.append(("protect", events[0].message.offset))
+        return await prepare(stream, events)
+
+    async def traced_complete(stream: Any, events: Any, *rest: Any) -> None:
+        log.append(("send", events[0].message.offset))
+        await complete(stream, events, *rest)
+
+    agent.prepare = traced_prepare  # type: ignore[method-assign]
+    agent.complete = traced_complete  # type: ignore[method-assign]
+    stream = _EagerStream(6)
+    await asyncio.wait_for(agent.run(stream), 10)
+    assert len(stream.acked) == 6
+    assert [log.index(("send", i)) < log.index(("protect", i + 1)) for i in range(5)] == [
+        True
+    ] * 5, log
+
+
 async def test_a_failure_protecting_a_batch_crashes_the_agent_and_acks_nothing(
     harness: Harness,
 ) -> None:
