@@ -298,13 +298,10 @@ class _EagerStream(_FakeStream):
             yield _FakeEvent(i)
 
 
-async def test_a_full_batch_is_on_its_way_out_before_the_next_one_is_protected(
-    harness: Harness,
-) -> None:
-    """The next batch is protected inline and holds the event loop: a full batch's send
-    must have started before that, or its broker round trip waits out the protection."""
-    agent = harness.agent
-    agent.settings = agent.settings.model_copy(update={"batch_size": 1})
+def _traced(agent: Any, batch_size: int, ack_delay: float = 0.0) -> list[tuple[str, int]]:
+    """Batches of ``batch_size``; logs each batch's protection, the start of its delivery
+    and its end (``protect``, ``send``, ``delivered``) by its first offset."""
+    agent.settings = agent.settings.model_copy(update={"batch_size": batch_size})
     log: list[tuple[str, int]] = []
     prepare, complete = agent.prepare, agent.complete
 
@@ -314,12 +311,24 @@ async def test_a_full_batch_is_on_its_way_out_before_the_next_one_is_protected(
 
     async def traced_complete(stream: Any, events: Any, *rest: Any) -> None:
         log.append(("send", events[0].message.offset))
+        if ack_delay:
+            await asyncio.sleep(ack_delay)  # the broker's acks
         await complete(stream, events, *rest)
+        log.append(("delivered", events[0].message.offset))
 
     agent.prepare = traced_prepare  # type: ignore[method-assign]
     agent.complete = traced_complete  # type: ignore[method-assign]
+    return log
+
+
+async def test_a_full_batch_is_on_its_way_out_before_the_next_one_is_protected(
+    harness: Harness,
+) -> None:
+    """The next batch is protected inline and holds the event loop: a full batch's send
+    must have started before that, or its broker round trip waits out the protection."""
+    log = _traced(harness.agent, batch_size=1)
     stream = _EagerStream(6)
-    await asyncio.wait_for(agent.run(stream), 10)
+    await asyncio.wait_for(harness.agent.run(stream), 10)
     assert len(stream.acked) == 6
     assert [log.index(("send", i)) < log.index(("protect", i + 1)) for i in range(5)] == [
         True
@@ -365,21 +374,7 @@ async def test_a_small_batch_waits_for_the_last_delivery_and_a_full_one_overlaps
     and every record's latency with them). The batch after a full one is protected
     while the full one is delivered, as the throughput needs."""
     agent = harness.agent
-    agent.settings = agent.settings.model_copy(update={"batch_size": batch_size})
-    log: list[tuple[str, int]] = []
-    prepare, complete = agent.prepare, agent.complete
-
-    async def traced_prepare(stream: Any, events: Any) -> Any:
-        log.append(("protect", events[0].message.offset))
-        return await prepare(stream, events)
-
-    async def slow_complete(stream: Any, events: Any, *rest: Any) -> None:
-        await asyncio.sleep(0.02)  # the broker's acks
-        await complete(stream, events, *rest)
-        log.append(("delivered", events[0].message.offset))
-
-    agent.prepare = traced_prepare  # type: ignore[method-assign]
-    agent.complete = slow_complete  # type: ignore[method-assign]
+    log = _traced(agent, batch_size, ack_delay=0.02)
     stream = _FakeStream(6)  # one event per batch: nothing else waits in a plain iterable
     await asyncio.wait_for(agent.run(stream), 10)
     assert len(stream.acked) == 6
