@@ -87,6 +87,11 @@ def _analyzer_for(
     return analyze, None
 
 
+def _haystack(job: Job) -> str:
+    """Where a context word is looked for: the lowercased text and the path's words."""
+    return " ".join((job.text.lower(), *job.context))
+
+
 @quick_init
 @dataclass(frozen=True, slots=True)
 class Job:
@@ -207,22 +212,15 @@ class BatchEngine:
         for i in range(len(cheap)) if decided is None else self._candidates(*decided):
             recognizer, spec, analyze, pids = cheap[i]
             if spec.gate(job.features):
-                known = self._ceilings[i]
-                if known is not None and pids is not None and decided is not None and (
-                    pids <= decided[0]
-                ):
-                    # The best score its patterns the prefilter reported can give: below
-                    # the threshold, and no context word to lift it, _finish drops all.
-                    scores, raised = known
-                    ceiling = max([scores.get(pid, 0.0) for pid in decided[1]], default=0.0)
-                    if ceiling < threshold:
-                        lift = raised(job.text)
-                        ceiling = threshold if lift is None else max(ceiling, lift)
-                    if ceiling < threshold:
-                        if haystack is None:
-                            haystack = " ".join((job.text.lower(), *job.context))
-                        if not self._could_lift(recognizer.id, ceiling, threshold, haystack):
-                            continue
+                ceiling = self._weak_ceiling(i, pids, decided, job.text, threshold)
+                if ceiling is not None:  # too weak: _finish drops all unless a word lifts
+                    words = self._lift_words(recognizer.id, ceiling, threshold)
+                    if not words:
+                        continue
+                    if haystack is None:
+                        haystack = _haystack(job)
+                    if not any(word in haystack for word in words):
+                        continue
                 found = analyze(job.text)
                 if found:
                     state.used.append(recognizer)
@@ -283,6 +281,25 @@ class BatchEngine:
             )
         return strong + [r for r in enhanced if r.score >= threshold]
 
+    def _weak_ceiling(
+        self, i: int, pids: frozenset[int] | None,
+        decided: tuple[frozenset[int], frozenset[int]] | None, text: str, threshold: float,
+    ) -> float | None:
+        """The best score cheap recognizer ``i`` can give ``text`` when that is below the
+        threshold (:mod:`.ceilings`: its patterns the prefilter reported, and what its
+        own ``analyze`` may raise one to); None when it may reach it, or cannot tell."""
+        known = self._ceilings[i]
+        if known is None or pids is None or decided is None or not pids <= decided[0]:
+            return None
+        scores, raised = known
+        ceiling = max([scores.get(pid, 0.0) for pid in decided[1]], default=0.0)
+        if ceiling >= threshold:
+            return None
+        lift = raised(text)
+        if lift is None or lift >= threshold:
+            return None
+        return max(ceiling, lift)
+
     def _liftable(
         self, job: Job, raw: list[RecognizerResult], threshold: float
     ) -> list[RecognizerResult]:
@@ -293,22 +310,23 @@ class BatchEngine:
         for result in raw:
             if result.score >= threshold:
                 continue
+            words = self._lift_words(result.recognition_metadata[key], result.score, threshold)
+            if not words:
+                continue
             if haystack is None:
-                haystack = " ".join((job.text.lower(), *job.context))
-            if self._could_lift(result.recognition_metadata[key], result.score, threshold,
-                                haystack):
+                haystack = _haystack(job)
+            if any(word in haystack for word in words):
                 weak.append(result)
         return weak
 
-    def _could_lift(self, recognizer: str, score: float, threshold: float, haystack: str) -> bool:
-        """Whether Presidio's enhancer could lift a ``score`` of ``recognizer`` over the
-        threshold: one of its context words occurs in ``haystack`` (the lowercased text
-        and the path's words: a cheap superset of what the enhancer checks in its
-        window), and the lift (``+factor``, at least ``floor``) would reach it."""
+    def _lift_words(self, recognizer: str, score: float, threshold: float) -> tuple[str, ...]:
+        """The context words that could lift a ``score`` of ``recognizer`` over the
+        threshold (none when Presidio's lift, ``+factor`` and at least ``floor``, would
+        not reach it). Looked for in :func:`_haystack`: a cheap superset of what the
+        enhancer checks in its window."""
         if score + self._factor < threshold and self._floor < threshold:
-            return False
-        words = self._context_words.get(recognizer, ())
-        return any(word in haystack for word in words)
+            return ()
+        return self._context_words.get(recognizer, ())
 
     def _context(self, text: str, weak: list[RecognizerResult]) -> NlpArtifacts:
         """Tokens for the enhancer: a window around the weak matches when the NLP
