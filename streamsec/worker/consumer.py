@@ -13,6 +13,14 @@ first runs it inline, in the fetcher's own task; only if it has to wait is the r
 of it wrapped in a task and raced against the other awaitables by Faust's own
 ``wait_first``, exactly as before. Same order, same outcomes, no task when nothing waits.
 
+A stream whose buffer fills takes its partition out of the fetch (Faust's flow
+control), and a fetcher that finds every partition so taken sleeps a full second
+before it looks again. The agent empties a buffer faster than that (a structured
+worker drains Faust's 1,638 records below the low mark in about 0.3 s), so it then
+sat idle for the rest of the second, at each fill: 345-433 ms stalls in every 8,000
+record max-rate pass of the harness. :meth:`FastConsumer._wait_next_records` waits
+for the buffer's drop instead (at most the same second), so the fetch resumes at once.
+
 With ``processing_guarantee=exactly_once`` the consumer never commits an offset of its
 own: each partition's transaction commits them (:mod:`streamsec.worker.transactions`).
 A plain commit of an earlier ack that reaches the group coordinator while a
@@ -35,7 +43,10 @@ from faust.types import TP
 from mode.services import WaitArgT, WaitResults
 from mode.utils.times import Seconds
 
-__all__ = ["FastConsumer", "Resumed", "WorkerApp", "run_until_suspended"]
+__all__ = ["FULL_BUFFER_WAIT", "FastConsumer", "Resumed", "WorkerApp", "run_until_suspended"]
+
+FULL_BUFFER_WAIT = 1.0
+"""The longest a fetcher waits while every partition's buffer is full (Faust's sleep)."""
 
 
 class Resumed:
@@ -86,6 +97,29 @@ class FastConsumer(Consumer):
     """Faust's aiokafka consumer; :meth:`wait_first` (called by the fetcher for every
     message, and nowhere else in the consumer) differs, and :meth:`_commit` leaves the
     offsets to the transactions when the app says so."""
+
+    _drained: asyncio.Event | None = None
+
+    def on_buffer_drop(self, tp: TP) -> None:
+        super().on_buffer_drop(tp)
+        if self._drained is not None:
+            self._drained.set()  # a fetcher waiting on full buffers fetches again now
+
+    async def _wait_next_records(self, timeout: float) -> Any:
+        """Faust's, but for a fetcher whose every partition is out of the fetch because
+        its buffer is full: it waits for a buffer to drop below Faust's low mark
+        (:meth:`on_buffer_drop`), not a full second, and then reads what Faust returns
+        after its sleep, no records (the next call fetches)."""
+        if (
+            self.flow_active and not self.app.client_only and self._buffered_partitions
+            and not self._get_active_partitions()
+        ):
+            if self._drained is None:
+                self._drained = asyncio.Event()
+            self._drained.clear()
+            await self.wait_first(self._drained.wait(), timeout=FULL_BUFFER_WAIT)
+            return {}, self._get_active_partitions()
+        return await super()._wait_next_records(timeout)
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
         if cast(WorkerApp, self.app).offsets_in_transactions:

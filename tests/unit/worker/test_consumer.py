@@ -158,3 +158,37 @@ async def test_only_the_transactions_commit_offsets_in_exactly_once(
     assert thread.commits == sent
     if not sent:  # Faust's stall check sees the commit its transaction made
         assert list(thread.tp_last_committed_at) == [TP("in.c", 0)]
+
+
+async def test_a_fetcher_with_every_buffer_full_fetches_again_as_soon_as_one_drops() -> None:
+    """Faust's fetcher sleeps a whole second once every partition's buffer is full;
+    the agent empties a buffer well within that, and then sat idle (345-433 ms in
+    each max-rate pass of the harness). Ours wakes when the buffer drops."""
+    consumer = _consumer()
+    consumer.app.flow_control.resume()
+    tp = TP("in.c", 0)
+    consumer._set_active_tps({tp})
+    consumer.on_buffer_full(tp)  # the stream's buffer passed Faust's high mark
+    assert not consumer._get_active_partitions()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    waiting = asyncio.ensure_future(consumer._wait_next_records(5.0))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # nothing to fetch from: it waits
+    consumer.on_buffer_drop(tp)  # the agent took the buffer below the low mark
+    records, active = await asyncio.wait_for(waiting, 5)
+    assert loop.time() - started < 0.5  # Faust's sleep took 1 s
+    assert records == {} and active == {tp}  # the next call fetches from it
+
+
+async def test_a_fetcher_with_every_buffer_full_still_looks_again_after_a_second() -> None:
+    consumer = _consumer()
+    consumer.app.flow_control.resume()
+    tp = TP("in.c", 0)
+    consumer._set_active_tps({tp})
+    consumer.on_buffer_full(tp)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    records, active = await consumer._wait_next_records(5.0)
+    assert 0.9 <= loop.time() - started < 3.0
+    assert records == {} and active == set()
