@@ -8,7 +8,9 @@ passthrough in its own process) on fresh topics and measures:
   processor already reads, until the last output arrives;
 * latency p50/p99 at a fixed rate (the harness uses 50% of the measured max):
   output arrival - input send, per record, seen by one downstream consumer;
-* CPU seconds per record and peak RSS (VmHWM) of each processor process, from /proc;
+* CPU seconds per record and peak RSS (VmHWM) of each processor process, from /proc,
+  and how many of the machine's CPUs were busy over the max-rate pass (/proc/stat:
+  the processors, the broker, the load generator and anything else);
 * optionally (``spy``) where one worker's Python time goes, from py-spy samples.
 """
 
@@ -32,7 +34,7 @@ from perf_spy import sample_worker
 
 from streamsec.worker.process import WorkerProcess
 
-__all__ = ["Phase", "proc_cpu_seconds", "proc_peak_rss_kb", "run_phase"]
+__all__ = ["Phase", "machine_ticks", "proc_cpu_seconds", "proc_peak_rss_kb", "run_phase"]
 
 HERE = Path(__file__).parent
 
@@ -41,6 +43,19 @@ def proc_cpu_seconds(pid: int) -> float:
     """utime + stime of a live process, from /proc/<pid>/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, all) clock ticks of every CPU of the machine so far, from /proc/stat."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+def busy_cpus(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """How many CPUs were busy on average between two :func:`machine_ticks`."""
+    busy, total = after[0] - before[0], after[1] - before[1]
+    return busy / total * (os.cpu_count() or 1) if total else 0.0
 
 
 def proc_peak_rss_kb(pid: int) -> int:
@@ -65,6 +80,8 @@ class Phase:
     """CPU seconds of each processor process over the max-rate pass."""
     peak_rss_mb: list[float] = field(default_factory=list)
     members: int = 0
+    machine_busy: float = 0.0
+    """CPUs of the machine busy over the max-rate pass (every process)."""
     profile: dict[str, int] = field(default_factory=dict)
     """py-spy samples per bucket of the worker during the max-rate pass (``spy``)."""
 
@@ -198,7 +215,9 @@ async def run_phase(
         if spy and processor != "passthrough":  # the first seconds of the max-rate pass
             keep = HERE / "out" / f"spy-{'-'.join(kinds or ('mixed',))}.txt"
             sampler = asyncio.ensure_future(sample_worker(procs[0].pid, 3, keep))
+        ticks0 = machine_ticks()
         phase.rps, _ = await drive(bootstrap, raw, data, None, receiver, 1800)
+        phase.machine_busy = busy_cpus(ticks0, machine_ticks())
         if sampler is not None:
             phase.profile = dict(await sampler or {})
         phase.cpu_s_each = [proc_cpu_seconds(p.pid) - c for p, c in zip(procs, cpu0, strict=True)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,17 @@ def test_the_audit_verify_benchmark_trail_verifies() -> None:
     report = verify(lines, trust)
     assert report.ok and report.digests == 1
     assert sum(c.events for c in report.chains) == len(lines) - 1  # all but the digest
+
+
+def test_the_machines_busy_cpus_count_every_cpu() -> None:
+    from perf_kafka import busy_cpus, machine_ticks
+
+    cpus = os.cpu_count() or 1
+    assert busy_cpus((100, 1_000), (150, 1_100)) == pytest.approx(0.5 * cpus)
+    assert busy_cpus((7, 9), (7, 9)) == 0.0
+    before = machine_ticks()
+    assert 0 <= before[0] <= before[1]
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:  # this process keeps one CPU busy
+        pass
+    assert 0.0 < busy_cpus(before, machine_ticks()) <= cpus
