@@ -32,9 +32,10 @@ MAX_KEY_BYTES: Final = 16_384
 
 
 def as_error(exc: Exception) -> StreamsecError:
-    """``exc`` as a streamsec error (an unexpected one is logged by type only)."""
+    """``exc`` as a streamsec error (an unexpected one is logged by type only), detached
+    from its traceback (:meth:`StreamsecError.detached`): it is kept as data."""
     if isinstance(exc, StreamsecError):
-        return exc
+        return exc.detached()
     log.error("unexpected %s while handling a record", type(exc).__name__)
     return ProtectionError(f"unexpected {type(exc).__name__} while protecting")
 

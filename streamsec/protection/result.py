@@ -52,6 +52,9 @@ class ProtectionFailure:
 
     error: StreamsecError
 
+    def __post_init__(self) -> None:
+        self.error.detached()  # kept past its except block: no frames, no cycle
+
     @property
     def reason(self) -> str:
         return self.error.reason

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
@@ -310,3 +311,34 @@ def test_lineage_leaf_types_per_compiled_shape_are_those_of_each_record(
     for record, leaves in seen:
         assert dict(leaves) == leaf_types(record)
     assert 0 < len(pipeline._leaves) <= module._SHAPES_KEPT
+
+
+def test_a_batch_of_failures_leaves_no_reference_cycle_holding_its_records(
+    pipeline: RecordPipeline,
+) -> None:
+    """A failure kept as data (a dead letter's reason) held its traceback, whose frames
+    held the batch and the failure: a cycle that only a full collection freed. A
+    worker collects rarely (thresholds 20000/20/20), so a backlog of 500 kB dead
+    letters took it past 1 GB. Every way a record fails here leaves nothing for the
+    collector: the records go when the batch does."""
+    batch = [
+        src(0, good(0)), src(1, b"{bad"), src(2, b'{"x": "BOOM"}'),
+        src(3, b'{"a": {"b": {"c": {"d": 1}}}}'), src(4, b'{"ok": 1}', key=b"\xff"),
+        src(5, json.dumps({"name": "x" * 600}).encode()),
+    ]
+    pipeline.process(batch[:1])  # caches and shapes made before the measured batch
+    gc.collect()
+    flags = gc.get_debug()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection would free is kept to look at
+    try:
+        outcomes = pipeline.process(batch)
+        assert [o.reason for o in outcomes] == [
+            None, "decode", "detection", "too_deep", "decode", "too_large",
+        ]
+        del outcomes
+        gc.collect()
+        garbage = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(flags)
+        gc.garbage.clear()
+    assert garbage == []
