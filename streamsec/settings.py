@@ -83,6 +83,11 @@ class Settings(BaseSettings):
         default=64, ge=1, le=10_000,
         description="Most records per batch; a batch is whatever is waiting, up to this.",
     )
+    stream_buffer_bytes: int = Field(
+        default=33_554_432, ge=65_536,
+        description="Bytes of records (keys and values) read ahead for an agent: past "
+        "this its partitions leave the fetch until it has worked the buffer down.",
+    )
     inline_batch_bytes: int = Field(
         default=32_768, ge=0,
         description="A batch of at most this many bytes (keys and values) is protected on "

@@ -118,6 +118,7 @@ def build_app(
     Path(options["datadir"]).mkdir(parents=True, exist_ok=True)
     app = WorkerApp(settings.app_id, **options)
     app.offsets_in_transactions = settings.processing_guarantee == "exactly_once"
+    app.stream_buffer_bytes = settings.stream_buffer_bytes
     attach_agents(
         app, pipelines, settings=settings, metrics=metrics or WorkerMetrics(),
         connection=connection,

@@ -43,6 +43,8 @@ from faust.types import TP
 from mode.services import WaitArgT, WaitResults
 from mode.utils.times import Seconds
 
+from streamsec.worker.buffer import ByteBoundedQueue
+
 __all__ = ["FULL_BUFFER_WAIT", "FastConsumer", "Resumed", "WorkerApp", "run_until_suspended"]
 
 FULL_BUFFER_WAIT = 1.0
@@ -161,6 +163,17 @@ class WorkerApp(faust.App):
 
     offsets_in_transactions: bool = False
     """Exactly-once: only the transactions commit offsets, never Faust's consumer."""
+    stream_buffer_bytes: int = 32 * 1024 * 1024
+    """The bytes of records an agent's stream buffer holds before its partitions leave
+    the fetch (``STREAMSEC_STREAM_BUFFER_BYTES``; :mod:`streamsec.worker.buffer`)."""
+
+    def FlowControlQueue(
+        self, maxsize: int | None = None, *, clear_on_resume: bool = False
+    ) -> ByteBoundedQueue:
+        return ByteBoundedQueue(
+            maxsize=maxsize or 0, flow_control=self.flow_control,
+            clear_on_resume=clear_on_resume, max_bytes=self.stream_buffer_bytes,
+        )
 
     def _new_consumer(self) -> FastConsumer:
         return FastConsumer(

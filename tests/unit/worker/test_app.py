@@ -11,6 +11,7 @@ from streamsec.testing import FakeDetector
 from streamsec.testing.keys import InMemoryKeyProvider
 from streamsec.topology import parse_topology
 from streamsec.worker.app import build_app, faust_options
+from streamsec.worker.buffer import ByteBoundedQueue
 from streamsec.worker.run import load_factory
 
 
@@ -58,6 +59,14 @@ def test_build_app_has_one_agent_per_topology() -> None:
     app = build_app(settings, [_pipeline("a", "in.a"), _pipeline("b", "in.b")],
                     bootstrap="127.0.0.1:1")
     assert set(app.agents) == {"streamsec.a", "streamsec.b"}
+
+
+def test_each_agents_stream_buffer_is_bounded_by_the_settings_bytes() -> None:
+    settings = Settings(web_port=0, app_id="unit-app", stream_buffer_bytes=1_000_000)
+    app = build_app(settings, [_pipeline("a", "in.a")], bootstrap="127.0.0.1:1")
+    queue = app.agents["streamsec.a"].channel.queue
+    assert isinstance(queue, ByteBoundedQueue)
+    assert (queue.max_bytes, queue.maxsize) == (1_000_000, 4096)
 
 
 def test_build_app_refuses_two_topologies_on_one_input() -> None:
