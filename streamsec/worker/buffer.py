@@ -4,10 +4,11 @@ Faust buffers the records its fetcher has read in each agent's channel, up to
 ``stream_buffer_maxsize`` events: past its high mark (``maxsize / 1.25``) the
 partition of each new record is taken out of the fetch until the agent has emptied
 the buffer below its low mark (``maxsize * 0.4``). A count of records bounds the
-memory only for small records: a backlog of 500 kB records took one worker to a
-peak RSS of 1,321 MB (its usual is ~256 MB), since 3,276 of them fit below the high
-mark. A worker under a memory limit would be killed, restart on the same backlog,
-and be killed again: its partitions would stall.
+memory only for small records: behind a slow detector, a backlog of 200 kB records
+took one worker to a peak RSS of 440 MB (223 MB with the byte mark), and 3,276
+records of 1 MiB would fit below the count's high mark. A worker under a memory
+limit would be killed, restart on the same backlog, and be killed again: its
+partitions would stall.
 
 :class:`ByteBoundedQueue` is Faust's queue with a second high mark, the bytes of the
 buffered records' keys and values (``STREAMSEC_STREAM_BUFFER_BYTES``), and a second
