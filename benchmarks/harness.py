@@ -190,10 +190,9 @@ async def kafka(quick: bool, bootstrap: str, home: Path) -> tuple[list[Figure], 
             note=f"{two.members} group members; {two.cpu_ms_per_record:.2f} ms CPU/record "
             f"(both; each worker {', '.join(f'{c:.1f}' for c in two.cpu_s_each)} CPU s in "
             f"{m / two.rps:.1f} s), "
-            f"busy {two.rps * two.cpu_ms_per_record / 1000:.2f} of {_cpus()} CPUs "
-            f"vs {one.rps * one.cpu_ms_per_record / 1000:.2f} for one; the machine "
+            f"busy {two.busy:.2f} of {_cpus()} CPUs vs {one.busy:.2f} for one; the machine "
             f"{two.machine_busy:.2f} of {_cpus()} busy (broker, load generator and the "
-            f"rest {two.machine_busy - two.rps * two.cpu_ms_per_record / 1000:.2f}); "
+            f"rest {two.machine_busy - two.busy:.2f}); "
             f"peak RSS {', '.join(f'{r:.0f}' for r in two.peak_rss_mb)} MB",
         ),
     ]

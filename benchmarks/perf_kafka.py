@@ -34,7 +34,9 @@ from perf_spy import sample_worker
 
 from streamsec.worker.process import WorkerProcess
 
-__all__ = ["Phase", "machine_ticks", "proc_cpu_seconds", "proc_peak_rss_kb", "run_phase"]
+__all__ = [
+    "Phase", "busy_cpus", "machine_ticks", "proc_cpu_seconds", "proc_peak_rss_kb", "run_phase",
+]
 
 HERE = Path(__file__).parent
 
@@ -84,6 +86,11 @@ class Phase:
     """CPUs of the machine busy over the max-rate pass (every process)."""
     profile: dict[str, int] = field(default_factory=dict)
     """py-spy samples per bucket of the worker during the max-rate pass (``spy``)."""
+
+    @property
+    def busy(self) -> float:
+        """CPUs the processor processes kept busy over the max-rate pass."""
+        return self.rps * self.cpu_ms_per_record / 1000
 
 
 class _Passthrough:
