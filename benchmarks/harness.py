@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/harness.py [--quick] [--skip-offline] [--skip-quality]
                                            [--skip-kafka] [--no-profile] [--bootstrap H:P]
+                                           [--worker-cpu CPUS]
 
 1. offline core: streamsec protect vs plain Presidio analyze+anonymize (target >= 20x);
 2. free text: PresidioDetector vs BatchAnalyzerEngine, docs/s (>= 2x), recall (>= 1x);
@@ -9,7 +10,8 @@
    aiokafka passthrough, max records/s (structured >= 0.5x, moonshot 0.75x; mixed
    >= 0.25x), p50/p99 at 50% of the max (p99 <= 50 ms), worker CPU per structured
    record (<= 0.3 ms);
-4. scale out: two workers vs one, same app id, 4-partition input (>= 1.8x);
+4. scale out: two workers vs one, same app id, 4-partition input (>= 1.8x); then again
+   with each worker limited to ``--worker-cpu`` CPUs (``cpu_limit``: a cgroup each);
 5. memory: peak RSS (VmHWM) of one worker process (<= 259 MB, main before issue 14);
 6. quality: synth recall and breadth-corpus protection, not below main's reference
    figures (``perf_quality``).
@@ -47,6 +49,9 @@ TARGETS: dict[str, float] = {  # issue 14
     "scale": 1.8,  # two workers x one
     "rss_mb": 259.0,  # peak RSS of one worker, main before issue 14
 }
+WORKER_CPU = 0.6
+"""The CPUs each worker may use in the limited scale-out pass: two such workers (1.2)
+leave the broker and the load generator room on 2 cores."""
 SIZES = {  # quick, full
     "core_same": (150, 300),
     "core_long": (1000, 3000),
@@ -80,7 +85,9 @@ def offline(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
     return figures + text, extra
 
 
-async def kafka(quick: bool, bootstrap: str, home: Path) -> tuple[list[Figure], dict[str, Any]]:
+async def kafka(
+    quick: bool, bootstrap: str, home: Path, cpu_limit: float = 0.0
+) -> tuple[list[Figure], dict[str, Any]]:
     from perf_kafka import run_phase
 
     n, secs = _size("e2e_records", quick), _size("e2e_seconds", quick)
@@ -170,13 +177,38 @@ async def kafka(quick: bool, bootstrap: str, home: Path) -> tuple[list[Figure], 
         figures += rows
         print(format_table(rows), "\n", flush=True)
     m = _size("scale_records", quick)
-    one = await run_phase(bootstrap, home, "streamsec", None, m, rate=0, partitions=4)
-    two = await run_phase(bootstrap, home, "streamsec", None, m, rate=0, partitions=4, workers=2)
-    raw["scale"] = {"one": asdict(one), "two": asdict(two)}
-    figures += [
+    for limit in (None, cpu_limit):
+        if limit == 0:
+            continue
+        rows, raw["scale" if limit is None else "scale_limited"] = await scale_out(
+            bootstrap, home, m, limit
+        )
+        figures += rows
+        print(format_table(rows), "\n", flush=True)
+    return figures, raw
+
+
+async def scale_out(
+    bootstrap: str, home: Path, m: int, cpu_limit: float | None
+) -> tuple[list[Figure], dict[str, Any]]:
+    """One worker, then two with the same app id, on a 4-partition input; with
+    ``cpu_limit``, each worker in a cgroup limited to that many CPUs (its own budget,
+    as a Kubernetes CPU limit gives it), so that two fit beside the broker and the
+    load generator."""
+    from perf_kafka import run_phase
+
+    one = await run_phase(
+        bootstrap, home, "streamsec", None, m, rate=0, partitions=4, cpu_limit=cpu_limit
+    )
+    two = await run_phase(
+        bootstrap, home, "streamsec", None, m, rate=0, partitions=4, workers=2,
+        cpu_limit=cpu_limit,
+    )  # fmt: skip
+    each = "" if cpu_limit is None else f", {cpu_limit:g} CPU"
+    return [
         Figure(
             "4 scale out",
-            "one worker, 4 partitions (base)",
+            f"one worker, 4 partitions{each} (base)",
             one.rps,
             "rec/s",
             note=f"{one.cpu_ms_per_record:.2f} ms CPU/record; the machine "
@@ -184,7 +216,7 @@ async def kafka(quick: bool, bootstrap: str, home: Path) -> tuple[list[Figure], 
         ),
         Figure(
             "4 scale out",
-            "two workers, same app id",
+            f"two workers, same app id{each}{'' if cpu_limit is None else ' each'}",
             two.rps,
             "rec/s",
             one.rps,
@@ -199,9 +231,7 @@ async def kafka(quick: bool, bootstrap: str, home: Path) -> tuple[list[Figure], 
             f"rest {two.machine_busy - two.busy:.2f}); "
             f"peak RSS {', '.join(f'{r:.0f}' for r in two.peak_rss_mb)} MB",
         ),
-    ]
-    print(format_table(figures[-2:]), "\n", flush=True)
-    return figures, raw
+    ], {"one": asdict(one), "two": asdict(two)}
 
 
 def spy_table(profiles: dict[str, dict[str, int]]) -> str:
@@ -265,6 +295,11 @@ def main() -> int:
     parser.add_argument("--skip-quality", action="store_true", help="no recall/protection")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--bootstrap", help="default: STREAMSEC_BROKER or the local broker")
+    parser.add_argument(
+        "--worker-cpu", type=float, default=WORKER_CPU, metavar="CPUS",
+        help=f"scale out again with each worker limited to CPUS (cgroup; default "
+        f"{WORKER_CPU:g}, 0: not)",
+    )  # fmt: skip
     args = parser.parse_args()
     started, load0 = time.monotonic(), loadavg()
     print(
@@ -291,7 +326,7 @@ def main() -> int:
         bootstrap = args.bootstrap or ensure_broker(load_settings())
         home = Path(tempfile.mkdtemp(prefix="streamsec-harness-"))
         init_keyring(home / "keyring.json")
-        found, raw = asyncio.run(kafka(args.quick, bootstrap, home))
+        found, raw = asyncio.run(kafka(args.quick, bootstrap, home, _limit(args.worker_cpu)))
         figures += found
         extra["kafka"] = raw
     print("=" * 40, "summary", "=" * 40)
@@ -318,6 +353,17 @@ def main() -> int:
     )
     print(f"chart: {chart}")
     return 0
+
+
+def _limit(cpus: float) -> float:
+    """The per-worker CPU limit of the second scale-out pass (0: none, and why)."""
+    from cpu_limit import unavailable
+
+    why = unavailable() if cpus > 0 else None
+    if why is not None:
+        print(f"scale out with limited workers skipped: {why}", flush=True)
+        return 0.0
+    return cpus
 
 
 def _cpus() -> int:

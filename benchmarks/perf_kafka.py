@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from cpu_limit import CpuLimit
 from e2e_kafka import RULES, Receiver, drive, workload
 from perf_report import percentile
 from perf_spy import sample_worker
@@ -86,6 +87,8 @@ class Phase:
     """CPUs of the machine busy over the max-rate pass (every process)."""
     profile: dict[str, int] = field(default_factory=dict)
     """py-spy samples per bucket of the worker during the max-rate pass (``spy``)."""
+    cpu_limit: float = 0.0
+    """CPUs each worker process was limited to (``cpu_limit.CpuLimit``; 0: none)."""
 
     @property
     def busy(self) -> float:
@@ -166,9 +169,11 @@ async def run_phase(
     partitions: int = 1,
     workers: int = 1,
     spy: bool = False,
+    cpu_limit: float | None = None,
 ) -> Phase:
     """One processor on fresh topics: max rate, then latency at ``rate`` (default:
-    ``rate_fraction`` of the measured max; 0 skips the latency pass)."""
+    ``rate_fraction`` of the measured max; 0 skips the latency pass). ``cpu_limit``:
+    each worker process in a cgroup of its own limited to that many CPUs."""
     # The load generator and the receiver run in this process, which may hold the
     # offline phases' heap (Presidio, corpora: 150,000+ objects): a full collection of
     # it paused their event loop for 100-136 ms, three times a pass, and every record
@@ -186,6 +191,7 @@ async def run_phase(
     )
     group = f"perf-{run}"
     procs: list[Any] = []
+    limits: list[CpuLimit] = []
     if processor == "passthrough":
         procs.append(_Passthrough(bootstrap, raw, out, home / f"pass-{run}.log"))
     else:
@@ -206,9 +212,12 @@ async def run_phase(
                     args=["--app-id", group, "--worker-id", f"perf-w{i}"],
                 ).start()
             )
+            if cpu_limit:
+                limits.append(CpuLimit(f"streamsec-bench-{run}-w{i}", cpu_limit))
+                limits[-1].add(procs[-1].pid)
     receiver = Receiver(bootstrap, [out, dead])
     await receiver.start()
-    phase = Phase(processor, workers, records)
+    phase = Phase(processor, workers, records, cpu_limit=cpu_limit or 0.0)
     try:
         if workers > 1:
             phase.members = await _wait_group(bootstrap, group, workers, 300)
@@ -240,4 +249,6 @@ async def run_phase(
         await receiver.stop()
         for p in procs:
             p.stop()
+        for c in limits:
+            c.close()
     return phase

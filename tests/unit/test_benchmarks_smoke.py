@@ -85,3 +85,33 @@ def test_the_machines_busy_cpus_count_every_cpu() -> None:
     while time.process_time() < deadline:  # this process keeps one CPU busy
         pass
     assert 0.0 < busy_cpus(before, machine_ticks()) <= cpus
+
+
+def test_a_cpu_limit_holds_a_busy_process_to_its_share() -> None:
+    import subprocess
+    import uuid
+
+    from cpu_limit import CpuLimit, unavailable
+
+    why = unavailable()
+    if why is not None:  # not root, or no cgroup cpu controller: the harness says so
+        assert "cgroup" in why or "root" in why
+        return
+    limit = CpuLimit(f"streamsec-test-{uuid.uuid4().hex[:8]}", 0.25)
+    spin = "import time\nt = time.monotonic()\nwhile time.monotonic() - t < 2.0: pass\n"
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read(1)\n" + spin],
+                             stdin=subprocess.PIPE)  # fmt: skip
+    try:
+        limit.add(child.pid)
+        assert child.stdin is not None
+        child.stdin.close()  # now it spins, inside the group
+        started = time.monotonic()
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.monotonic() - started
+    finally:
+        if child.poll() is None:
+            child.kill()
+        limit.close()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert 0.0 < usage.ru_utime + usage.ru_stime < 0.4 * wall  # unlimited it takes ~wall
+    assert not limit.path.exists()
