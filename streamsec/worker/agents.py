@@ -44,7 +44,7 @@ from streamsec.worker.audit import audit_after, hand_over, idle_digest, send_rel
 from streamsec.worker.delivery import FaustDelivery
 from streamsec.worker.metrics import WorkerMetrics
 from streamsec.worker.runner import PipelineRunner
-from streamsec.worker.stream import batch_weight, source_of, waiting_events
+from streamsec.worker.stream import RawSchema, batch_weight, source_of, waiting_events
 from streamsec.worker.transactions import TransactionalDelivery
 
 __all__ = ["TopologyAgent", "attach_agents", "topology_agents"]
@@ -91,9 +91,7 @@ class TopologyAgent:
         self.delivery = delivery
         self.transactions = transactions
         self.runner = PipelineRunner(self.name, settings.inline_batch_bytes, busy=nlp_busy)
-        self.input = app.topic(
-            pipeline.topology.input, key_serializer="raw", value_serializer="raw", allow_empty=True
-        )
+        self.input = app.topic(pipeline.topology.input, schema=RawSchema())
         self.batches = 0
         self.declared = False
         self.forward = parse_forward_list(settings.forward_headers)

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+
+import faust
 
 from streamsec.pipeline.headers import forwardable
 from streamsec.pipeline.model import SourceRecord
 
-__all__ = ["batch_weight", "source_of", "waiting_events"]
+__all__ = ["RawSchema", "batch_weight", "source_of", "waiting_events"]
+
+
+class RawSchema(faust.Schema[bytes | None, bytes | None]):
+    """An input topic's schema: each event carries its message's own key and value
+    bytes. Faust's schema passes both through its serializer registry, whose ``raw``
+    codec hands them back unchanged; the agent reads the message's bytes anyway
+    (:func:`source_of`), so that was work for nothing on every record."""
+
+    def __init__(self) -> None:
+        super().__init__(key_serializer="raw", value_serializer="raw", allow_empty=True)
+
+    def compile(self, app: Any, **_: Any) -> Callable[..., Awaitable[Any]]:
+        create_event = app.create_event
+
+        async def decode(message: Any, *, propagate: bool = False) -> Any:
+            return create_event(message.key, message.value, message.headers, message)
+
+        return decode
 
 
 def waiting_events(stream: Any) -> Callable[[int], list[Any]]:

@@ -73,3 +73,25 @@ async def test_a_tracked_event_or_one_of_a_topic_without_acks_is_not_tracked_aga
 
 def test_a_stream_without_a_channel_never_has_one_waiting() -> None:
     assert _waiting_events(object())(10) == []
+
+
+async def test_the_input_schema_gives_each_event_its_messages_own_bytes() -> None:
+    import faust
+    from faust.types import TP
+    from faust.types.tuples import Message
+
+    from streamsec.worker.stream import RawSchema
+
+    app = faust.App("streamsec-test-raw-schema", broker="memory://", autodiscover=False)
+    faust_raw = faust.Schema(key_serializer="raw", value_serializer="raw", allow_empty=True)
+    ours, theirs = RawSchema().compile(app), faust_raw.compile(app, default_propagate=True)
+    for offset, (key, value) in enumerate(
+        [(b"k", b'{"a": 1}'), (None, b"v"), (b"k", None), (None, None), (b"", b"")]
+    ):
+        headers = [("h", b"1")]
+        message = Message("in", 0, offset, 0.0, 0, headers, key, value, None, tp=TP("in", 0))
+        event, expected = await ours(message), await theirs(message)
+        assert (event.key, event.value) == (key, value)
+        assert (event.key, event.value) == (expected.key, expected.value)
+        assert event.headers == expected.headers
+        assert event.message is message
