@@ -177,9 +177,7 @@ async def kafka(
         figures += rows
         print(format_table(rows), "\n", flush=True)
     m = _size("scale_records", quick)
-    for limit in (None, cpu_limit):
-        if limit == 0:
-            continue
+    for limit in (None, cpu_limit) if cpu_limit else (None,):
         rows, raw["scale" if limit is None else "scale_limited"] = await scale_out(
             bootstrap, home, m, limit
         )
@@ -204,11 +202,11 @@ async def scale_out(
         bootstrap, home, "streamsec", None, m, rate=0, partitions=4, workers=2,
         cpu_limit=cpu_limit,
     )  # fmt: skip
-    each = "" if cpu_limit is None else f", {cpu_limit:g} CPU"
+    limited = "" if cpu_limit is None else f", {cpu_limit:g} CPU"
     return [
         Figure(
             "4 scale out",
-            f"one worker, 4 partitions{each} (base)",
+            f"one worker, 4 partitions{limited} (base)",
             one.rps,
             "rec/s",
             note=f"{one.cpu_ms_per_record:.2f} ms CPU/record; the machine "
@@ -216,7 +214,7 @@ async def scale_out(
         ),
         Figure(
             "4 scale out",
-            f"two workers, same app id{each}{'' if cpu_limit is None else ' each'}",
+            f"two workers, same app id{limited}{' each' if limited else ''}",
             two.rps,
             "rec/s",
             one.rps,
