@@ -37,9 +37,8 @@ def _root() -> tuple[Path, bool]:
 
 def unavailable() -> str | None:
     """Why no CPU limit can be set here (None: it can)."""
-    root, v2 = _root()
-    quota = "cgroup.subtree_control" if v2 else "cpu.cfs_quota_us"
-    if not (root / quota).is_file():
+    root, v2 = _root()  # v2 only when its cpu controller is there
+    if not v2 and not (root / "cpu.cfs_quota_us").is_file():
         return "no cgroup cpu controller (v2 cpu.max or v1 cpu.cfs_quota_us)"
     if not os.access(root, os.W_OK):
         return f"{root} is not writable (needs root)"
@@ -53,7 +52,6 @@ class CpuLimit:
         if cpus <= 0:
             raise ValueError("a CPU limit is positive")
         root, v2 = _root()
-        self.cpus = cpus
         self.path = root / name
         self.path.mkdir()
         quota = max(1_000, round(cpus * PERIOD_US))
